@@ -1,0 +1,1 @@
+"""Mail handling for Atención: inbound parsing and classification, outbound composition and sending."""
