@@ -1,0 +1,59 @@
+"""Ticket codes: ``{prefix}-{seq:06d}`` (AT-000123), and their tolerant recognition in subjects.
+
+The sequence is a row in ``counters`` incremented with ``UPDATE … RETURNING`` inside the writer's
+own transaction: on PostgreSQL the row lock serialises concurrent writers until commit, on SQLite
+the ``BEGIN IMMEDIATE`` of `tickets.db` does. A rolled-back transaction gives its number back; a
+gap (e.g. a number consumed by a transaction that was later abandoned by hand) is harmless because
+codes are only required to be unique (a UNIQUE constraint backs that).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from tickets.models import Counter
+
+TICKET_COUNTER = "ticket_code"
+
+
+def format_code(prefix: str, seq: int) -> str:
+    """``format_code("AT", 123) == "AT-000123"`` (six digits, more when the number needs them)."""
+    return f"{prefix}-{seq:06d}"
+
+
+def next_code(session: Session, prefix: str) -> str:
+    """Take the next code of the sequence, in the caller's transaction (flushes; no commit)."""
+    row = session.execute(
+        update(Counter).where(Counter.name == TICKET_COUNTER)
+        .values(value=Counter.value + 1).returning(Counter.value)
+    ).scalar()
+    if row is None:
+        session.execute(insert(Counter).values(name=TICKET_COUNTER, value=0))
+        row = session.execute(
+            update(Counter).where(Counter.name == TICKET_COUNTER)
+            .values(value=Counter.value + 1).returning(Counter.value)
+        ).scalar()
+    return format_code(prefix, int(row))
+
+
+def code_pattern(prefix: str) -> re.Pattern[str]:
+    """A regex that finds a code in free text: ``[AT-000123]``, ``at-123``, ``AT 123``, ``AT123``.
+
+    Tolerant of case, brackets and zero-padding; not of other letters glued before the prefix.
+    Group 1 is the number.
+    """
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}[\s\-_#:]?0*(\d{{1,9}})(?![0-9])",
+                      re.IGNORECASE)
+
+
+def find_codes(text: str, prefix: str) -> list[str]:
+    """Every code mentioned in ``text``, normalised (``"re: [at-12]"`` → ``["AT-000012"]``)."""
+    return [format_code(prefix.upper(), int(m.group(1))) for m in code_pattern(prefix).finditer(text or "")]
+
+
+def current_value(session: Session) -> int:
+    """The last number handed out (0 before the first ticket)."""
+    return session.scalar(select(Counter.value).where(Counter.name == TICKET_COUNTER)) or 0

@@ -1,0 +1,517 @@
+"""SQLAlchemy 2 typed models of the domain (DESIGN.md, "Domain").
+
+All timestamps are stored as UTC (``DateTime(timezone=True)``; SQLite keeps them naive and the
+``UTCDateTime`` type re-attaches UTC on the way out). Local dates (the SLA's "today") are computed
+from them in the configured zone, never stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite drops the zone; we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON}
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+    LEGAL = "legal"
+
+
+class TicketKind(enum.StrEnum):
+    """Which form applies (the seed's Atención, Reclamo/Queja, Solicitud)."""
+
+    ATENCION = "atencion"
+    RECLAMO = "reclamo"
+    SOLICITUD = "solicitud"
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    WEB = "web"
+    PHONE = "phone"
+
+
+class Outcome(enum.StrEnum):
+    """The one recorded outcome of every inbound message (DESIGN.md, "Inbound mail")."""
+
+    TICKET = "ticket"
+    COMMENT = "comment"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    HELD = "held"
+
+
+class EntryKind(enum.StrEnum):
+    """Logbook entry kinds, as `show --json` prints them."""
+
+    COMMENT = "comment"
+    EMAIL_IN = "email_in"
+    EMAIL_OUT = "email_out"
+    ATTACHMENT = "attachment"
+    CHANGE = "change"
+    FOLLOW_UP = "follow_up"
+    EVENT = "event"
+    NOTE = "note"
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+class Promoter(Base):
+    __tablename__ = "promoters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ruc: Mapped[str | None] = mapped_column(String(20))
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    promoter_id: Mapped[int | None] = mapped_column(ForeignKey("promoters.id"))
+    address: Mapped[str | None] = mapped_column(String(300))
+    promoter: Mapped[Promoter | None] = relationship()
+    subdivisions: Mapped[list[Subdivision]] = relationship(back_populates="project")
+
+
+class Subdivision(Base):
+    """A tower or block (Torre/Bloque) of a project."""
+
+    __tablename__ = "subdivisions"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    project: Mapped[Project] = relationship(back_populates="subdivisions")
+    units: Mapped[list[Unit]] = relationship(back_populates="subdivision")
+
+
+class Unit(Base):
+    """A unit (Dpto./Unidad) with its type: departamento, estacionamiento, depósito, casa, local."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("subdivision_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subdivision_id: Mapped[int] = mapped_column(ForeignKey("subdivisions.id"))
+    number: Mapped[str] = mapped_column(String(50))
+    unit_type: Mapped[str] = mapped_column(String(50), default="departamento")
+    subdivision: Mapped[Subdivision] = relationship(back_populates="units")
+
+
+class Client(Base):
+    """An owner or buyer: document type + number (DNI, CE, RUC, PASAPORTE), name, emails, phone."""
+
+    __tablename__ = "clients"
+    __table_args__ = (UniqueConstraint("document_type", "document_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_type: Mapped[str] = mapped_column(String(20))
+    document_number: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    emails: Mapped[list[ClientEmail]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientEmail.id"
+    )
+
+
+class ClientEmail(Base):
+    __tablename__ = "client_emails"
+    __table_args__ = (UniqueConstraint("client_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    email: Mapped[str] = mapped_column(String(320), index=True)  # lower-case
+    client: Mapped[Client] = relationship(back_populates="emails")
+
+
+contract_holders = Table(
+    "contract_holders",
+    Base.metadata,
+    Column("contract_id", ForeignKey("contracts.id"), primary_key=True),
+    Column("client_id", ForeignKey("clients.id"), primary_key=True),
+)
+
+contract_extra_units = Table(
+    "contract_extra_units",
+    Base.metadata,
+    Column("contract_id", ForeignKey("contracts.id"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id"), primary_key=True),
+)
+
+
+class Contract(Base):
+    """A sale (N° de contrato): the main unit, extra units (parking, storage), holders (titulares)."""
+
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[Unit | None] = relationship()
+    holders: Mapped[list[Client]] = relationship(secondary=contract_holders, order_by=Client.id)
+    extra_units: Mapped[list[Unit]] = relationship(secondary=contract_extra_units)
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    lead: Mapped[User | None] = relationship(foreign_keys=[lead_id])
+
+
+class User(Base):
+    """A staff user: admin, agent or legal adviser."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=Role.AGENT.value)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    area: Mapped[Area | None] = relationship(foreign_keys=[area_id])
+
+
+class TicketType(Base):
+    """Tipo de atención: max response days, per-priority overrides and the day-count rule."""
+
+    __tablename__ = "ticket_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    max_response_days: Mapped[int] = mapped_column(Integer, default=5)
+    priority_days: Mapped[dict] = mapped_column(JSON, default=dict)  # {"Urgente": 1}
+    day_rule: Mapped[str] = mapped_column(String(20), default="calendar")  # calendar | business
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Status(Base):
+    """Estado, with the flags that drive the SLA (attended), closing and requester mail."""
+
+    __tablename__ = "statuses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify_requester: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Priority(Base):
+    __tablename__ = "priorities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClosedDay(Base):
+    """An admin-defined non-working day for business-day SLAs (local date)."""
+
+    __tablename__ = "closed_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class Counter(Base):
+    """Named counters (ticket codes): incremented in the writer's own transaction."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- tickets ------------------------------------------------------------------------------------
+
+ticket_watchers = Table(
+    "ticket_watchers",
+    Base.metadata,
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+)
+
+
+class Ticket(Base):
+    """Atención: one requirement or complaint, with the seed's pliego and form fields."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default=TicketKind.ATENCION.value)
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    attended_at: Mapped[datetime | None]
+    type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id"), index=True)
+    priority_id: Mapped[int] = mapped_column(ForeignKey("priorities.id"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    subdivision_id: Mapped[int | None] = mapped_column(ForeignKey("subdivisions.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    promoter_id: Mapped[int | None] = mapped_column(ForeignKey("promoters.id"))
+    requester_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    requester_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    holder_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    contract_number: Mapped[str | None] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    observation: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.EMAIL.value)
+    mailbox: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    duplicated_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    linked_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Reclamo/queja (Libro de Reclamaciones)
+    consumer_address: Mapped[str | None] = mapped_column(String(300))
+    consumer_phone: Mapped[str | None] = mapped_column(String(50))
+    consumer_guardian: Mapped[str | None] = mapped_column(String(200))
+    contracted_good: Mapped[str | None] = mapped_column(String(20))  # producto | servicio
+    claimed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    claimed_currency: Mapped[str | None] = mapped_column(String(3))
+    good_description: Mapped[str | None] = mapped_column(Text)
+    claim_type: Mapped[str | None] = mapped_column(String(20))  # reclamo | queja
+    claim_detail: Mapped[str | None] = mapped_column(Text)
+    consumer_request: Mapped[str | None] = mapped_column(Text)
+    legal_adviser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    discharge: Mapped[str | None] = mapped_column(Text)
+    discharge_at: Mapped[datetime | None]
+    sheet_number: Mapped[str | None] = mapped_column(String(50))
+    # Solicitud
+    request_type: Mapped[str | None] = mapped_column(String(100))
+    request_detail: Mapped[str | None] = mapped_column(Text)
+
+    type: Mapped[TicketType] = relationship()
+    category: Mapped[Category | None] = relationship()
+    status: Mapped[Status] = relationship()
+    priority: Mapped[Priority] = relationship()
+    project: Mapped[Project | None] = relationship()
+    subdivision: Mapped[Subdivision | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    promoter: Mapped[Promoter | None] = relationship()
+    requester_client: Mapped[Client | None] = relationship(foreign_keys=[requester_client_id])
+    holder: Mapped[Client | None] = relationship(foreign_keys=[holder_client_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    area: Mapped[Area | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    legal_adviser: Mapped[User | None] = relationship(foreign_keys=[legal_adviser_id])
+    watchers: Mapped[list[User]] = relationship(secondary=ticket_watchers)
+    entries: Mapped[list[LogbookEntry]] = relationship(
+        back_populates="ticket", order_by="LogbookEntry.id"
+    )
+
+
+class TicketParticipant(Base):
+    """An address on the ticket's thread (To/Cc of its mail): allowed to comment by email."""
+
+    __tablename__ = "ticket_participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+
+
+class ThreadMessage(Base):
+    """A Message-ID known to belong to a ticket's thread (inbound or ours), for In-Reply-To matching."""
+
+    __tablename__ = "thread_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+
+
+class LogbookEntry(Base):
+    """Bitácora entry: comment, inbound/outbound email, attachment, field change, note…"""
+
+    __tablename__ = "logbook_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author_client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    field: Mapped[str | None] = mapped_column(String(50))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    ticket: Mapped[Ticket] = relationship(back_populates="entries")
+    author_user: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="entry", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """A file on a ticket, stored content-addressed (sha256) under the data directory."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("logbook_entries.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    entry: Mapped[LogbookEntry | None] = relationship(back_populates="attachments")
+
+
+# --- mail ---------------------------------------------------------------------------------------
+
+
+class MailboxState(Base):
+    """Per mailbox: the UID checkpoint, health and the poller lock (lease)."""
+
+    __tablename__ = "mailbox_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_poll_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    lock_owner: Mapped[str | None] = mapped_column(String(200))
+    lock_until: Mapped[datetime | None]
+
+
+class InboundMessage(Base):
+    """Every message that came in, with its one outcome; raw bytes kept in the content store."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_inbound_messages_source"),
+        Index("ix_inbound_messages_message_id", "message_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(100))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    source_ref: Mapped[str | None] = mapped_column(Text)  # file path for imports
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    body_digest: Mapped[str | None] = mapped_column(String(64))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(BigInteger)
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str | None] = mapped_column(String(100))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    text: Mapped[str | None] = mapped_column(Text)  # extracted new text (comments, tickets)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class HeldMessage(Base):
+    """A message held for review ("Correos retenidos"), with its raw bytes."""
+
+    __tablename__ = "held_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    reason: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+    from_addr: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    text: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # the ticket it names
+    state: Mapped[str] = mapped_column(String(20), default="held")  # held | released | discarded
+    resolved_at: Mapped[datetime | None]
+    inbound: Mapped[InboundMessage | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """An email to send, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    event: Mapped[str] = mapped_column(String(50))  # acknowledgement, assignment, status, …
+    to_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

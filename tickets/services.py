@@ -1,0 +1,412 @@
+"""Ticket services: the only code that changes tickets, writes their logbook and queues their mail.
+
+The mail pipeline, the CLI and the panel all call these. Each function takes a Session and works
+inside the caller's transaction (it flushes, never commits): the caller owns ``begin()``.
+Outbox rows are written here, in the same transaction as the change that causes them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tickets import defaults, storage
+from tickets.codes import next_code
+from tickets.models import (
+    Area,
+    Attachment,
+    Category,
+    Client,
+    ClientEmail,
+    Contract,
+    EntryKind,
+    LogbookEntry,
+    OutboxMessage,
+    Priority,
+    Status,
+    ThreadMessage,
+    Ticket,
+    TicketParticipant,
+    TicketType,
+    User,
+    utcnow,
+)
+
+
+class ServiceError(ValueError):
+    """A request the domain refuses (unknown status, user, ticket…); the message is user-facing."""
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to attach: sanitised name, content type and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the services need from the configuration."""
+
+    code_prefix: str = "AT"
+    storage_dir: Path = Path("var/files")
+    mail_domain: str = "localhost"
+
+    @classmethod
+    def from_settings(cls, settings) -> Context:
+        domain = settings.mail_from.rpartition("@")[2] or "localhost"
+        return cls(code_prefix=settings.code_prefix, storage_dir=settings.storage_dir,
+                   mail_domain=domain)
+
+
+@dataclass
+class TicketDefaults:
+    """Names of the type, category, area, project for new mail tickets (a mailbox's defaults)."""
+
+    type: str | None = None
+    category: str | None = None
+    area: str | None = None
+    project: str | None = None
+    priority: str = defaults.DEFAULT_PRIORITY
+    status: str = defaults.NEW_STATUS
+    extra: dict = field(default_factory=dict)
+
+
+# --- look-ups -------------------------------------------------------------------------------------
+
+
+def get_by_name(session: Session, model, name: str | None):
+    """The row of ``model`` whose name matches ``name`` (case-insensitive), or None."""
+    if not name:
+        return None
+    return session.scalar(select(model).where(func.lower(model.name) == name.strip().lower()))
+
+
+def require_by_name(session: Session, model, name: str, label: str):
+    """Like `get_by_name`, but raises ServiceError naming the field ``label`` when missing."""
+    row = get_by_name(session, model, name)
+    if row is None:
+        raise ServiceError(f"{label} desconocido: {name!r}")
+    return row
+
+
+def get_ticket(session: Session, code: str, prefix: str = "AT") -> Ticket:
+    """The ticket with this code (tolerant: ``at-12`` finds AT-000012). Raises ServiceError."""
+    from tickets.codes import find_codes
+
+    found = find_codes(code, prefix)
+    norm = found[0] if found else code.strip().upper()
+    ticket = session.scalar(select(Ticket).where(Ticket.code == norm))
+    if ticket is None:
+        raise ServiceError(f"no existe la atención {code}")
+    return ticket
+
+
+def find_user_by_email(session: Session, email: str | None) -> User | None:
+    """The active staff user with this address (case-insensitive), or None."""
+    if not email:
+        return None
+    return session.scalar(select(User).where(User.email == email.lower(), User.active.is_(True)))
+
+
+def find_clients_by_email(session: Session, email: str | None) -> list[Client]:
+    """Clients that have this address among their emails (usually zero or one)."""
+    if not email:
+        return []
+    return list(session.scalars(
+        select(Client).join(ClientEmail).where(ClientEmail.email == email.lower()).distinct()
+    ))
+
+
+def contracts_of(session: Session, client: Client) -> list[Contract]:
+    """Contracts where ``client`` is a holder (titular)."""
+    return list(session.scalars(
+        select(Contract).where(Contract.holders.any(Client.id == client.id)).order_by(Contract.id)
+    ))
+
+
+# --- logbook and outbox ---------------------------------------------------------------------------
+
+
+def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> LogbookEntry:
+    """Append a logbook entry to ``ticket`` (flushed, not committed)."""
+    entry = LogbookEntry(ticket_id=ticket.id, kind=kind.value, text=text, **fields)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_change(session: Session, ticket: Ticket, field_name: str, old, new, *,
+                  by: User | None = None, by_email: str | None = None) -> LogbookEntry | None:
+    """Write a field-change entry (field, old, new, who, when); nothing when old == new."""
+    old_s = None if old is None else str(old)
+    new_s = None if new is None else str(new)
+    if old_s == new_s:
+        return None
+    return add_entry(session, ticket, EntryKind.CHANGE, field=field_name, old=old_s, new=new_s,
+                     author_user_id=by.id if by else None,
+                     author_email=by.email if by else by_email,
+                     author_name=by.name if by else None)
+
+
+def attach_files(session: Session, ctx: Context, ticket: Ticket, entry: LogbookEntry | None,
+                 files: list[NewFile]) -> list[Attachment]:
+    """Store ``files`` content-addressed and link them to the ticket (and entry)."""
+    out = []
+    for f in files:
+        digest = storage.store_bytes(ctx.storage_dir, f.data)
+        att = Attachment(ticket_id=ticket.id, entry_id=entry.id if entry else None,
+                         filename=f.filename, content_type=f.content_type, size=len(f.data),
+                         sha256=digest)
+        session.add(att)
+        out.append(att)
+    session.flush()
+    return out
+
+
+def new_message_id(ctx: Context, ticket: Ticket | None, event: str) -> str:
+    """A Message-ID of ours (without <>): ``AT-000123.ack.3f9a…@domain``."""
+    code = ticket.code if ticket else "atencion"
+    return f"{code}.{event}.{secrets.token_hex(6)}@{ctx.mail_domain}"
+
+
+def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str,
+               to: list[str], context: dict | None = None) -> OutboxMessage | None:
+    """Write an outbox row (sent later by a worker); None when there is nobody to send it to.
+
+    The Message-ID is fixed now and recorded on the ticket's thread, so replies to it match.
+    """
+    to = sorted({a.lower() for a in to if a})
+    if not to:
+        return None
+    mid = new_message_id(ctx, ticket, event)
+    row = OutboxMessage(ticket_id=ticket.id if ticket else None, event=event, to_addrs=to,
+                        context=context or {}, message_id=mid)
+    session.add(row)
+    if ticket is not None:
+        session.add(ThreadMessage(message_id=mid, ticket_id=ticket.id))
+    session.flush()
+    return row
+
+
+def add_participants(session: Session, ticket: Ticket, emails) -> None:
+    """Remember addresses on the ticket's thread (they may comment by email)."""
+    known = set(session.scalars(select(TicketParticipant.email)
+                                .where(TicketParticipant.ticket_id == ticket.id)))
+    for e in {e.lower() for e in emails if e}:
+        if e not in known:
+            session.add(TicketParticipant(ticket_id=ticket.id, email=e))
+    session.flush()
+
+
+def is_allowed_sender(session: Session, ticket: Ticket, email: str | None) -> bool:
+    """May ``email`` comment on ``ticket`` by mail? Requester, holders, staff, thread addresses."""
+    if not email:
+        return False
+    email = email.lower()
+    if ticket.requester_email and ticket.requester_email.lower() == email:
+        return True
+    if find_user_by_email(session, email) is not None:
+        return True
+    client_ids = {c.id for c in find_clients_by_email(session, email)}
+    if client_ids and (ticket.requester_client_id in client_ids or ticket.holder_client_id in client_ids):
+        return True
+    if client_ids and ticket.contract is not None and any(h.id in client_ids for h in ticket.contract.holders):
+        return True
+    return session.scalar(select(TicketParticipant.id).where(
+        TicketParticipant.ticket_id == ticket.id, TicketParticipant.email == email)) is not None
+
+
+# --- ticket life cycle ----------------------------------------------------------------------------
+
+
+def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
+                requester_email: str | None, requester_name: str = "",
+                requested_at: datetime | None = None, channel: str = "email",
+                mailbox: str | None = None, defaults_: TicketDefaults | None = None,
+                registered_by: User | None = None, files: list[NewFile] | None = None,
+                message_id: str | None = None, participants: list[str] | None = None,
+                acknowledge: bool = True, linked_from: Ticket | None = None) -> Ticket:
+    """Create a ticket with the next code and its first logbook entries.
+
+    The requester is matched to a Client by email; when that client holds exactly one contract,
+    its project, subdivision, unit, promoter, contract number and holder are filled in (the seed's
+    "Buscar por"). The acknowledgement outbox row is written when ``acknowledge`` and there is a
+    requester address. Dates are UTC; ``requested_at`` defaults to now.
+    Raises: ServiceError when a named default (type, category, area, project) does not exist.
+    """
+    d = defaults_ or TicketDefaults()
+    ttype = get_by_name(session, TicketType, d.type) or get_by_name(session, TicketType, defaults.DEFAULT_TYPE) \
+        or session.scalar(select(TicketType).order_by(TicketType.id))
+    status = require_by_name(session, Status, d.status, "estado")
+    priority = require_by_name(session, Priority, d.priority, "prioridad")
+    category = get_by_name(session, Category, d.category) or session.scalar(select(Category).order_by(Category.id))
+    area = get_by_name(session, Area, d.area) or session.scalar(select(Area).order_by(Area.id))
+    now = utcnow()
+    ticket = Ticket(
+        code=next_code(session, ctx.code_prefix), requested_at=requested_at or now, type=ttype,
+        status=status, priority=priority, category=category, area=area,
+        subject=(subject or "(sin asunto)")[:2000], detail=detail or "",
+        requester_email=requester_email.lower() if requester_email else None,
+        requester_name=requester_name or "", channel=channel, mailbox=mailbox,
+        registered_by=registered_by, created_at=now, updated_at=now,
+        linked_from_id=linked_from.id if linked_from else None,
+    )
+    if d.project:
+        from tickets.models import Project
+
+        project = get_by_name(session, Project, d.project)
+        if project is not None:
+            ticket.project = project
+            ticket.promoter = project.promoter
+    clients = find_clients_by_email(session, requester_email)
+    if len(clients) == 1:
+        client = clients[0]
+        ticket.requester_client = client
+        if not ticket.requester_name:
+            ticket.requester_name = client.name
+        contracts = contracts_of(session, client)
+        if len(contracts) == 1:
+            fill_from_contract(ticket, contracts[0], client)
+    session.add(ticket)
+    session.flush()
+    add_entry(session, ticket, EntryKind.EVENT,
+              f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
+              author_user_id=registered_by.id if registered_by else None)
+    if files:
+        entry = add_entry(session, ticket, EntryKind.ATTACHMENT,
+                          f"{len(files)} archivo(s) adjunto(s) con la solicitud",
+                          author_email=ticket.requester_email, author_name=ticket.requester_name)
+        attach_files(session, ctx, ticket, entry, files)
+    if message_id:
+        session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
+    add_participants(session, ticket, [ticket.requester_email, *(participants or [])])
+    if acknowledge and ticket.requester_email:
+        queue_mail(session, ctx, ticket, "acknowledgement", [ticket.requester_email],
+                   {"code": ticket.code, "subject": ticket.subject})
+    return ticket
+
+
+def fill_from_contract(ticket: Ticket, contract: Contract, client: Client | None = None) -> None:
+    """Fill project, subdivision, unit, promoter, contract and holder from a contract."""
+    ticket.contract = contract
+    ticket.contract_number = contract.number
+    unit = contract.unit
+    if unit is not None:
+        ticket.unit = unit
+        ticket.subdivision = unit.subdivision
+        ticket.project = unit.subdivision.project
+        ticket.promoter = unit.subdivision.project.promoter
+    holders = contract.holders
+    if client is not None and any(h.id == client.id for h in holders):
+        ticket.holder = client
+    elif holders:
+        ticket.holder = holders[0]
+
+
+def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
+                author_user: User | None = None, author_email: str | None = None,
+                author_name: str | None = None, public: bool = False,
+                inbound_id: int | None = None, files: list[NewFile] | None = None,
+                message_id: str | None = None, reopen: bool = True) -> LogbookEntry:
+    """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
+
+    A client's comment (not staff) is mailed to the assignee and watchers; a public staff comment
+    is mailed to the requester. Returns the entry, flushed (has an id), not committed.
+    """
+    is_staff = author_user is not None
+    entry = add_entry(
+        session, ticket, EntryKind.COMMENT, text,
+        author_user_id=author_user.id if author_user else None,
+        author_client_id=ticket.requester_client_id if (not is_staff and author_email and
+                                                        author_email == ticket.requester_email) else None,
+        author_email=(author_user.email if author_user else author_email),
+        author_name=(author_user.name if author_user else author_name),
+        public=public or not is_staff, inbound_id=inbound_id,
+    )
+    if files:
+        attach_files(session, ctx, ticket, entry, files)
+    if message_id:
+        session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
+    ticket.updated_at = utcnow()
+    if not is_staff:
+        if reopen and (ticket.status.closed or ticket.status.attended):
+            reopen_ticket(session, ticket, by_email=author_email)
+        recipients = [u.email for u in ticket.watchers]
+        if ticket.assignee is not None:
+            recipients.append(ticket.assignee.email)
+        queue_mail(session, ctx, ticket, "client_comment", recipients,
+                   {"code": ticket.code, "entry_id": entry.id})
+    elif public and ticket.requester_email:
+        queue_mail(session, ctx, ticket, "public_reply", [ticket.requester_email],
+                   {"code": ticket.code, "entry_id": entry.id})
+    session.flush()
+    return entry
+
+
+def reopen_ticket(session: Session, ticket: Ticket, *, by: User | None = None,
+                  by_email: str | None = None) -> None:
+    """Back to En proceso: clears attended_at and closed_at (DESIGN.md, "Domain")."""
+    status = require_by_name(session, Status, defaults.REOPEN_STATUS, "estado")
+    record_change(session, ticket, "status", ticket.status.name, status.name, by=by, by_email=by_email)
+    if ticket.attended_at is not None:
+        record_change(session, ticket, "attended_at", ticket.attended_at.isoformat(), None, by=by,
+                      by_email=by_email)
+    ticket.status = status
+    ticket.attended_at = None
+    ticket.closed_at = None
+
+
+def set_status(session: Session, ctx: Context, ticket: Ticket, status_name: str, *,
+               by: User | None = None) -> Ticket:
+    """Change the status; sets attended_at the first time an `attended` status is reached.
+
+    The requester is mailed when the status has ``notify_requester``. Raises ServiceError for an
+    unknown status name.
+    """
+    status = require_by_name(session, Status, status_name, "estado")
+    if status.id == ticket.status_id:
+        return ticket
+    record_change(session, ticket, "status", ticket.status.name, status.name, by=by)
+    ticket.status = status
+    now = utcnow()
+    if status.attended and ticket.attended_at is None:
+        ticket.attended_at = now
+        record_change(session, ticket, "attended_at", None, now.isoformat(), by=by)
+    if status.closed:
+        ticket.closed_at = now
+    elif ticket.closed_at is not None:
+        ticket.closed_at = None
+    ticket.updated_at = now
+    if status.notify_requester and ticket.requester_email:
+        queue_mail(session, ctx, ticket, "status", [ticket.requester_email],
+                   {"code": ticket.code, "status": status.name})
+    session.flush()
+    return ticket
+
+
+def assign(session: Session, ctx: Context, ticket: Ticket, user: User, *, by: User | None = None) -> Ticket:
+    """Assign to ``user`` (who becomes a watcher); Registrado moves to Asignado; the user is mailed."""
+    if ticket.assignee_id == user.id:
+        return ticket
+    record_change(session, ticket, "assignee", ticket.assignee.email if ticket.assignee else None,
+                  user.email, by=by)
+    ticket.assignee = user
+    if user not in ticket.watchers:
+        ticket.watchers.append(user)
+    if ticket.status.name == defaults.NEW_STATUS:
+        assigned = get_by_name(session, Status, "Asignado")
+        if assigned is not None:
+            record_change(session, ticket, "status", ticket.status.name, assigned.name, by=by)
+            ticket.status = assigned
+    ticket.updated_at = utcnow()
+    queue_mail(session, ctx, ticket, "assignment", [user.email], {"code": ticket.code})
+    session.flush()
+    return ticket

@@ -1,0 +1,52 @@
+"""Configuration: one pydantic-settings class, read once per process and passed in.
+
+Every field is read from an environment variable with the prefix ``ATENCION_`` (a ``.env`` file in
+the working directory is read too). Defaults are the embedded ones `make demo` uses: SQLite under
+``var/``, the in-process broker, outgoing mail written under ``var/outbox/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The process configuration (DESIGN.md, "Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="ATENCION_", env_file=".env", extra="ignore")
+
+    database_url: str = Field("sqlite:///var/atencion.db", description="SQLAlchemy URL")
+    broker_url: str | None = Field(None, description="redis://… ; unset: in-process broker")
+    imap_url: str | None = Field(
+        None, description="imap://user:pass@host:port/INBOX, imaps://…, ?starttls=1; the default mailbox"
+    )
+    smtp_url: str | None = Field(None, description="smtp://… ; unset: mail written to DATA_DIR/outbox")
+    mail_from: str = Field("postventa@localhost", description="our From address; also an own address")
+    code_prefix: str = Field("AT", description="ticket code prefix: AT-000123")
+    timezone: str = Field("America/Lima", description="zone of 'today' for the SLA and local dates")
+    data_dir: Path = Field(Path("var"), description="attachments, raw mail, outbox .eml files")
+    secret_key: str = Field("dev-insecure-change-me", description="panel sessions, reply tokens")
+    trusted_authserv_id: str | None = Field(None, description="RFC 8601 authserv-id we trust")
+    secure_cookies: bool = Field(False, description="Secure session cookies (HTTPS panel)")
+    mail_redirect_all_to: str | None = Field(None, description="development: all mail goes here")
+    config: Path | None = Field(None, description="TOML file with several mailboxes")
+    max_message_kib: int = Field(25 * 1024, description="largest accepted message, in KiB")
+    max_attachments: int = Field(50, description="most attachments accepted in one message")
+    reopen_closed: bool = Field(
+        True, description="a reply to a closed ticket reopens it (False: opens a new linked ticket)"
+    )
+    poll_interval_s: float = Field(30.0, description="seconds between two polls of a mailbox")
+    lock_ttl_s: int = Field(300, description="seconds a mailbox lock lives without renewal")
+
+    @property
+    def storage_dir(self) -> Path:
+        """Content-addressed files (attachments and raw messages)."""
+        return self.data_dir / "files"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings from the environment, with explicit overrides (tests, CLI options)."""
+    return Settings(**overrides)

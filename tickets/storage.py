@@ -1,0 +1,46 @@
+"""Content-addressed file store: ``<root>/<aa>/<bb>/<sha256>``, written atomically.
+
+Used for attachments and for the raw bytes of every inbound message. A file is written before the
+database transaction that refers to it commits; an orphan left by a rollback is harmless (the same
+content maps to the same name, so a retry reuses it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def sha256_hex(data: bytes) -> str:
+    """The lower-case hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def path_for(root: Path, digest: str) -> Path:
+    """Where the file with this SHA-256 lives (it may not exist)."""
+    return Path(root) / digest[:2] / digest[2:4] / digest
+
+
+def store_bytes(root: Path, data: bytes) -> str:
+    """Store ``data`` once and return its SHA-256 hex digest. Raises OSError on disk errors."""
+    digest = sha256_hex(data)
+    target = path_for(root, digest)
+    if target.exists():
+        return digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def read_bytes(root: Path, digest: str) -> bytes:
+    """The stored content. Raises FileNotFoundError when it is not there."""
+    return path_for(root, digest).read_bytes()
