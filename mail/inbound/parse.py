@@ -41,6 +41,8 @@ __all__ = [
 DEFAULT_TZ: tzinfo = ZoneInfo("America/Lima")
 #: Nesting limit for message/rfc822 parts parsed recursively (forwarded mail, bounces).
 MAX_NESTING = 5
+#: Address headers longer than this skip policy.default's parser (super-linear) for getaddresses.
+MAX_STRUCTURED_HEADER_CHARS = 4096
 #: Longest filename kept, in characters (extension preserved).
 MAX_FILENAME_CHARS = 200
 
@@ -324,6 +326,8 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
         raw = _FOLD_RE.sub("", raw)
         pairs: list[tuple[str, str | None]] | None = None
         try:
+            if len(raw) > MAX_STRUCTURED_HEADER_CHARS:
+                raise ValueError("too long for the RFC 5322 parser")  # it is super-linear in size
             header = email.policy.default.header_factory(name, _unsurrogate(raw))
             pairs = []
             for addr in header.addresses:
