@@ -170,10 +170,10 @@ def _codec_for(charset: str | None) -> str:
         return ""
 
 
-def decode_bytes(data: bytes, charset: str | None = None) -> str:
+def decode_bytes(data: bytes, charset: str | None = None, hint: str | None = None) -> str:
     """Decode text bytes as well as possible; never raises, never leaves U+FFFD when avoidable.
 
-    Order: the declared charset (strict); for latin/ascii/absent labels, UTF-8 first when the bytes
+    Order: the declared charset (strict), else `hint` (a charset the same message uses elsewhere); for latin/ascii/absent labels, UTF-8 first when the bytes
     are valid UTF-8 (a common lie the other way round); then charset-normalizer's guess, cp1252
     and finally latin-1 (which decodes anything). RFC 2045 section 5.2 makes us-ascii the default,
     RFC 6657 lets receivers be liberal about it.
@@ -182,10 +182,12 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         return ""
     codec = _codec_for(charset)
     candidates: list[str] = []
-    if codec in _ALIASES_LATIN or codec == "ascii":
+    if codec in _ALIASES_LATIN or codec == "ascii" or not codec:
         candidates.append("utf-8")
     if codec:
         candidates.append(codec)
+    if not codec and _codec_for(hint):
+        candidates.append(_codec_for(hint))
     for name in candidates:
         try:
             return data.decode(name)
@@ -350,6 +352,19 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
             if not any(a for _, a in pairs):
                 found = _ADDR_RE.findall(_unsurrogate(raw))
                 pairs = [("", _usable_addr(a)) for a in found] or pairs
+        try:
+            raw_names = {
+                _usable_addr(a): n for n, a in email.utils.getaddresses([_unsurrogate(raw)]) if n and _usable_addr(a)
+            }
+        except Exception:  # noqa: BLE001
+            raw_names = {}
+        if raw_names:
+            # getaddresses keeps RFC 5322 comments ("addr (Name)") as names and the raw encoded
+            # words, which decode_header joins without the whitespace between them (RFC 2047 6.2).
+            pairs = [
+                (_collapse(_decode_unstructured(raw_names[a])) if a in raw_names and (not n or "=?" in raw_names[a]) else n, a)
+                for n, a in pairs
+            ]
         result.extend(pairs)
     return result
 
@@ -485,6 +500,12 @@ def _charset(part: Message) -> str | None:
     return value.strip() if value else None
 
 
+def _description(part: Message) -> str:
+    """Content-Description (RFC 2045 section 8), decoded; "" when absent."""
+    raw = _raw_get(part, "content-description")
+    return _collapse(_decode_unstructured(raw)) if raw else ""
+
+
 def _disposition(part: Message) -> str | None:
     raw = _raw_get(part, "content-disposition")
     if not raw:
@@ -506,8 +527,8 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _part_text(part: Message) -> str:
-    return _clean_text(decode_bytes(_payload_bytes(part), _charset(part)))
+def _part_text(part: Message, hint: str | None = None) -> str:
+    return _clean_text(decode_bytes(_payload_bytes(part), _charset(part), hint))
 
 
 def _clean_text(text: str) -> str:
@@ -870,6 +891,7 @@ class _Walker:
         self.tnef_texts: list[str] = []
         self.tnef_html: list[str] = []
         self.in_report = False
+        self.hint: str | None = None
 
     def note_defects(self, part: Message) -> None:
         for defect in getattr(part, "defects", ()) or ():
@@ -889,7 +911,9 @@ class _Walker:
             return _Body()
         if ctype == "message/delivery-status":
             self.is_delivery_report = True
-            return self.leaf_attachment(part, ctype, default_name="delivery-status.txt", raw=True)
+            described = _description(part)
+            name = described + ".txt" if described else "delivery-status.txt"
+            return self.leaf_attachment(part, ctype, default_name=name, raw=True)
         if ctype in ("message/rfc822", "message/global") or (
             maintype == "message" and part.is_multipart() and ctype not in ("message/partial", "message/external-body")
         ):
@@ -898,7 +922,7 @@ class _Walker:
             return self.multipart(part, ctype, level)
         if maintype == "multipart":
             # A multipart whose boundary is missing or never found: one opaque part (RFC 2046 5.1.1).
-            text = _part_text(part)
+            text = _part_text(part, self.hint)
             if _LOOKS_HTML_RE.search(text[:5000]):
                 return _Body(html=text)
             return _Body(plain=text)
@@ -917,10 +941,10 @@ class _Walker:
             filename and disposition == "inline" and level > 0 and ctype != "text/html"
         )
         if is_body_text and not filename:
-            text = _part_text(part)
+            text = _part_text(part, self.hint)
             return _Body(html=text) if ctype == "text/html" else _Body(plain=text)
         if is_body_text and filename and disposition is None and ctype == "text/html":
-            return _Body(html=_part_text(part))
+            return _Body(html=_part_text(part, self.hint))
         return self.leaf_attachment(part, ctype)
 
     def multipart(self, part: Message, ctype: str, level: int) -> _Body:
@@ -976,6 +1000,8 @@ class _Walker:
             name = subject + ".eml"
         elif filename:
             name = filename if filename.lower().endswith(".eml") else filename + ".eml"
+        elif _description(part):
+            name = _description(part) + ".eml"
         else:
             name = "mensaje.eml"
         self.add_attachment(Attachment(sanitize_filename(name, "message/rfc822"), "message/rfc822", data))
@@ -1085,11 +1111,45 @@ def _prepare(raw: bytes) -> bytes:
         if nl < 0:
             break
         first = data[:nl]
-        if first.strip(b" \t\r") == b"" and len(data) > nl + 1 and _HEADER_LINE_RE.match(data[nl + 1 : nl + 200]):
+        rest = data[nl + 1 : nl + 200]
+        if first.strip(b" \t\r") == b"" and len(data) > nl + 1 and _HEADER_LINE_RE.match(rest):
             data = data[nl + 1 :]
             continue
+        if (
+            not _HEADER_LINE_RE.match(first)
+            and not first.startswith(b"From ")
+            and len(first) < 200
+            and _HEADER_LINE_RE.match(rest)
+            and first.strip(b" \t\r-=*_").strip()
+            and not first.startswith((b" ", b"\t"))
+        ):
+            # A banner line before the headers ("---- Original email message ----").
+            data = data[nl + 1 :]
         break
-    return data
+    return _repair_unfolded_headers(data)
+
+
+def _repair_unfolded_headers(data: bytes) -> bytes:
+    """Indent header continuation lines that lost their leading whitespace (RFC 5322 section 2.2.3
+    folding done wrong), when more header fields follow them before the blank line."""
+    end = len(data)
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        pos = data.find(sep)
+        if 0 <= pos < end:
+            end = pos
+    head = data[:end]
+    lines = head.split(b"\n")
+    changed = False
+    for i, line in enumerate(lines[1:], start=1):
+        if not line.strip() or line[:1] in b" \t" or _HEADER_LINE_RE.match(line):
+            continue
+        following = lines[i + 1 : i + 6]
+        if any(_HEADER_LINE_RE.match(nxt) for nxt in following):
+            lines[i] = b" " + line
+            changed = True
+    if not changed:
+        return data
+    return b"\n".join(lines) + data[end:]
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -1136,6 +1196,11 @@ def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: t
         headers.setdefault(name.strip().lower(), []).append(_collapse(_decode_unstructured(value)))
 
     walker = _Walker(max_attachments, depth, default_tz)
+    for _, value in raw_headers:
+        found = re.search(r"=\?([^?*\s]+)", value)
+        if found and _codec_for(found.group(1)) not in ("", "utf-8", "ascii"):
+            walker.hint = found.group(1)
+            break
     try:
         body = walker.walk(msg)
     except RecursionError:
