@@ -335,8 +335,8 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
             for addr in header.addresses:
                 display = _decode_unstructured(addr.display_name or "")
                 pairs.append((_collapse(display), _usable_addr(addr.addr_spec)))
-            if raw.strip() and not pairs and "@" in raw:
-                pairs = None  # the parser found nothing where there clearly is an address
+            if "@" in raw and (not pairs or any(a is None for _, a in pairs)):
+                pairs = None  # the parser lost an address that is clearly there
         except Exception:  # noqa: BLE001 - CPython header parser bugs
             pairs = None
         if pairs is None:
