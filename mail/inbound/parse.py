@@ -723,8 +723,7 @@ _FWD_MARKER_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _FWD_HEADER_RE = re.compile(
-    r"^[ \t>*]*(From|De|Sent|Enviado(?: el)?|Date|Fecha|To|Para|Cc|CC|Bcc|CCO|Subject|Asunto|Reply-To|Responder a)"
-    r"[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(.*)$",
+    r"^[ \t>*]*([A-Za-z\u00c0-\u00ff][\w\u00c0-\u00ff-]{0,25}(?: el| a)?)[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(.*)$",
     re.IGNORECASE,
 )
 _OUTLOOK_BLOCK_RE = re.compile(
@@ -779,7 +778,9 @@ def split_forward(text: str, *, default_tz: tzinfo = DEFAULT_TZ) -> tuple[str, F
         if not line.strip() and not seen_header:
             idx += 1
             continue
-        if seen_header and line.strip() and line[:1] in " \t" and not _FWD_HEADER_RE.match(line):
+        if seen_header and line.strip() and (
+            line[:1] in " \t" or lines[idx - 1].rstrip().endswith(("<", "@", ","))
+        ):
             idx += 1  # a folded continuation line of the previous field
             continue
         break
@@ -914,10 +915,10 @@ class _Walker:
             described = _description(part)
             name = described + ".txt" if described else "delivery-status.txt"
             return self.leaf_attachment(part, ctype, default_name=name, raw=True)
-        if ctype in ("message/rfc822", "message/global") or (
-            maintype == "message" and part.is_multipart() and ctype not in ("message/partial", "message/external-body")
-        ):
+        if ctype in ("message/rfc822", "message/global"):
             return self.rfc822(part, ctype)
+        if maintype == "message":
+            return self.leaf_attachment(part, ctype, default_name=(_description(part) or ctype.split("/")[1]) + ".txt", raw=True)
         if maintype == "multipart" and part.is_multipart():
             return self.multipart(part, ctype, level)
         if maintype == "multipart":
@@ -1144,7 +1145,8 @@ def _repair_unfolded_headers(data: bytes) -> bytes:
         if not line.strip() or line[:1] in b" \t" or _HEADER_LINE_RE.match(line):
             continue
         following = lines[i + 1 : i + 6]
-        if any(_HEADER_LINE_RE.match(nxt) for nxt in following):
+        previous = lines[i - 1].rstrip(b"\r \t")
+        if any(_HEADER_LINE_RE.match(nxt) for nxt in following) or previous.endswith((b"@", b"<", b",")):
             lines[i] = b" " + line
             changed = True
     if not changed:
@@ -1217,7 +1219,7 @@ def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: t
         html = html or ("\n".join(walker.tnef_html) or None)
     else:
         text = body.plain or ""
-    text = _clean_text(text)
+    text = _clean_text(text).strip("\n")
     if html is not None:
         html = html.replace("\x00", "")
 
@@ -1282,7 +1284,7 @@ def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: t
         headers=MappingProxyType({k: tuple(v) for k, v in headers.items()}),
         content_type=_content_type(msg),
         is_delivery_report=walker.is_delivery_report,
-        report_original=walker.report_original,
+        report_original=walker.report_original if walker.is_delivery_report else None,
         body_digest=_body_digest(raw),
         defects=tuple(walker.defects),
     )
