@@ -1,0 +1,324 @@
+"""One inbound message, start to end, in one database transaction.
+
+`ingest` keeps the raw bytes (content store), parses, classifies, applies the decision through the
+ticket services (which write the outbox rows), and records the message with its one outcome —
+all in one transaction. The caller (poller or importer) flags or moves the message on the server
+only after this returns. Nothing raises out of `ingest` for a bad message: it is held instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mail.inbound.classify import Decision, Rules, classify, strip_prefixes
+from mail.inbound.parse import ParsedMessage, UnparseableMessage, parse_message
+from mail.inbound.quotes import extract_new_text
+from tickets import services, storage
+from tickets.models import EntryKind, HeldMessage, InboundMessage, OutboxMessage, Outcome, utcnow
+from tickets.services import Context, NewFile, TicketDefaults
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 200_000  # longest detail/comment kept in the database (the raw is kept whole)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Where a message came from: mailbox name, IMAP UIDVALIDITY/UID or a file, receive time (UTC)."""
+
+    mailbox: str
+    uidvalidity: int | None = None
+    uid: int | None = None
+    source_ref: str | None = None
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MailboxRules:
+    """Per mailbox: the classification settings, the defaults of new tickets, size limit."""
+
+    rules: Rules
+    defaults: TicketDefaults
+    max_message_bytes: int = 25 * 1024 * 1024
+    reopen_closed: bool = True
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one message: outcome, rule, reason, ticket code, inbound record id."""
+
+    outcome: Outcome
+    rule: str
+    reason: str | None
+    code: str | None
+    inbound_id: int | None
+    already_recorded: bool = False
+
+
+def already_recorded(session: Session, env: Envelope) -> InboundMessage | None:
+    """The inbound record for this mailbox + UIDVALIDITY + UID, if it was processed before."""
+    if env.uid is None:
+        return None
+    return session.scalar(select(InboundMessage).where(
+        InboundMessage.mailbox == env.mailbox, InboundMessage.uidvalidity == env.uidvalidity,
+        InboundMessage.uid == env.uid))
+
+
+def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, raw: bytes,
+           env: Envelope) -> Result:
+    """Process one message in one transaction and return its outcome (never raises for bad mail).
+
+    A message already recorded for the same mailbox + UIDVALIDITY + UID is not processed again
+    (``Result.already_recorded``). Raises only for system faults (database down, disk full).
+    """
+    with sessions.begin() as session:
+        prior = already_recorded(session, env)
+        if prior is not None:
+            return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
+                          prior.ticket.code if prior.ticket else None, prior.id, True)
+    raw_sha = storage.store_bytes(ctx.storage_dir, raw)
+    try:
+        return _ingest_once(sessions, ctx, mbox, raw, raw_sha, env)
+    except IntegrityError:
+        # another poller recorded the same UID first: its outcome stands
+        with sessions.begin() as session:
+            prior = already_recorded(session, env)
+            if prior is None:
+                raise
+            return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
+                          prior.ticket.code if prior.ticket else None, prior.id, True)
+    except Exception as exc:  # a bug on odd input must not lose the message: hold it
+        log.exception("ingest failed for %s uid=%s; holding it", env.mailbox, env.uid)
+        return _hold_after_error(sessions, raw, raw_sha, env, exc)
+
+
+def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, env: Envelope) -> Result:
+    received = env.received_at or utcnow()
+    msg: ParsedMessage | None = None
+    decision: Decision
+    if len(raw) > mbox.max_message_bytes:
+        decision = Decision(Outcome.HELD, "limits", "too_large", data={"size": len(raw)})
+    else:
+        try:
+            msg = parse_message(raw, max_attachments=None)
+        except UnparseableMessage as exc:
+            decision = Decision(Outcome.HELD, "unparseable", "unparseable", data={"error": str(exc)})
+    with sessions.begin() as session:
+        if msg is not None:
+            decision = classify(session, msg, mbox.rules)
+        record = InboundMessage(
+            mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid, source_ref=env.source_ref,
+            message_id=msg.message_id if msg else None, body_digest=msg.body_digest if msg else None,
+            raw_sha256=raw_sha, raw_size=len(raw), from_addr=(msg.from_addr if msg else None),
+            subject=(msg.subject[:2000] if msg else None), received_at=received,
+            outcome=decision.outcome.value, reason=decision.reason,
+        )
+        session.add(record)
+        session.flush()
+        apply(session, ctx, mbox, msg, decision, record, raw)
+        record.ticket_id = decision.ticket.id if decision.ticket else None
+        session.flush()
+        code = decision.ticket.code if decision.ticket else None
+        log.info("inbound %s uid=%s -> %s (%s%s) %s", env.mailbox, env.uid, decision.outcome.value,
+                 decision.rule, f": {decision.reason}" if decision.reason else "", code or "")
+        return Result(decision.outcome, decision.rule, decision.reason, code, record.id)
+
+
+def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Exception) -> Result:
+    with sessions.begin() as session:
+        record = InboundMessage(mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid,
+                                source_ref=env.source_ref, raw_sha256=raw_sha, raw_size=len(raw),
+                                received_at=env.received_at or utcnow(), outcome=Outcome.HELD.value,
+                                reason="processing_error")
+        session.add(record)
+        session.flush()
+        session.add(HeldMessage(inbound_id=record.id, reason="processing_error",
+                                detail=f"{type(exc).__name__}: {exc}"[:2000],
+                                received_at=record.received_at, raw=raw,
+                                subject=_raw_subject(raw)))
+        return Result(Outcome.HELD, "error", "processing_error", None, record.id)
+
+
+def _raw_subject(raw: bytes) -> str | None:
+    for line in raw[:65536].splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith(b"subject:"):
+            return line[8:].decode("utf-8", "replace").strip()[:500]
+    return None
+
+
+# --- applying a decision --------------------------------------------------------------------------
+
+
+def files_of(msg: ParsedMessage) -> list[NewFile]:
+    """The message's attachments as files to store (inline signature images included)."""
+    return [NewFile(a.filename, a.content_type, a.data) for a in msg.attachments]
+
+
+def clean_text(text: str) -> str:
+    """Text safe for every database: no NULs, bounded length, trailing space trimmed."""
+    text = (text or "").replace("\x00", "").strip()
+    return text[:MAX_TEXT_CHARS]
+
+
+def apply(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage | None,
+          decision: Decision, record: InboundMessage, raw: bytes) -> None:
+    """Carry out ``decision`` through the ticket services (updates ``decision.ticket``)."""
+    outcome = decision.outcome
+    if outcome is Outcome.HELD:
+        hold(session, msg, decision, record, raw)
+    elif outcome is Outcome.IGNORED and decision.rule == "bounce":
+        note_bounce(session, decision)
+    elif outcome is Outcome.TICKET:
+        decision.ticket = create_ticket(session, ctx, mbox, msg, decision, record)
+    elif outcome is Outcome.COMMENT:
+        comment(session, ctx, mbox, msg, decision, record)
+
+
+def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record: InboundMessage,
+         raw: bytes) -> None:
+    """Keep the message for review in the panel, raw bytes included; nobody is mailed."""
+    detail = decision.data.get("error") or (
+        f"de {msg.from_addr} sobre {decision.ticket.code}" if msg and decision.ticket else None)
+    session.add(HeldMessage(
+        inbound_id=record.id, reason=decision.reason or decision.rule, detail=detail,
+        from_addr=msg.from_addr if msg else None,
+        subject=(msg.subject[:2000] if msg else _raw_subject(raw)),
+        received_at=record.received_at, text=clean_text(msg.text) if msg else None, raw=raw,
+        ticket_id=decision.ticket.id if decision.ticket else None))
+    session.flush()
+
+
+def note_bounce(session: Session, decision: Decision) -> None:
+    """Mark the returned outbound message bounced and leave a note on its ticket."""
+    outbox_id = decision.data.get("outbox_id")
+    if outbox_id:
+        row = session.get(OutboxMessage, outbox_id)
+        row.state = "bounced"
+    ticket = decision.ticket
+    if ticket is None:
+        return
+    failed = decision.data.get("failed") or []
+    who = ", ".join(failed) if failed else "un destinatario"
+    services.add_entry(session, ticket, EntryKind.NOTE,
+                       f"No se pudo entregar el correo a {who} (rebote del servidor de correo).")
+
+
+def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage,
+                  decision: Decision, record: InboundMessage):
+    """A new ticket from the message; for a staff forward, from the client's forwarded mail."""
+    participants = [a for a in (*msg.to, *msg.cc) if a not in mbox.rules.own_addresses]
+    if decision.rule == "staff-forward":
+        fwd = decision.data["forwarded"]
+        staff = decision.staff
+        subject = fwd.subject or strip_prefixes(msg.subject)
+        ticket = services.open_ticket(
+            session, ctx, subject=subject, detail=clean_text(fwd.text),
+            requester_email=fwd.from_addr, requester_name=fwd.from_name,
+            requested_at=fwd.date or record.received_at, mailbox=record.mailbox,
+            defaults_=mbox.defaults, registered_by=staff, files=files_of(msg),
+            message_id=msg.message_id, participants=[])
+        own_words = clean_text(_forwarder_words(msg))
+        if own_words:
+            services.add_entry(session, ticket, EntryKind.COMMENT, own_words, author_user_id=staff.id,
+                               author_email=staff.email, author_name=staff.name, public=False,
+                               inbound_id=record.id)
+        record.text = clean_text(fwd.text)[:5000]
+        return ticket
+    ticket = services.open_ticket(
+        session, ctx, subject=msg.subject, detail=clean_text(msg.text),
+        requester_email=msg.from_addr, requester_name=msg.from_name,
+        requested_at=record.received_at, mailbox=record.mailbox, defaults_=mbox.defaults,
+        files=files_of(msg), message_id=msg.message_id, participants=participants)
+    services.add_entry(session, ticket, EntryKind.EMAIL_IN, f"Correo recibido: {msg.subject}",
+                       author_email=msg.from_addr, author_name=msg.from_name, public=True,
+                       inbound_id=record.id)
+    record.text = clean_text(msg.text)[:5000]
+    return ticket
+
+
+def _forwarder_words(msg: ParsedMessage) -> str:
+    """The staff member's own words above an inline forward (the forward itself removed)."""
+    from mail.inbound.parse import split_forward
+
+    own, _fwd = split_forward(msg.text)
+    if msg.forwarded and msg.forwarded[0].attached:
+        own = msg.text
+    return extract_new_text(own)
+
+
+def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage,
+            decision: Decision, record: InboundMessage) -> None:
+    """A comment with the reply's new text only; a closed ticket reopens or gets a linked one."""
+    ticket = decision.ticket
+    text = clean_text(extract_new_text(msg.text, html=msg.html)) or "(sin texto)"
+    record.text = text[:5000]
+    if decision.staff is None and ticket.status.closed and not mbox.reopen_closed:
+        decision.ticket = services.open_ticket(
+            session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,
+            requester_name=msg.from_name, requested_at=record.received_at, mailbox=record.mailbox,
+            defaults_=mbox.defaults, files=files_of(msg), message_id=msg.message_id,
+            linked_from=ticket)
+        decision.reason = f"linked_to_{ticket.code}"
+        return
+    services.add_participants(session, ticket, [a for a in msg.cc if a not in mbox.rules.own_addresses]
+                              if decision.staff is None else [])
+    services.add_comment(session, ctx, ticket, text=text, author_user=decision.staff,
+                         author_email=msg.from_addr, author_name=msg.from_name,
+                         inbound_id=record.id, files=files_of(msg), message_id=msg.message_id,
+                         reopen=True)
+
+
+# --- held messages ------------------------------------------------------------------------------
+
+
+class ReleaseError(ValueError):
+    """A held message cannot be released (already resolved, unparseable); message is user-facing."""
+
+
+def release_held(session: Session, ctx: Context, mbox: MailboxRules, held: HeldMessage,
+                 to_ticket=None) -> Result:
+    """Release a held message: a comment on ``to_ticket`` (or on the ticket it named, its sender
+    then allowed on that ticket), else a new ticket. Raises ReleaseError."""
+    if held.state != "held":
+        raise ReleaseError(f"el correo retenido {held.id} ya fue {held.state}")
+    try:
+        msg = parse_message(held.raw)
+    except UnparseableMessage as exc:
+        raise ReleaseError(f"el correo retenido {held.id} no se puede interpretar: {exc}") from exc
+    if not msg.from_addr:
+        raise ReleaseError(f"el correo retenido {held.id} no tiene remitente")
+    record = held.inbound or InboundMessage(
+        mailbox="held", raw_sha256=storage.store_bytes(ctx.storage_dir, held.raw),
+        raw_size=len(held.raw), received_at=held.received_at, outcome=Outcome.HELD.value)
+    if record.id is None:
+        session.add(record)
+        session.flush()
+    from tickets.models import Ticket
+
+    ticket = to_ticket or (session.get(Ticket, held.ticket_id) if held.ticket_id else None)
+    staff = services.find_user_by_email(session, msg.from_addr)
+    if ticket is not None:
+        decision = Decision(Outcome.COMMENT, "released", f"released_from_held_{held.id}",
+                            ticket=ticket, staff=staff)
+        if staff is None:
+            services.add_participants(session, ticket, [msg.from_addr])
+        comment(session, ctx, mbox, msg, decision, record)
+    else:
+        decision = Decision(Outcome.TICKET, "released", f"released_from_held_{held.id}")
+        decision.ticket = create_ticket(session, ctx, mbox, msg, decision, record)
+    record.outcome = decision.outcome.value
+    record.reason = decision.reason
+    record.ticket_id = decision.ticket.id
+    held.state = "released"
+    held.resolved_at = utcnow()
+    held.ticket_id = decision.ticket.id
+    session.flush()
+    return Result(decision.outcome, decision.rule, decision.reason, decision.ticket.code, record.id)

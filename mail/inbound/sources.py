@@ -1,0 +1,297 @@
+"""Where inbound mail comes from: IMAP (imap-tools), a Maildir, an mbox, .eml files and folders.
+
+Every source yields `Item`s (raw bytes plus where they came from) and is told `done(item)` after
+the item's transaction committed: IMAP flags it \\Seen (and moves it to the processed folder when
+one is configured), a Maildir moves it to cur/ with the S flag, files are left alone.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import imaplib
+import mailbox as stdlib_mailbox
+import re
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+class SourceError(RuntimeError):
+    """A source could not be read (bad URL, login refused, folder missing); message is one line."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message from a source. ``uid`` only for IMAP; ``received_at`` is UTC."""
+
+    raw: bytes
+    uid: int | None = None
+    ref: str | None = None
+    received_at: datetime | None = None
+
+
+class Source(Protocol):
+    """A readable mailbox. `uidvalidity` is None for sources without UIDs."""
+
+    uidvalidity: int | None
+
+    def pending(self, after_uid: int) -> Iterator[Item]: ...
+    def done(self, item: Item) -> None: ...
+    def close(self) -> None: ...
+
+
+def header_date(raw: bytes) -> datetime | None:
+    """The Date header of a raw message as an aware UTC datetime, or None when it does not parse."""
+    m = re.search(rb"^Date:[ \t]*(.*(?:\r?\n[ \t].*)*)", raw[:65536], re.IGNORECASE | re.MULTILINE)
+    if not m:
+        return None
+    value = m.group(1).decode("ascii", "replace").replace("\r", "").replace("\n", " ")
+    if len(value) > 200:
+        return None
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+
+
+def internaldate(meta: bytes) -> datetime | None:
+    """The INTERNALDATE of a FETCH response line as aware UTC (RFC 3501 date-time), or None."""
+    m = re.search(rb'INTERNALDATE "([^"]+)"', meta)
+    if not m:
+        return None
+    try:
+        return datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def file_time(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+class FileSource:
+    """.eml files, folders of .eml files (recursively), a Maildir or an mbox, in file-name order.
+
+    The receive time of an imported file is its Date header when that parses, else the file's time.
+    """
+
+    uidvalidity = None
+
+    def __init__(self, paths: list[Path]):
+        self.paths = [Path(p) for p in paths]
+        for p in self.paths:
+            if not p.exists():
+                raise SourceError(f"no existe: {p}")
+
+    def count(self) -> int:
+        return sum(1 for _ in self._refs())
+
+    def _refs(self) -> Iterator[tuple[str, Path, str | None]]:
+        for p in self.paths:
+            if p.is_dir() and is_maildir(p):
+                md = stdlib_mailbox.Maildir(p, factory=None, create=False)
+                for key in sorted(md.keys(), key=lambda k: _maildir_name(md, k)):
+                    yield ("maildir", p, key)
+            elif p.is_dir():
+                for f in sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith(".")):
+                    yield ("file", f, None)
+            elif is_mbox(p):
+                mb = stdlib_mailbox.mbox(p, factory=None, create=False)
+                for key in mb.keys():
+                    yield ("mbox", p, key)
+            else:
+                yield ("file", p, None)
+
+    def pending(self, after_uid: int = 0) -> Iterator[Item]:
+        for kind, path, key in self._refs():
+            if kind == "file":
+                raw = path.read_bytes()
+                yield Item(raw, ref=str(path), received_at=header_date(raw) or file_time(path))
+            elif kind == "maildir":
+                md = stdlib_mailbox.Maildir(path, factory=None, create=False)
+                raw = md.get_bytes(key)
+                fpath = Path(path) / md._lookup(key)  # noqa: SLF001 - the file's own time
+                yield Item(raw, ref=f"{path}#{key}", received_at=header_date(raw) or file_time(fpath))
+            else:
+                mb = stdlib_mailbox.mbox(path, factory=None, create=False)
+                raw = mb.get_bytes(key)
+                yield Item(raw, ref=f"{path}#{key}", received_at=header_date(raw) or file_time(path))
+
+    def done(self, item: Item) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def is_maildir(p: Path) -> bool:
+    return (p / "cur").is_dir() and (p / "new").is_dir()
+
+
+def is_mbox(p: Path) -> bool:
+    with open(p, "rb") as fh:
+        return fh.read(5) == b"From "
+
+
+def _maildir_name(md, key: str) -> str:
+    return Path(md._lookup(key)).name  # noqa: SLF001
+
+
+class MaildirSource:
+    """A Maildir we own (the demo's inbox): unread messages, marked seen (moved to cur/, flag S)."""
+
+    uidvalidity = None
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.md = stdlib_mailbox.Maildir(self.path, factory=None, create=True)
+
+    def pending(self, after_uid: int = 0) -> Iterator[Item]:
+        self.md = stdlib_mailbox.Maildir(self.path, factory=None, create=True)
+        keys = []
+        for key in self.md.keys():
+            sub = self.md._lookup(key)  # noqa: SLF001
+            if sub.startswith("new/") or "S" not in sub.rpartition(":2,")[2]:
+                keys.append((Path(sub).name, key))
+        for _name, key in sorted(keys):
+            try:
+                raw = self.md.get_bytes(key)
+            except KeyError:
+                continue
+            fpath = self.path / self.md._lookup(key)  # noqa: SLF001
+            yield Item(raw, ref=f"{self.path}#{key}", received_at=file_time(fpath))
+
+    def done(self, item: Item) -> None:
+        key = item.ref.rpartition("#")[2]
+        try:
+            msg = self.md.get_message(key)
+        except KeyError:
+            return
+        msg.set_subdir("cur")
+        msg.add_flag("S")
+        self.md[key] = msg
+
+    def close(self) -> None:
+        return None
+
+
+# --- IMAP ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImapTarget:
+    """A parsed ``imap://`` / ``imaps://`` URL: host, port, user, password, folder, security, auth."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    folder: str = "INBOX"
+    security: str = "plain"  # plain | starttls | tls
+    auth: str = "password"  # password | xoauth2 (the password is then the access token)
+
+    @classmethod
+    def from_url(cls, url: str) -> ImapTarget:
+        """Parse ``imap://user:pass@host:port/INBOX?starttls=1&auth=xoauth2``.
+
+        Raises SourceError with a one-line message for anything else.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in {"imap", "imaps"}:
+            raise SourceError(f"URL IMAP no válida (use imap:// o imaps://): {parts.scheme}://…")
+        if not parts.hostname:
+            raise SourceError("URL IMAP sin servidor")
+        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        security = "tls" if parts.scheme == "imaps" else (
+            "starttls" if q.get("starttls", "0").lower() in {"1", "true", "yes"} else "plain")
+        port = parts.port or (993 if security == "tls" else 143)
+        folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        return cls(host=parts.hostname, port=port, user=unquote(parts.username or ""),
+                   password=unquote(parts.password or ""), folder=folder, security=security,
+                   auth=q.get("auth", "password").lower())
+
+
+class ImapSource:
+    """An IMAP folder read with imap-tools: UIDs above the checkpoint, raw bytes + INTERNALDATE."""
+
+    def __init__(self, target: ImapTarget, processed_folder: str | None = None, timeout_s: float = 60):
+        from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+
+        self.target = target
+        self.processed_folder = processed_folder
+        try:
+            if target.security == "tls":
+                self.box = MailBox(target.host, target.port, timeout=timeout_s,
+                                   ssl_context=ssl.create_default_context())
+            elif target.security == "starttls":
+                self.box = MailBoxStartTls(target.host, target.port, timeout=timeout_s,
+                                           ssl_context=ssl.create_default_context())
+            else:
+                self.box = MailBoxUnencrypted(target.host, target.port, timeout=timeout_s)
+            if target.auth == "xoauth2":
+                self.box.xoauth2(target.user, target.password, initial_folder=target.folder)
+            else:
+                self.box.login(target.user, target.password, initial_folder=target.folder)
+        except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
+            raise SourceError(f"IMAP {target.host}:{target.port}: {exc}".splitlines()[0]) from exc
+        except Exception as exc:  # imap-tools raises its own error classes on login/select
+            raise SourceError(f"IMAP {target.host}:{target.port}: {exc}".splitlines()[0]) from exc
+        status = self.box.folder.status(target.folder, ["UIDVALIDITY"])
+        self.uidvalidity = int(status["UIDVALIDITY"])
+        if processed_folder and not self.box.folder.exists(processed_folder):
+            self.box.folder.create(processed_folder)
+
+    def pending(self, after_uid: int, batch: int = 50) -> Iterator[Item]:
+        """Messages with UID > ``after_uid``, oldest first, fetched ``batch`` at a time."""
+        from imap_tools import AND, U
+
+        uids = [int(u) for u in self.box.uids(AND(uid=U(after_uid + 1, "*")))]
+        uids = sorted(u for u in uids if u > after_uid)  # "N:*" always matches the last message
+        for i in range(0, len(uids), batch):
+            chunk = uids[i:i + batch]
+            yield from self._fetch(chunk)
+
+    def _fetch(self, uids: list[int]) -> Iterator[Item]:
+        typ, data = self.box.client.uid("FETCH", ",".join(map(str, uids)), "(UID INTERNALDATE BODY.PEEK[])")
+        if typ != "OK":
+            raise SourceError(f"IMAP FETCH falló: {typ}")
+        found: dict[int, Item] = {}
+        for part in data:
+            if not isinstance(part, tuple):
+                continue
+            meta, raw = part[0], part[1]
+            m = re.search(rb"UID (\d+)", meta)
+            if not m:
+                continue
+            uid = int(m.group(1))
+            received = internaldate(meta)
+            found[uid] = Item(raw, uid=uid, ref=f"{self.target.folder}/{uid}", received_at=received)
+        for uid in uids:
+            if uid in found:
+                yield found[uid]
+
+    def done(self, item: Item) -> None:
+        """Flag \\Seen, then move to the processed folder when configured (after the commit)."""
+        self.box.flag(str(item.uid), "\\Seen", True)
+        if self.processed_folder:
+            self.box.move(str(item.uid), self.processed_folder)
+
+    def close(self) -> None:
+        try:
+            self.box.logout()
+        except Exception:  # already closed or broken connection: nothing left to release
+            pass

@@ -1,0 +1,121 @@
+"""Configured mailboxes: ``ATENCION_IMAP_URL`` (one mailbox named "default") or a TOML file.
+
+TOML (named by ``ATENCION_CONFIG``)::
+
+    [[mailboxes]]
+    name = "postventa"
+    url = "imaps://postventa%40inmobiliaria-andina.pe:secreto@imap.example.pe/INBOX"
+    addresses = ["postventa@inmobiliaria-andina.pe"]   # our own addresses (loop guard)
+    processed_folder = "Procesados"                    # optional: move after processing
+    type = "Atención"      # defaults of new tickets (optional)
+    category = "General"
+    area = "Postventa"
+    project = "Residencial Los Olivos"
+
+``url`` may also be ``maildir:///path`` (a Maildir the poller owns, as the demo uses).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from mail.inbound.classify import Rules
+from mail.inbound.ingest import MailboxRules
+from mail.inbound.sources import ImapSource, ImapTarget, MaildirSource, SourceError
+from tickets.services import TicketDefaults
+
+
+class ConfigError(ValueError):
+    """The mailbox configuration is wrong; the message names the mailbox and the field."""
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """One mailbox: where to read it, our addresses there, and the defaults of its new tickets."""
+
+    name: str
+    url: str
+    addresses: tuple[str, ...] = ()
+    processed_folder: str | None = None
+    type: str | None = None
+    category: str | None = None
+    area: str | None = None
+    project: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def open_source(self):
+        """Connect to the mailbox. Raises SourceError (one line) when it cannot."""
+        scheme = urlsplit(self.url).scheme
+        if scheme in {"imap", "imaps"}:
+            return ImapSource(ImapTarget.from_url(self.url), processed_folder=self.processed_folder)
+        if scheme == "maildir":
+            parts = urlsplit(self.url)
+            return MaildirSource(Path(unquote(parts.netloc + parts.path)))
+        raise SourceError(f"buzón {self.name}: URL no soportada {scheme}://")
+
+    def own_addresses(self, settings) -> frozenset[str]:
+        """Exactly our addresses: this mailbox's, the login user's when it is an address, MAIL_FROM."""
+        own = {a.lower() for a in self.addresses}
+        own.add(settings.mail_from.lower())
+        try:
+            user = ImapTarget.from_url(self.url).user if self.url.startswith("imap") else ""
+        except SourceError:
+            user = ""
+        if "@" in user:
+            own.add(user.lower())
+        return frozenset(own)
+
+    def rules(self, settings) -> MailboxRules:
+        """The ingest settings of this mailbox."""
+        return MailboxRules(
+            rules=Rules(code_prefix=settings.code_prefix, own_addresses=self.own_addresses(settings),
+                        max_attachments=settings.max_attachments),
+            defaults=TicketDefaults(type=self.type, category=self.category, area=self.area,
+                                    project=self.project),
+            max_message_bytes=settings.max_message_kib * 1024,
+            reopen_closed=settings.reopen_closed,
+        )
+
+
+def load_mailboxes(settings) -> list[MailboxConfig]:
+    """The configured mailboxes (TOML first, else ATENCION_IMAP_URL). Raises ConfigError."""
+    if settings.config:
+        path = Path(settings.config)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+        out = []
+        known = {f for f in MailboxConfig.__dataclass_fields__ if f != "extra"}
+        for i, entry in enumerate(data.get("mailboxes", [])):
+            if "name" not in entry or "url" not in entry:
+                raise ConfigError(f"{path}: mailboxes[{i}] necesita name y url")
+            extra = {k: v for k, v in entry.items() if k not in known}
+            fields = {k: v for k, v in entry.items() if k in known}
+            fields["addresses"] = tuple(fields.get("addresses", ()))
+            out.append(MailboxConfig(**fields, extra=extra))
+        names = [m.name for m in out]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{path}: nombres de buzón repetidos")
+        return out
+    if settings.imap_url:
+        return [MailboxConfig(name="default", url=settings.imap_url)]
+    return []
+
+
+def import_rules(settings, name: str = "import") -> MailboxRules:
+    """Rules for `atencion import` (files): own address is MAIL_FROM plus every mailbox's addresses."""
+    own = {settings.mail_from.lower()}
+    try:
+        for mb in load_mailboxes(settings):
+            own |= mb.own_addresses(settings)
+    except ConfigError:
+        pass
+    return MailboxRules(
+        rules=Rules(code_prefix=settings.code_prefix, own_addresses=frozenset(own),
+                    max_attachments=settings.max_attachments),
+        defaults=TicketDefaults(), max_message_bytes=settings.max_message_kib * 1024,
+        reopen_closed=settings.reopen_closed)

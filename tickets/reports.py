@@ -1,0 +1,87 @@
+"""Read models shared by the CLI and the panel: one ticket with its logbook; mailbox health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tickets.models import MailboxState, OutboxMessage, utcnow
+from tickets.queries import Filters, iter_ticket_rows
+from tickets.services import get_ticket
+
+
+def row_dict(row) -> dict:
+    """A ticket row (tickets.queries) as a JSON-ready dict with the export's snake_case keys."""
+    from dataclasses import asdict, is_dataclass
+
+    data = asdict(row) if is_dataclass(row) else dict(row)
+    for key in ("requested_at", "attended_at"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    if data.get("alert_state") is not None:
+        data["alert_state"] = str(data["alert_state"])
+    return data
+
+
+def ticket_detail(session: Session, settings, code: str) -> dict:
+    """The export keys plus ``detail`` and ``logbook`` (oldest first) of one ticket.
+
+    Raises: tickets.services.ServiceError when the code does not exist.
+    """
+    ticket = get_ticket(session, code, settings.code_prefix)
+    rows = list(iter_ticket_rows(session, Filters(code=ticket.code), tz=settings.timezone,
+                                 prefix=settings.code_prefix))
+    data = row_dict(next(r for r in rows if r.code == ticket.code))
+    data["detail"] = ticket.detail
+    data["registered_by"] = ticket.registered_by.email if ticket.registered_by else None
+    data["logbook"] = [
+        {
+            "kind": e.kind,
+            "at": e.at.isoformat(),
+            "author": (e.author_user.name if e.author_user else (e.author_name or e.author_email)),
+            "author_email": e.author_user.email if e.author_user else e.author_email,
+            "public": e.public,
+            "text": e.text,
+            "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
+                             "sha256": a.sha256} for a in e.attachments],
+            **({"field": e.field, "old": e.old, "new": e.new} if e.kind == "change" else {}),
+        }
+        for e in ticket.entries
+    ]
+    return data
+
+
+def health_report(session: Session, settings, *, configured: list[str] | None = None,
+                  max_age_s: int = 600) -> dict:
+    """Each mailbox's last successful poll and last error, and the outbox backlog.
+
+    ``configured``: the names of the configured mailboxes (a configured mailbox never polled is
+    unhealthy). A mailbox is unhealthy when its last successful poll is older than ``max_age_s``
+    seconds. Times are ISO 8601 UTC.
+    """
+    now = utcnow()
+    states = {m.name: m for m in session.scalars(select(MailboxState).order_by(MailboxState.name))}
+    names = list(configured) if configured is not None else list(states)
+    mailboxes = []
+    for name in names:
+        st = states.get(name)
+        ok = bool(st and st.last_success_at and now - st.last_success_at <= timedelta(seconds=max_age_s))
+        mailboxes.append({
+            "name": name,
+            "healthy": ok,
+            "last_poll_at": st.last_poll_at.isoformat() if st and st.last_poll_at else None,
+            "last_success_at": st.last_success_at.isoformat() if st and st.last_success_at else None,
+            "last_error": st.last_error if st else None,
+            "last_error_at": st.last_error_at.isoformat() if st and st.last_error_at else None,
+        })
+    pending = session.scalar(select(func.count()).where(OutboxMessage.state == "pending"))
+    failed = session.scalar(select(func.count()).where(OutboxMessage.state == "failed"))
+    oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending"))
+    return {
+        "healthy": all(m["healthy"] for m in mailboxes),
+        "mailboxes": mailboxes,
+        "outbox": {"pending": pending, "failed": failed,
+                   "oldest_pending_at": oldest.isoformat() if oldest else None},
+    }

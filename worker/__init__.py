@@ -1,0 +1,1 @@
+"""Processes: the `atencion` CLI, and (later) the Dramatiq broker, actors and scheduler."""
