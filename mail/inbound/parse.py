@@ -500,6 +500,36 @@ def _charset(part: Message) -> str | None:
     return value.strip() if value else None
 
 
+_BOUNDARY_LINE_RE = re.compile(rb"^--(\S[^\r\n]{0,199}?)[ \t]*\r?$", re.MULTILINE)
+
+
+def _resplit_multipart(part: Message, ctype: str) -> Message | None:
+    """Re-parse a broken multipart with the boundary its body actually uses, or None.
+
+    The boundary is a "--xxx" line (RFC 2046 section 5.1.1) followed by a header line.
+    """
+    payload = part.get_payload()
+    if not isinstance(payload, str) or len(payload) > 20_000_000:
+        return None
+    data = payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode("utf-8", "surrogateescape")
+    for m in _BOUNDARY_LINE_RE.finditer(data):
+        boundary = m.group(1)
+        if boundary.endswith(b"--") or b'"' in boundary:
+            continue
+        following = data[m.end() : m.end() + 200].lstrip(b"\r\n")
+        if not _HEADER_LINE_RE.match(following):
+            continue
+        synthetic = b'Content-Type: ' + ctype.encode() + b'; boundary="' + boundary + b'"\n\n' + data
+        try:
+            rebuilt = email.message_from_bytes(synthetic, policy=email.policy.default)
+        except Exception:  # noqa: BLE001
+            return None
+        if rebuilt.is_multipart() and isinstance(rebuilt.get_payload(), list) and rebuilt.get_payload():
+            return rebuilt
+        return None
+    return None
+
+
 def _description(part: Message) -> str:
     """Content-Description (RFC 2045 section 8), decoded; "" when absent."""
     raw = _raw_get(part, "content-description")
@@ -923,6 +953,11 @@ class _Walker:
             return self.multipart(part, ctype, level)
         if maintype == "multipart":
             # A multipart whose boundary is missing or never found: one opaque part (RFC 2046 5.1.1).
+            # Try the boundary really used in the body (e.g. an unquoted one containing "=").
+            rebuilt = _resplit_multipart(part, ctype)
+            if rebuilt is not None:
+                self.defects.setdefault("BoundaryRecovered", None)
+                return self.multipart(rebuilt, ctype, level)
             text = _part_text(part, self.hint)
             if _LOOKS_HTML_RE.search(text[:5000]):
                 return _Body(html=text)
