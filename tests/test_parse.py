@@ -487,3 +487,25 @@ def test_large_bodies_are_not_quadratic() -> None:
     start = time.perf_counter()
     parse_message(html)
     assert time.perf_counter() - start < 10
+
+
+# ---------------------------------------------------------------------------------------------
+# RTF bodies inside winmail.dat (MS-OXRTFCP compressed RTF)
+
+
+def test_lzfu_decompression_spec_example() -> None:
+    from mail.inbound.parse import _lzfu_decompress, rtf_to_text
+
+    compressed = bytes.fromhex(
+        "2d0000002b0000004c5a4675f1c5c7a703000a0072637067313235423" "20af32068656c090020627705b06c647d0a800fa0"
+    )
+    rtf = _lzfu_decompress(compressed)
+    assert rtf == b"{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n"
+    assert rtf_to_text(rtf) == ("hello world", None)
+
+
+def test_rtf_to_text_escapes() -> None:
+    from mail.inbound.parse import rtf_to_text
+
+    rtf = b"{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}Hola \\'e1rbol\\par Segunda \\u241?o}"
+    assert rtf_to_text(rtf) == ("Hola \u00e1rbol\nSegunda \u00f1o", None)

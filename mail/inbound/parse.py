@@ -233,9 +233,12 @@ def _guess_decode(data: bytes) -> str | None:
     return None if "\ufffd" in text else text
 
 
+_SURROGATE_RE = re.compile("[\udc80-\udcff]")
+
+
 def _unsurrogate(value: str) -> str:
     """Header strings from message_from_bytes carry raw 8-bit bytes as surrogates; decode them."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _SURROGATE_RE.search(value):
         return value
     return decode_bytes(value.encode("ascii", "surrogateescape"))
 
@@ -482,13 +485,15 @@ def _part_filename(part: Message) -> str | None:
 
 
 def _content_type(part: Message) -> str:
-    try:
-        ctype = part.get_content_type()
-    except Exception:  # noqa: BLE001
-        ctype = "text/plain"
-    ctype = (ctype or "text/plain").lower()
-    if "/" not in ctype:
-        ctype = "application/octet-stream"
+    """Lower-case "type/subtype" read from the raw header (RFC 2045 section 5.2: a missing or
+    invalid value means text/plain, or message/rfc822 inside multipart/digest)."""
+    raw = _raw_get(part, "content-type")
+    if raw is None:
+        return part.get_default_type()
+    ctype = _unsurrogate(_FOLD_RE.sub("", raw)).split(";", 1)[0].strip().strip('"').lower()
+    ctype = "".join(ctype.split())
+    if ctype.count("/") != 1 or ctype.startswith("/") or ctype.endswith("/"):
+        return "text/plain"
     return ctype
 
 
