@@ -939,7 +939,7 @@ class _Walker:
             return
         self.attachments.append(att)
 
-    def walk(self, part: Message, level: int = 0) -> _Body:
+    def walk(self, part: Message, level: int = 0, parent: str = "") -> _Body:
         self.note_defects(part)
         ctype = _content_type(part)
         maintype = ctype.split("/", 1)[0]
@@ -978,14 +978,14 @@ class _Walker:
                 return _Body()
         disposition = _disposition(part)
         filename = _part_filename(part)
-        is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not (
-            filename and disposition == "inline" and level > 0 and ctype != "text/html"
+        # A text part is the body unless it is marked as an attachment, or it is a named part
+        # inside a multipart other than alternative (RFC 2183: a filename suggests a file).
+        is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
+            not filename or level == 0 or parent == "multipart/alternative" or (disposition is None and ctype == "text/html")
         )
-        if is_body_text and not filename:
+        if is_body_text:
             text = _part_text(part, self.hint)
             return _Body(html=text) if ctype == "text/html" else _Body(plain=text)
-        if is_body_text and filename and disposition is None and ctype == "text/html":
-            return _Body(html=_part_text(part, self.hint))
         return self.leaf_attachment(part, ctype)
 
     def multipart(self, part: Message, ctype: str, level: int) -> _Body:
@@ -998,13 +998,13 @@ class _Walker:
                 self.is_delivery_report = True
             self.in_report = True
         if ctype == "multipart/alternative":
-            bodies = [self.walk(child, level + 1) for child in children]
+            bodies = [self.walk(child, level + 1, ctype) for child in children]
             plain = next((b.plain for b in bodies if b.plain and b.plain.strip()), None)
             html = next((b.html for b in reversed(bodies) if b.html and b.html.strip()), None)
             if plain is None:
                 plain = next((b.plain for b in bodies if b.plain is not None), None)
             return _Body(plain=plain, html=html)
-        bodies = [self.walk(child, level + 1) for child in children]
+        bodies = [self.walk(child, level + 1, ctype) for child in children]
         if ctype == "multipart/signed" or ctype == "multipart/encrypted":
             bodies = bodies[:1] if ctype == "multipart/signed" else bodies
         bodies = [b for b in bodies if b.plain is not None or b.html is not None]
