@@ -4,7 +4,7 @@ whole shared corpus (every file parses or raises UnparseableMessage)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,9 @@ def test_b01_utf8_label_with_cp1252_bytes() -> None:
 
 def test_b03_rfc2047_words_in_quoted_filename() -> None:
     msg = case("B03")
-    assert [a.filename for a in msg.attachments] == ["Cotización cochera y depósito – Torre B.pdf"]
+    assert [a.filename for a in msg.attachments] == [
+        "Cotización cochera y depósito – Torre B.pdf"
+    ]
     att = msg.attachments[0]
     assert att.content_type == "application/pdf"
     assert att.data.startswith(b"%PDF")
@@ -73,11 +75,15 @@ def test_b04_winmail_dat_tnef() -> None:
 
 def test_b04_tnef_body_used_when_there_is_no_other_text() -> None:
     raw = (CASES / "B04-outlook-winmail-dat-tnef.eml").read_bytes()
-    head, _, rest = raw.partition(b"--_002_SA1PR12MB6790tnef_\nContent-Type: text/plain")
+    head, _, rest = raw.partition(
+        b"--_002_SA1PR12MB6790tnef_\nContent-Type: text/plain"
+    )
     _, _, tnef_part = rest.partition(b"--_002_SA1PR12MB6790tnef_\n")
     msg = parse_message(head + b"--_002_SA1PR12MB6790tnef_\n" + tnef_part)
     assert "Adjunto la lista de observaciones" in msg.text
-    assert [a.filename for a in msg.attachments] == ["Observaciones entrega Dpto 302.txt"]
+    assert [a.filename for a in msg.attachments] == [
+        "Observaciones entrega Dpto 302.txt"
+    ]
 
 
 def test_b05_forward_as_attachment() -> None:
@@ -137,7 +143,7 @@ def test_b16_bounce_with_returned_ticket_mail() -> None:
 
 def test_dates_are_aware() -> None:
     msg = case("B01")
-    assert msg.date == datetime(2024, 6, 10, 14, 2, 33, tzinfo=timezone.utc)
+    assert msg.date == datetime(2024, 6, 10, 14, 2, 33, tzinfo=UTC)
     assert msg.date.tzinfo is not None
 
 
@@ -170,7 +176,10 @@ Hola\x00 mundo.
 def test_literal_headers() -> None:
     msg = parse_message(lit(BASIC))
     assert msg.return_path == ""
-    assert msg.delivered_to == ("postventa@inmobiliaria-andina.pe", "postventa+at-000123@inmobiliaria-andina.pe")
+    assert msg.delivered_to == (
+        "postventa@inmobiliaria-andina.pe",
+        "postventa+at-000123@inmobiliaria-andina.pe",
+    )
     assert msg.message_id == "abc.123@mail.example.pe"
     assert msg.in_reply_to == ("one@x.pe",)
     assert msg.references == ("zero@x.pe", "one@x.pe")
@@ -180,7 +189,7 @@ def test_literal_headers() -> None:
     assert msg.to == ("postventa@inmobiliaria-andina.pe", "otro@example.pe")
     assert msg.cc == ("percy@example.pe",)
     assert msg.subject == "Re: Consulta sobre la entrega"
-    assert msg.date == datetime(2025, 11, 3, 15, 15, tzinfo=timezone.utc)
+    assert msg.date == datetime(2025, 11, 3, 15, 15, tzinfo=UTC)
     assert msg.text == "Hola mundo."
     assert msg.headers["x-custom"] == ("café",)
     assert msg.header("X-CUSTOM") == "café"
@@ -196,7 +205,9 @@ def test_return_path_absent_is_none() -> None:
 
 
 def test_message_without_from_is_not_an_error() -> None:
-    msg = parse_message(lit("To: postventa@inmobiliaria-andina.pe\nSubject: sin remitente\n\nhola\n"))
+    msg = parse_message(
+        lit("To: postventa@inmobiliaria-andina.pe\nSubject: sin remitente\n\nhola\n")
+    )
     assert msg.from_addr is None
     assert msg.from_name == ""
     assert msg.text == "hola"
@@ -209,7 +220,9 @@ def test_from_without_usable_address() -> None:
 
 def test_body_digest_ignores_line_endings_headers_and_trailing_spaces() -> None:
     one = lit("From: a@b.pe\nSubject: x\n\nhola  \nmundo\n")
-    two = b"Received: by mx; Mon, 3 Nov 2025 10:15:00 -0500\n" + one.replace(b"\r\n", b"\n").replace(b"hola", b"hola\t")
+    two = b"Received: by mx; Mon, 3 Nov 2025 10:15:00 -0500\n" + one.replace(
+        b"\r\n", b"\n"
+    ).replace(b"hola", b"hola\t")
     other = lit("From: a@b.pe\nSubject: x\n\nhola\nmundo!\n")
     assert parse_message(one).body_digest == parse_message(two).body_digest
     assert parse_message(one).body_digest != parse_message(other).body_digest
@@ -270,13 +283,17 @@ def test_attachments_rfc2231_traversal_control_chars_inline() -> None:
     assert names[4].startswith("adjunto.") and names[4] != "adjunto."
     assert msg.attachments[0].data == b"%PDF-"
     signature = msg.attachments[3]
-    assert signature == Attachment("firma.png", "image/png", signature.data, inline=True, content_id="firma@x")
+    assert signature == Attachment(
+        "firma.png", "image/png", signature.data, inline=True, content_id="firma@x"
+    )
     assert not msg.attachments[0].inline
 
 
 def test_max_attachments_stops_keeping_after_the_limit() -> None:
     msg = parse_message(lit(MULTI), max_attachments=2)
-    assert len(msg.attachments) == 3  # one more than the limit, so the caller sees it was broken
+    assert (
+        len(msg.attachments) == 3
+    )  # one more than the limit, so the caller sees it was broken
     assert "TooManyAttachments" in msg.defects
 
 
@@ -322,7 +339,12 @@ def test_inline_forward_gmail_spanish() -> None:
     assert fwd.from_addr == "obras@norte.pe"
     assert fwd.from_name == "Constructora Norte"
     assert fwd.subject == "Fecha de entrega"
-    assert fwd.date is not None and (fwd.date.year, fwd.date.month, fwd.date.day, fwd.date.hour) == (2024, 6, 7, 10)
+    assert fwd.date is not None and (
+        fwd.date.year,
+        fwd.date.month,
+        fwd.date.day,
+        fwd.date.hour,
+    ) == (2024, 6, 7, 10)
     assert fwd.text == "La entrega será el 14 de junio."
     assert fwd.attached is False
 
@@ -339,7 +361,11 @@ def test_inline_forward_outlook_english() -> None:
     )
     own, fwd = split_forward(text)
     assert own == "FYI, see below."
-    assert fwd is not None and fwd.from_addr == "john@client.com" and fwd.from_name == "John Client"
+    assert (
+        fwd is not None
+        and fwd.from_addr == "john@client.com"
+        and fwd.from_name == "John Client"
+    )
     assert fwd.date is not None and fwd.date.hour == 10
     assert fwd.text == "When can I get my keys?"
 
@@ -353,12 +379,19 @@ def test_inline_forward_listed_in_parsed_message() -> None:
     )
     msg = parse_message(raw)
     (fwd,) = msg.forwarded
-    assert fwd.from_addr == "rosa@x.pe" and fwd.text == "Quiero mis llaves." and not fwd.attached
+    assert (
+        fwd.from_addr == "rosa@x.pe"
+        and fwd.text == "Quiero mis llaves."
+        and not fwd.attached
+    )
     assert "Quiero mis llaves." in msg.text  # `text` stays whole
 
 
 def test_no_forward() -> None:
-    assert split_forward("Hola,\n\nnada reenviado.") == ("Hola,\n\nnada reenviado.", None)
+    assert split_forward("Hola,\n\nnada reenviado.") == (
+        "Hola,\n\nnada reenviado.",
+        None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,7 +452,9 @@ def test_nested_multiparts_are_walked() -> None:
 # Unparseable input
 
 
-@pytest.mark.parametrize("raw", [b"", b"   \r\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600])
+@pytest.mark.parametrize(
+    "raw", [b"", b"   \r\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600]
+)
 def test_unparseable(raw: bytes) -> None:
     with pytest.raises(UnparseableMessage):
         parse_message(raw)
@@ -433,11 +468,15 @@ def test_outlook_msg_file_is_unparseable() -> None:
 def _corpus_files() -> list[Path]:
     skip = {"MANIFEST.md", "manifest.json"}
     return sorted(
-        p for p in CORPUS.rglob("*") if p.is_file() and p.name not in skip and not p.name.startswith("README")
+        p
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.name not in skip and not p.name.startswith("README")
     )
 
 
-@pytest.mark.parametrize("path", _corpus_files(), ids=lambda p: str(p.relative_to(CORPUS)))
+@pytest.mark.parametrize(
+    "path", _corpus_files(), ids=lambda p: str(p.relative_to(CORPUS))
+)
 def test_every_corpus_file_parses_or_is_unparseable(path: Path) -> None:
     raw = path.read_bytes()
     try:
@@ -448,7 +487,11 @@ def test_every_corpus_file_parses_or_is_unparseable(path: Path) -> None:
     assert msg.raw == raw
     assert len(msg.body_digest) == 64
     for att in msg.attachments:
-        assert att.filename and "/" not in att.filename and not att.filename.startswith(".")
+        assert (
+            att.filename
+            and "/" not in att.filename
+            and not att.filename.startswith(".")
+        )
         assert att.content_type == att.content_type.lower()
     if msg.date is not None:
         assert msg.date.tzinfo is not None
@@ -472,10 +515,17 @@ def test_two_thousand_messages_parse_in_seconds() -> None:
 
 def test_large_bodies_are_not_quadratic() -> None:
     line = "Buenos días, la filtración sigue en el baño del Dpto 504.\n"
-    small = lit("From: a@b.pe\nSubject: x\nContent-Type: text/plain; charset=utf-8\n\n" + line * 2_000)
-    big = lit("From: a@b.pe\nSubject: x\nContent-Type: text/plain; charset=utf-8\n\n" + line * 40_000)
+    small = lit(
+        "From: a@b.pe\nSubject: x\nContent-Type: text/plain; charset=utf-8\n\n"
+        + line * 2_000
+    )
+    big = lit(
+        "From: a@b.pe\nSubject: x\nContent-Type: text/plain; charset=utf-8\n\n"
+        + line * 40_000
+    )
     html = lit(
-        "From: a@b.pe\nSubject: x\nContent-Type: text/html; charset=utf-8\n\n" + ("<p>" + line + "</p>") * 20_000
+        "From: a@b.pe\nSubject: x\nContent-Type: text/html; charset=utf-8\n\n"
+        + ("<p>" + line + "</p>") * 20_000
     )
     start = time.perf_counter()
     parse_message(small)
@@ -497,7 +547,8 @@ def test_lzfu_decompression_spec_example() -> None:
     from mail.inbound.parse import _lzfu_decompress, rtf_to_text
 
     compressed = bytes.fromhex(
-        "2d0000002b0000004c5a4675f1c5c7a703000a0072637067313235423" "20af32068656c090020627705b06c647d0a800fa0"
+        "2d0000002b0000004c5a4675f1c5c7a703000a0072637067313235423"
+        "20af32068656c090020627705b06c647d0a800fa0"
     )
     rtf = _lzfu_decompress(compressed)
     assert rtf == b"{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n"

@@ -8,7 +8,9 @@ import pytest
 from mail.inbound.quotes import extract_new_text
 
 NEW = "Buenas tardes:\n\nYa revisé el baño y la filtración continúa. ¿Pueden venir el jueves?\n\nGracias,\nRosa"
-NEW_EN = "Hi,\n\nThe leak is still there. Could someone come on Thursday?\n\nThanks,\nRosa"
+NEW_EN = (
+    "Hi,\n\nThe leak is still there. Could someone come on Thursday?\n\nThanks,\nRosa"
+)
 OLD = "La visita técnica quedó programada para el martes."
 OLD_EN = "The technician visit is scheduled for Tuesday."
 
@@ -16,12 +18,17 @@ REPLIES = {
     "gmail-es": (
         NEW,
         NEW + "\n\nEl lun, 3 nov 2025 a las 10:15, Postventa Inmobiliaria Andina (<\n"
-        "postventa@inmobiliaria-andina.pe>) escribió:\n\n> Estimada Sra. Quispe:\n>\n> " + OLD + "\n>\n"
+        "postventa@inmobiliaria-andina.pe>) escribió:\n\n> Estimada Sra. Quispe:\n>\n> "
+        + OLD
+        + "\n>\n"
         "> Saludos,\n> Postventa\n",
     ),
     "gmail-es-one-line": (
         NEW,
-        NEW + "\n\nEl lun, 3 nov 2025 a las 10:15, Rosa Quispe (<rosa@x.pe>) escribió:\n\n> " + OLD + "\n",
+        NEW
+        + "\n\nEl lun, 3 nov 2025 a las 10:15, Rosa Quispe (<rosa@x.pe>) escribió:\n\n> "
+        + OLD
+        + "\n",
     ),
     "gmail-en": (
         NEW_EN,
@@ -30,52 +37,70 @@ REPLIES = {
     ),
     "outlook-desktop-es": (
         NEW,
-        NEW + "\n\n-----Mensaje original-----\nDe: Postventa <postventa@inmobiliaria-andina.pe>\n"
+        NEW
+        + "\n\n-----Mensaje original-----\nDe: Postventa <postventa@inmobiliaria-andina.pe>\n"
         "Enviado el: lunes, 3 de noviembre de 2025 10:15\nPara: Rosa Quispe <rosa@x.pe>\n"
         "Asunto: [AT-000123] Filtración\n\n" + OLD + "\n",
     ),
     "outlook-desktop-es-block": (
         NEW,
-        NEW + "\n\nDe: Postventa <postventa@inmobiliaria-andina.pe>\nEnviado: lunes, 3 de noviembre de 2025 10:15\n"
-        "Para: Rosa Quispe <rosa@x.pe>\nCC: percy@x.pe\nAsunto: [AT-000123] Filtración\n\n" + OLD + "\n",
+        NEW
+        + "\n\nDe: Postventa <postventa@inmobiliaria-andina.pe>\nEnviado: lunes, 3 de noviembre de 2025 10:15\n"
+        "Para: Rosa Quispe <rosa@x.pe>\nCC: percy@x.pe\nAsunto: [AT-000123] Filtración\n\n"
+        + OLD
+        + "\n",
     ),
     "outlook-desktop-en": (
         NEW_EN,
-        NEW_EN + "\n\n-----Original Message-----\nFrom: Postventa <postventa@inmobiliaria-andina.pe>\n"
+        NEW_EN
+        + "\n\n-----Original Message-----\nFrom: Postventa <postventa@inmobiliaria-andina.pe>\n"
         "Sent: Monday, November 3, 2025 10:15 AM\nTo: Rosa Quispe <rosa@x.pe>\nSubject: [AT-000123] Leak\n\n"
-        + OLD_EN + "\n",
+        + OLD_EN
+        + "\n",
     ),
     "outlook-desktop-en-bold-from-html": (
         NEW_EN,
-        NEW_EN + "\n\n*From:* Postventa <postventa@inmobiliaria-andina.pe>\n*Sent:* Monday, November 3, 2025 10:15 AM\n"
-        "*To:* Rosa Quispe <rosa@x.pe>\n*Subject:* [AT-000123] Leak\n\n" + OLD_EN + "\n",
+        NEW_EN
+        + "\n\n*From:* Postventa <postventa@inmobiliaria-andina.pe>\n*Sent:* Monday, November 3, 2025 10:15 AM\n"
+        "*To:* Rosa Quispe <rosa@x.pe>\n*Subject:* [AT-000123] Leak\n\n"
+        + OLD_EN
+        + "\n",
     ),
     "outlook-web-es": (
         NEW,
-        NEW + "\n\n________________________________\nDe: Postventa Inmobiliaria Andina <postventa@inmobiliaria-andina.pe>\n"
+        NEW
+        + "\n\n________________________________\nDe: Postventa Inmobiliaria Andina <postventa@inmobiliaria-andina.pe>\n"
         "Enviado: miércoles, 5 de junio de 2024 09:45\nPara: Rosa Quispe Huamán <rosa.quispe.h@gmail.com>\n"
         "Asunto: [AT-000001] Observaciones\n\n" + OLD + "\n",
     ),
     "outlook-web-en": (
         NEW_EN,
-        NEW_EN + "\n\n________________________________\nFrom: Postventa <postventa@inmobiliaria-andina.pe>\n"
+        NEW_EN
+        + "\n\n________________________________\nFrom: Postventa <postventa@inmobiliaria-andina.pe>\n"
         "Sent: Wednesday, June 5, 2024 9:45 AM\nTo: Rosa Quispe <rosa@x.pe>\nSubject: [AT-000001] Notes\n\n"
-        + OLD_EN + "\n",
+        + OLD_EN
+        + "\n",
     ),
     "apple-mail-es": (
         NEW,
-        NEW + "\n\n> El 03/11/2025, a las 10:15, Postventa <postventa@inmobiliaria-andina.pe> escribió:\n>\n> "
-        + OLD + "\n",
+        NEW
+        + "\n\n> El 03/11/2025, a las 10:15, Postventa <postventa@inmobiliaria-andina.pe> escribió:\n>\n> "
+        + OLD
+        + "\n",
     ),
     "apple-mail-es-unquoted-attribution": (
         NEW,
-        NEW + "\n\nEl 03/11/2025, a las 10:15, Postventa <postventa@inmobiliaria-andina.pe> escribió:\n\n> "
-        + OLD + "\n",
+        NEW
+        + "\n\nEl 03/11/2025, a las 10:15, Postventa <postventa@inmobiliaria-andina.pe> escribió:\n\n> "
+        + OLD
+        + "\n",
     ),
     "apple-mail-en": (
         NEW_EN,
-        NEW_EN + "\n\n> On Nov 3, 2025, at 10:15 AM, Postventa <postventa@inmobiliaria-andina.pe> wrote:\n>\n> "
-        + OLD_EN + "\n",
+        NEW_EN
+        + "\n\n> On Nov 3, 2025, at 10:15 AM, Postventa <postventa@inmobiliaria-andina.pe> wrote:\n>\n> "
+        + OLD_EN
+        + "\n",
     ),
     "thunderbird-es": (
         NEW,
@@ -87,12 +112,17 @@ REPLIES = {
     ),
     "iphone-footer-es": (
         NEW,
-        NEW + "\n\nEnviado desde mi iPhone\n\n> El 3 nov 2025, a las 10:15, Postventa <postventa@x.pe> escribió:\n> "
-        + OLD + "\n",
+        NEW
+        + "\n\nEnviado desde mi iPhone\n\n> El 3 nov 2025, a las 10:15, Postventa <postventa@x.pe> escribió:\n> "
+        + OLD
+        + "\n",
     ),
     "iphone-footer-en": (NEW_EN, NEW_EN + "\n\nSent from my iPhone\n"),
     "outlook-android-footer": (NEW, NEW + "\n\nEnviado desde Outlook para Android\n"),
-    "get-outlook-footer": (NEW_EN, NEW_EN + "\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n"),
+    "get-outlook-footer": (
+        NEW_EN,
+        NEW_EN + "\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n",
+    ),
     "signature-dash-dash": (
         NEW,
         NEW + "\n-- \nRosa Quispe Huamán\nDpto 504 – Torre B\nCel. 987 654 321\n",
@@ -109,7 +139,18 @@ def test_new_text_is_kept_and_quotes_removed(client: str) -> None:
     expected, body = REPLIES[client]
     result = extract_new_text(body)
     assert result == expected
-    for quoted in (OLD, OLD_EN, "escribió", "wrote:", "De:", "From:", "Enviado", "Sent", ">", "Cel."):
+    for quoted in (
+        OLD,
+        OLD_EN,
+        "escribió",
+        "wrote:",
+        "De:",
+        "From:",
+        "Enviado",
+        "Sent",
+        ">",
+        "Cel.",
+    ):
         assert quoted not in result
 
 
@@ -123,7 +164,9 @@ def test_b10_outlook_web_reply_from_case_file() -> None:
 
     from mail.inbound.parse import parse_message
 
-    raw = next((Path(__file__).resolve().parents[2] / "shared" / "cases").glob("B10-*.eml")).read_bytes()
+    raw = next(
+        (Path(__file__).resolve().parents[2] / "shared" / "cases").glob("B10-*.eml")
+    ).read_bytes()
     result = extract_new_text(parse_message(raw).text)
     assert "Adjunto el plano con las medidas de la ventana del dormitorio" in result
     assert "Enviado:" not in result and "Estimada Sra. Quispe" not in result
@@ -134,7 +177,10 @@ def test_b10_outlook_web_reply_from_case_file() -> None:
 
 
 def test_nothing_to_strip() -> None:
-    assert extract_new_text("  Hola,\n\nel intercomunicador no funciona.\n\n") == "Hola,\n\nel intercomunicador no funciona."
+    assert (
+        extract_new_text("  Hola,\n\nel intercomunicador no funciona.\n\n")
+        == "Hola,\n\nel intercomunicador no funciona."
+    )
 
 
 def test_all_quoted_returns_original() -> None:

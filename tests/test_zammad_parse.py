@@ -22,30 +22,82 @@ FIELDS = ("from_email", "from_display_name", "subject", "body", "attachments")
 #: Misses we keep on purpose: (file, field) -> one-line reason.
 _EMPTY = "Zammad's placeholder 'no visible content' for an empty body; we keep text empty (the caller decides)"
 DELIBERATE: dict[tuple[str, str], str] = {
-    ("mail016.box", "from_email"): "no From header: we hold the message instead of trusting Reply-To",
+    (
+        "mail016.box",
+        "from_email",
+    ): "no From header: we hold the message instead of trusting Reply-To",
     ("mail024.box", "body"): _EMPTY,
-    ("mail026.box", "body"): "the expected piece is the HTML <title>, which is not readable body text",
+    (
+        "mail026.box",
+        "body",
+    ): "the expected piece is the HTML <title>, which is not readable body text",
     ("mail027.box", "body"): _EMPTY + " (HTML with only a remote image)",
-    ("mail042.box", "body"): _EMPTY + " (PGP-encrypted; the parts are kept as attachments)",
-    ("mail044.box", "from_email"): "we drop the trailing dot of the domain 'yahoo.com.' to get a usable address",
-    ("mail046.box", "from_display_name"): "Zammad's garbled name; we decode the raw GBK bytes",
-    ("mail065.box", "from_display_name"): "Zammad's quirk '=20Andreas?='; we decode the whole broken encoded word",
+    ("mail042.box", "body"): _EMPTY
+    + " (PGP-encrypted; the parts are kept as attachments)",
+    (
+        "mail044.box",
+        "from_email",
+    ): "we drop the trailing dot of the domain 'yahoo.com.' to get a usable address",
+    (
+        "mail046.box",
+        "from_display_name",
+    ): "Zammad's garbled name; we decode the raw GBK bytes",
+    (
+        "mail065.box",
+        "from_display_name",
+    ): "Zammad's quirk '=20Andreas?='; we decode the whole broken encoded word",
     ("mail067.box", "body"): _EMPTY,
     ("mail070.box", "body"): _EMPTY,
-    ("mail071.box", "from_email"): "a local part with spaces: we keep RFC 5322's quoted form",
+    (
+        "mail071.box",
+        "from_email",
+    ): "a local part with spaces: we keep RFC 5322's quoted form",
     ("mail071.box", "body"): _EMPTY + " (the multipart has no body at all)",
-    ("mail071.box", "attachments"): "Zammad makes an empty attachment 'file' from a boundary-less multipart; we do not",
-    ("mail072.box", "body"): "Zammad decodes windows-1258 as windows-1250 ('ŕ'); we read 'à' as declared",
-    ("mail076.box", "from_email"): "Zammad keeps the stray '>'; we return the address without it",
-    ("mail076.box", "from_display_name"): "Zammad derives a name from the broken address; we leave it empty",
-    ("mail087.box", "from_email"): "'Test test@example.com': we keep RFC 5322's quoted local part",
-    ("mail087.box", "from_display_name"): "no display name in RFC 5322 terms; Zammad invents one",
-    ("mail087.box", "body"): "the part without Content-Type is text/plain (RFC 2045 5.2): it is our body",
-    ("mail087.box", "attachments"): "the same part: Zammad keeps it as attachment 'file', we as the body",
-    ("mail092.box", "attachments"): "we name the empty returned message after its Content-Description",
+    (
+        "mail071.box",
+        "attachments",
+    ): "Zammad makes an empty attachment 'file' from a boundary-less multipart; we do not",
+    (
+        "mail072.box",
+        "body",
+    ): "Zammad decodes windows-1258 as windows-1250 ('ŕ'); we read 'à' as declared",
+    (
+        "mail076.box",
+        "from_email",
+    ): "Zammad keeps the stray '>'; we return the address without it",
+    (
+        "mail076.box",
+        "from_display_name",
+    ): "Zammad derives a name from the broken address; we leave it empty",
+    (
+        "mail087.box",
+        "from_email",
+    ): "'Test test@example.com': we keep RFC 5322's quoted local part",
+    (
+        "mail087.box",
+        "from_display_name",
+    ): "no display name in RFC 5322 terms; Zammad invents one",
+    (
+        "mail087.box",
+        "body",
+    ): "the part without Content-Type is text/plain (RFC 2045 5.2): it is our body",
+    (
+        "mail087.box",
+        "attachments",
+    ): "the same part: Zammad keeps it as attachment 'file', we as the body",
+    (
+        "mail092.box",
+        "attachments",
+    ): "we name the empty returned message after its Content-Description",
     ("mail094.box", "body"): _EMPTY + " (top-level PDF, kept as the attachment)",
-    ("mail105.box", "body"): "a multipart without its boundary: we recover the text as the body",
-    ("mail105.box", "attachments"): "the same text: Zammad keeps it as attachment 'file', we as the body",
+    (
+        "mail105.box",
+        "body",
+    ): "a multipart without its boundary: we recover the text as the body",
+    (
+        "mail105.box",
+        "attachments",
+    ): "the same text: Zammad keeps it as attachment 'file', we as the body",
 }
 
 #: Zammad turns the HTML alternative into a synthetic attachment; we keep the raw message instead.
@@ -61,7 +113,13 @@ def extract_with_parser(raw: bytes) -> dict:
     try:
         msg = parse_message(raw)
     except UnparseableMessage:
-        return {"from_email": None, "from_display_name": None, "subject": None, "body": "", "attachments": []}
+        return {
+            "from_email": None,
+            "from_display_name": None,
+            "subject": None,
+            "body": "",
+            "attachments": [],
+        }
     body = msg.text
     if msg.html:
         body = body + "\n" + html_to_text(msg.html)
@@ -74,14 +132,18 @@ def extract_with_parser(raw: bytes) -> dict:
     }
 
 
-def score_zammad(extract: Callable[[bytes], dict]) -> tuple[dict[str, list[int]], list[tuple[str, str, str]]]:
+def score_zammad(
+    extract: Callable[[bytes], dict],
+) -> tuple[dict[str, list[int]], list[tuple[str, str, str]]]:
     """Compare `extract` against expectations.json.
 
     Returns: ({field: [hits, total]}, [(file, field, explanation) for every miss]).
     Comparison rules: from_email case-insensitive; display name, subject and body substrings with
     whitespace normalised; attachments as a set of names without Zammad's synthetic message.html.
     """
-    expectations = json.loads((ZAMMAD / "expectations.json").read_text(encoding="utf-8"))
+    expectations = json.loads(
+        (ZAMMAD / "expectations.json").read_text(encoding="utf-8")
+    )
     score = {field: [0, 0] for field in FIELDS}
     misses: list[tuple[str, str, str]] = []
 
@@ -100,8 +162,13 @@ def score_zammad(extract: Callable[[bytes], dict]) -> tuple[dict[str, list[int]]
             have = (got["from_email"] or "").lower() or None
             check(name, "from_email", want == have, f"want {want!r} got {have!r}")
         if "from_display_name" in exp:
-            want, have = _norm(exp["from_display_name"]), _norm(got["from_display_name"])
-            check(name, "from_display_name", want == have, f"want {want!r} got {have!r}")
+            want, have = (
+                _norm(exp["from_display_name"]),
+                _norm(got["from_display_name"]),
+            )
+            check(
+                name, "from_display_name", want == have, f"want {want!r} got {have!r}"
+            )
         if "subject" in exp:
             want, have = _norm(exp["subject"]), _norm(got["subject"])
             check(name, "subject", want == have, f"want {want!r} got {have!r}")
@@ -112,7 +179,12 @@ def score_zammad(extract: Callable[[bytes], dict]) -> tuple[dict[str, list[int]]
         if "attachments" in exp:
             want_set = {a for a in exp["attachments"] if a not in SYNTHETIC_ATTACHMENTS}
             have_set = set(got["attachments"])
-            check(name, "attachments", want_set == have_set, f"want {sorted(want_set)} got {sorted(have_set)}")
+            check(
+                name,
+                "attachments",
+                want_set == have_set,
+                f"want {sorted(want_set)} got {sorted(have_set)}",
+            )
     return score, misses
 
 

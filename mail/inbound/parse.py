@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.message import Message
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -108,7 +108,7 @@ class ParsedMessage:
     headers: Mapping[str, tuple[str, ...]]
     content_type: str
     is_delivery_report: bool
-    report_original: "ParsedMessage | None"
+    report_original: ParsedMessage | None
     body_digest: str
     defects: tuple[str, ...]
 
@@ -170,7 +170,9 @@ def _codec_for(charset: str | None) -> str:
         return ""
 
 
-def decode_bytes(data: bytes, charset: str | None = None, hint: str | None = None) -> str:
+def decode_bytes(
+    data: bytes, charset: str | None = None, hint: str | None = None
+) -> str:
     """Decode text bytes as well as possible; never raises, never leaves U+FFFD when avoidable.
 
     Order: the declared charset (strict), else `hint` (a charset the same message uses elsewhere); for latin/ascii/absent labels, UTF-8 first when the bytes
@@ -203,9 +205,30 @@ def decode_bytes(data: bytes, charset: str | None = None, hint: str | None = Non
 
 
 _LATIN_SINGLE_BYTE = {
-    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
-    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "mac_latin2",
-    "mac_roman", "mac_iceland", "mac_turkish", "cp850", "cp437", "cp852", "cp858", "hp_roman8",
+    "cp1250",
+    "cp1252",
+    "cp1254",
+    "cp1257",
+    "cp1258",
+    "latin_1",
+    "iso8859_2",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_9",
+    "iso8859_10",
+    "iso8859_13",
+    "iso8859_14",
+    "iso8859_15",
+    "iso8859_16",
+    "mac_latin2",
+    "mac_roman",
+    "mac_iceland",
+    "mac_turkish",
+    "cp850",
+    "cp437",
+    "cp852",
+    "cp858",
+    "hp_roman8",
 }
 
 
@@ -279,7 +302,9 @@ def _decode_unstructured(value: str) -> str:
     decoded = decode_rfc2047(value)
     if "=?" in decoded and _ENCODED_WORD_RE.search(decoded):
         # decode_header needs whitespace around words; decode the leftovers one by one.
-        decoded = _ENCODED_WORD_RE.sub(lambda m: decode_rfc2047(" " + m.group(0) + " ").strip(), decoded)
+        decoded = _ENCODED_WORD_RE.sub(
+            lambda m: decode_rfc2047(" " + m.group(0) + " ").strip(), decoded
+        )
     return decoded.replace("\x00", "")
 
 
@@ -305,7 +330,9 @@ def _raw_get(msg: Message, name: str) -> str | None:
     return values[0] if values else None
 
 
-_ADDR_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
+_ADDR_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*"
+)
 
 
 def _usable_addr(addr: str) -> str | None:
@@ -332,7 +359,9 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
         pairs: list[tuple[str, str | None]] | None = None
         try:
             if len(raw) > MAX_STRUCTURED_HEADER_CHARS:
-                raise ValueError("too long for the RFC 5322 parser")  # it is super-linear in size
+                raise ValueError(
+                    "too long for the RFC 5322 parser"
+                )  # it is super-linear in size
             header = email.policy.default.header_factory(name, _unsurrogate(raw))
             pairs = []
             for addr in header.addresses:
@@ -351,13 +380,17 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
             for display, addr in parsed:
                 if not display and not addr:
                     continue
-                pairs.append((_collapse(_decode_unstructured(display)), _usable_addr(addr)))
+                pairs.append(
+                    (_collapse(_decode_unstructured(display)), _usable_addr(addr))
+                )
             if not any(a for _, a in pairs):
                 found = _ADDR_RE.findall(_unsurrogate(raw))
                 pairs = [("", _usable_addr(a)) for a in found] or pairs
         try:
             raw_names = {
-                _usable_addr(a): n for n, a in email.utils.getaddresses([_unsurrogate(raw)]) if n and _usable_addr(a)
+                _usable_addr(a): n
+                for n, a in email.utils.getaddresses([_unsurrogate(raw)])
+                if n and _usable_addr(a)
             }
         except Exception:  # noqa: BLE001
             raw_names = {}
@@ -365,7 +398,12 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
             # getaddresses keeps RFC 5322 comments ("addr (Name)") as names and the raw encoded
             # words, which decode_header joins without the whitespace between them (RFC 2047 6.2).
             pairs = [
-                (_collapse(_decode_unstructured(raw_names[a])) if a in raw_names and (not n or "=?" in raw_names[a]) else n, a)
+                (
+                    _collapse(_decode_unstructured(raw_names[a]))
+                    if a in raw_names and (not n or "=?" in raw_names[a])
+                    else n,
+                    a,
+                )
                 for n, a in pairs
             ]
         result.extend(pairs)
@@ -411,7 +449,7 @@ def _parse_date(value: str | None) -> datetime | None:
     if parsed is None or not (1970 <= parsed.year <= 2200):
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -421,7 +459,9 @@ def _parse_date(value: str | None) -> datetime | None:
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def sanitize_filename(name: str | None, content_type: str = "application/octet-stream") -> str:
+def sanitize_filename(
+    name: str | None, content_type: str = "application/octet-stream"
+) -> str:
     """A safe file name: last path component only, no control or bidi characters, no leading dots,
     at most `MAX_FILENAME_CHARS` characters (the extension kept), never empty ("adjunto" plus an
     extension guessed from `content_type`).
@@ -469,7 +509,10 @@ def _part_filename(part: Message) -> str | None:
     """Filename from Content-Disposition filename or Content-Type name (RFC 2183, RFC 2231, and the
     non-standard but common RFC 2047 encoded words inside a quoted parameter)."""
     name: str | None = None
-    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+    for header, param in (
+        ("content-disposition", "filename"),
+        ("content-type", "name"),
+    ):
         raw = _raw_get(part, header)
         if raw is None:
             continue
@@ -490,7 +533,9 @@ def _content_type(part: Message) -> str:
     raw = _raw_get(part, "content-type")
     if raw is None:
         return part.get_default_type()
-    ctype = _unsurrogate(_FOLD_RE.sub("", raw)).split(";", 1)[0].strip().strip('"').lower()
+    ctype = (
+        _unsurrogate(_FOLD_RE.sub("", raw)).split(";", 1)[0].strip().strip('"').lower()
+    )
     ctype = "".join(ctype.split())
     if ctype.count("/") != 1 or ctype.startswith("/") or ctype.endswith("/"):
         return "text/plain"
@@ -516,7 +561,11 @@ def _resplit_multipart(part: Message, ctype: str) -> Message | None:
     payload = part.get_payload()
     if not isinstance(payload, str) or len(payload) > 20_000_000:
         return None
-    data = payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode("utf-8", "surrogateescape")
+    data = (
+        payload.encode("ascii", "surrogateescape")
+        if payload.isascii()
+        else payload.encode("utf-8", "surrogateescape")
+    )
     for m in _BOUNDARY_LINE_RE.finditer(data):
         boundary = m.group(1)
         if boundary.endswith(b"--") or b'"' in boundary:
@@ -524,12 +573,23 @@ def _resplit_multipart(part: Message, ctype: str) -> Message | None:
         following = data[m.end() : m.end() + 200].lstrip(b"\r\n")
         if not _HEADER_LINE_RE.match(following):
             continue
-        synthetic = b'Content-Type: ' + ctype.encode() + b'; boundary="' + boundary + b'"\n\n' + data
+        synthetic = (
+            b"Content-Type: "
+            + ctype.encode()
+            + b'; boundary="'
+            + boundary
+            + b'"\n\n'
+            + data
+        )
         try:
             rebuilt = email.message_from_bytes(synthetic, policy=email.policy.default)
         except Exception:  # noqa: BLE001
             return None
-        if rebuilt.is_multipart() and isinstance(rebuilt.get_payload(), list) and rebuilt.get_payload():
+        if (
+            rebuilt.is_multipart()
+            and isinstance(rebuilt.get_payload(), list)
+            and rebuilt.get_payload()
+        ):
             return rebuilt
         return None
     return None
@@ -558,7 +618,11 @@ def _payload_bytes(part: Message) -> bytes:
         return data
     payload = part.get_payload()
     if isinstance(payload, str):
-        return payload.encode("ascii", "surrogateescape") if payload.isascii() else payload.encode("utf-8", "surrogateescape")
+        return (
+            payload.encode("ascii", "surrogateescape")
+            if payload.isascii()
+            else payload.encode("utf-8", "surrogateescape")
+        )
     return b""
 
 
@@ -570,7 +634,9 @@ def _clean_text(text: str) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
 
 
-_LOOKS_HTML_RE = re.compile(r"<\s*(html|body|div|p|br|table|span|font|head)\b", re.IGNORECASE)
+_LOOKS_HTML_RE = re.compile(
+    r"<\s*(html|body|div|p|br|table|span|font|head)\b", re.IGNORECASE
+)
 
 
 def html_to_text(html: str) -> str:
@@ -596,10 +662,12 @@ def _message_bytes(msg: Message) -> bytes:
     for policy in (None, email.policy.compat32):
         try:
             return msg.as_bytes(policy=policy) if policy else msg.as_bytes()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S112 - try the next, more lenient serialisation
             continue
     try:
-        return msg.as_string(policy=email.policy.compat32).encode("utf-8", "surrogateescape")
+        return msg.as_string(policy=email.policy.compat32).encode(
+            "utf-8", "surrogateescape"
+        )
     except Exception:  # noqa: BLE001
         return b""
 
@@ -674,9 +742,26 @@ def rtf_to_text(rtf: bytes | str) -> tuple[str, str | None]:
             out.append(decode_bytes(bytes(pending), "cp1252"))
             pending.clear()
 
-    destinations = {"fonttbl", "colortbl", "stylesheet", "info", "pict", "object", "header", "footer",
-                    "themedata", "colorschememapping", "datastore", "latentstyles", "listtable",
-                    "listoverridetable", "rsidtbl", "xmlnstbl", "generator", "mmathPr"}
+    destinations = {
+        "fonttbl",
+        "colortbl",
+        "stylesheet",
+        "info",
+        "pict",
+        "object",
+        "header",
+        "footer",
+        "themedata",
+        "colorschememapping",
+        "datastore",
+        "latentstyles",
+        "listtable",
+        "listoverridetable",
+        "rsidtbl",
+        "xmlnstbl",
+        "generator",
+        "mmathPr",
+    }
     htmltag = False
     while i < n:
         ch = rtf[i]
@@ -689,7 +774,9 @@ def rtf_to_text(rtf: bytes | str) -> tuple[str, str | None]:
             i += 1
             continue
         if ch == "\\":
-            m = re.compile(r"\\([a-zA-Z]+)(-?\d+)? ?|\\'([0-9a-fA-F]{2})|\\(.)", re.S).match(rtf, i)
+            m = re.compile(
+                r"\\([a-zA-Z]+)(-?\d+)? ?|\\'([0-9a-fA-F]{2})|\\(.)", re.DOTALL
+            ).match(rtf, i)
             if not m:
                 i += 1
                 continue
@@ -767,14 +854,23 @@ _OUTLOOK_BLOCK_RE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _FIELD_KEYS = {
-    "from": "from", "de": "from",
-    "sent": "date", "enviado": "date", "enviado el": "date", "date": "date", "fecha": "date",
-    "to": "to", "para": "to",
-    "subject": "subject", "asunto": "subject",
+    "from": "from",
+    "de": "from",
+    "sent": "date",
+    "enviado": "date",
+    "enviado el": "date",
+    "date": "date",
+    "fecha": "date",
+    "to": "to",
+    "para": "to",
+    "subject": "subject",
+    "asunto": "subject",
 }
 
 
-def split_forward(text: str, *, default_tz: tzinfo = DEFAULT_TZ) -> tuple[str, ForwardedMessage | None]:
+def split_forward(
+    text: str, *, default_tz: tzinfo = DEFAULT_TZ
+) -> tuple[str, ForwardedMessage | None]:
     """Split an inline forward: (the forwarder's own words, the forwarded message or None).
 
     Recognises Gmail's "---------- Forwarded message ---------", "---------- Mensaje reenviado
@@ -813,8 +909,10 @@ def split_forward(text: str, *, default_tz: tzinfo = DEFAULT_TZ) -> tuple[str, F
         if not line.strip() and not seen_header:
             idx += 1
             continue
-        if seen_header and line.strip() and (
-            line[:1] in " \t" or lines[idx - 1].rstrip().endswith(("<", "@", ","))
+        if (
+            seen_header
+            and line.strip()
+            and (line[:1] in " \t" or lines[idx - 1].rstrip().endswith(("<", "@", ",")))
         ):
             idx += 1  # a folded continuation line of the previous field
             continue
@@ -822,7 +920,10 @@ def split_forward(text: str, *, default_tz: tzinfo = DEFAULT_TZ) -> tuple[str, F
     if not seen_header or "from" not in fields:
         return text.strip(), None
     body = "\n".join(lines[idx:]).strip("\n")
-    body = "\n".join(line[1:].lstrip(" ") if line.startswith(">") else line for line in body.split("\n"))
+    body = "\n".join(
+        line[1:].lstrip(" ") if line.startswith(">") else line
+        for line in body.split("\n")
+    )
     own = text[:start].rstrip()
     from_name, from_addr = _split_name_addr(fields.get("from", ""))
     fwd = ForwardedMessage(
@@ -837,12 +938,16 @@ def split_forward(text: str, *, default_tz: tzinfo = DEFAULT_TZ) -> tuple[str, F
 
 
 def _split_name_addr(value: str) -> tuple[str, str | None]:
-    value = value.replace("[mailto:", "<").replace("]", ">") if "[mailto:" in value else value
+    value = (
+        value.replace("[mailto:", "<").replace("]", ">")
+        if "[mailto:" in value
+        else value
+    )
     found = _ADDR_RE.search(value)
     addr = _usable_addr(found.group(0)) if found else None
     name = value
     if found:
-        name = value[: found.start()] + value[found.end():]
+        name = value[: found.start()] + value[found.end() :]
     name = re.sub(r"[<>()\[\]]|mailto:", " ", name)
     name = _collapse(name).strip("\"' ,;")
     if addr and name.lower() == addr:
@@ -851,8 +956,23 @@ def _split_name_addr(value: str) -> tuple[str, str | None]:
 
 
 _MONTHS = {
-    "jan": 1, "ene": 1, "feb": 2, "mar": 3, "apr": 4, "abr": 4, "may": 5, "jun": 6, "jul": 7,
-    "aug": 8, "ago": 8, "sep": 9, "set": 9, "oct": 10, "nov": 11, "dec": 12, "dic": 12,
+    "jan": 1,
+    "ene": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "abr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "ago": 8,
+    "sep": 9,
+    "set": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "dic": 12,
 }
 
 
@@ -867,7 +987,11 @@ def parse_loose_date(value: str, *, default_tz: tzinfo = DEFAULT_TZ) -> datetime
         return None
     value = _collapse(value)
     rfc = _parse_date(value)
-    if rfc is not None and re.search(r"\d{1,2}:\d{2}", value) and re.search(r"[+-]\d{4}|GMT|UTC", value):
+    if (
+        rfc is not None
+        and re.search(r"\d{1,2}:\d{2}", value)
+        and re.search(r"[+-]\d{4}|GMT|UTC", value)
+    ):
         return rfc
     low = value.lower()
     day = month = year = None
@@ -877,19 +1001,33 @@ def parse_loose_date(value: str, *, default_tz: tzinfo = DEFAULT_TZ) -> datetime
         if month > 12 and day <= 12:
             day, month = month, day
     else:
-        m = re.search(r"\b(\d{1,2})\.?\s+(?:de\s+)?([a-záéíóú]{3,})\.?,?\s+(?:de\s+|del\s+)?(\d{4})\b", low)
+        m = re.search(
+            r"\b(\d{1,2})\.?\s+(?:de\s+)?([a-záéíóú]{3,})\.?,?\s+(?:de\s+|del\s+)?(\d{4})\b",
+            low,
+        )
         if m:
-            day, month, year = int(m.group(1)), _MONTHS.get(m.group(2)[:3]), int(m.group(3))
+            day, month, year = (
+                int(m.group(1)),
+                _MONTHS.get(m.group(2)[:3]),
+                int(m.group(3)),
+            )
         else:
             m = re.search(r"\b([a-z]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})\b", low)
             if m:
-                day, month, year = int(m.group(2)), _MONTHS.get(m.group(1)[:3]), int(m.group(3))
+                day, month, year = (
+                    int(m.group(2)),
+                    _MONTHS.get(m.group(1)[:3]),
+                    int(m.group(3)),
+                )
     if not (day and month and year):
         return rfc
     if year < 100:
         year += 2000
     hour = minute = 0
-    t = re.search(r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap])?\.?\s*(?:m\.?)?", low[m.end():] if m else low)
+    t = re.search(
+        r"\b(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap])?\.?\s*(?:m\.?)?",
+        low[m.end() :] if m else low,
+    )
     if t:
         hour, minute = int(t.group(1)), int(t.group(2))
         if t.group(3) == "p" and hour < 12:
@@ -934,7 +1072,10 @@ class _Walker:
             self.defects.setdefault(type(defect).__name__, None)
 
     def add_attachment(self, att: Attachment) -> None:
-        if self.max_attachments is not None and len(self.attachments) > self.max_attachments:
+        if (
+            self.max_attachments is not None
+            and len(self.attachments) > self.max_attachments
+        ):
             self.defects.setdefault("TooManyAttachments", None)
             return
         self.attachments.append(att)
@@ -953,7 +1094,12 @@ class _Walker:
         if ctype in ("message/rfc822", "message/global"):
             return self.rfc822(part, ctype)
         if maintype == "message":
-            return self.leaf_attachment(part, ctype, default_name=(_description(part) or ctype.split("/")[1]) + ".txt", raw=True)
+            return self.leaf_attachment(
+                part,
+                ctype,
+                default_name=(_description(part) or ctype.split("/")[1]) + ".txt",
+                raw=True,
+            )
         if maintype == "multipart" and part.is_multipart():
             return self.multipart(part, ctype, level)
         if maintype == "multipart":
@@ -969,19 +1115,30 @@ class _Walker:
             return _Body(plain=text)
         if ctype == "text/rfc822-headers":
             if self.in_report and self.report_original is None:
-                self.report_original = self.parse_nested(_payload_bytes(part).rstrip(b"\r\n") + b"\n\n")
+                self.report_original = self.parse_nested(
+                    _payload_bytes(part).rstrip(b"\r\n") + b"\n\n"
+                )
             return self.leaf_attachment(part, ctype, default_name="headers.txt")
-        if ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or (
+        is_tnef = ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or (
             (_part_filename(part) or "").lower() == "winmail.dat"
-        ):
-            if self.tnef(part):
-                return _Body()
+        )
+        if is_tnef and self.tnef(part):
+            return (
+                _Body()
+            )  # when it cannot be opened it is kept as an ordinary attachment
         disposition = _disposition(part)
         filename = _part_filename(part)
         # A text part is the body unless it is marked as an attachment, or it is a named part
         # inside a multipart other than alternative (RFC 2183: a filename suggests a file).
-        is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
-            not filename or level == 0 or parent == "multipart/alternative" or (disposition is None and ctype == "text/html")
+        is_body_text = (
+            ctype in ("text/plain", "text/html")
+            and disposition != "attachment"
+            and (
+                not filename
+                or level == 0
+                or parent == "multipart/alternative"
+                or (disposition is None and ctype == "text/html")
+            )
         )
         if is_body_text:
             text = _part_text(part, self.hint)
@@ -993,14 +1150,19 @@ class _Walker:
         if not isinstance(children, list):
             return _Body()
         if ctype == "multipart/report":
-            report_type = (_param_from_raw(_raw_get(part, "content-type") or "", "report-type") or "").lower()
+            report_type = (
+                _param_from_raw(_raw_get(part, "content-type") or "", "report-type")
+                or ""
+            ).lower()
             if report_type == "delivery-status":
                 self.is_delivery_report = True
             self.in_report = True
         if ctype == "multipart/alternative":
             bodies = [self.walk(child, level + 1, ctype) for child in children]
             plain = next((b.plain for b in bodies if b.plain and b.plain.strip()), None)
-            html = next((b.html for b in reversed(bodies) if b.html and b.html.strip()), None)
+            html = next(
+                (b.html for b in reversed(bodies) if b.html and b.html.strip()), None
+            )
             if plain is None:
                 plain = next((b.plain for b in bodies if b.plain is not None), None)
             return _Body(plain=plain, html=html)
@@ -1014,15 +1176,26 @@ class _Walker:
             return bodies[0]
         htmls = [b.html for b in bodies if b.html]
         if any(b.plain is not None for b in bodies):
-            texts = [b.plain if b.plain is not None else html_to_text(b.html or "") for b in bodies]
-            return _Body(plain="\n\n".join(t.strip("\n") for t in texts if t.strip()), html="\n".join(htmls) or None)
+            texts = [
+                b.plain if b.plain is not None else html_to_text(b.html or "")
+                for b in bodies
+            ]
+            return _Body(
+                plain="\n\n".join(t.strip("\n") for t in texts if t.strip()),
+                html="\n".join(htmls) or None,
+            )
         return _Body(html="\n".join(htmls))
 
     def parse_nested(self, data: bytes) -> ParsedMessage | None:
         if self.depth >= MAX_NESTING or not data.strip():
             return None
         try:
-            return _parse(data, max_attachments=self.max_attachments, depth=self.depth + 1, default_tz=self.default_tz)
+            return _parse(
+                data,
+                max_attachments=self.max_attachments,
+                depth=self.depth + 1,
+                default_tz=self.default_tz,
+            )
         except UnparseableMessage:
             return None
 
@@ -1045,7 +1218,11 @@ class _Walker:
             name = _description(part) + ".eml"
         else:
             name = "mensaje.eml"
-        self.add_attachment(Attachment(sanitize_filename(name, "message/rfc822"), "message/rfc822", data))
+        self.add_attachment(
+            Attachment(
+                sanitize_filename(name, "message/rfc822"), "message/rfc822", data
+            )
+        )
         if nested is not None:
             if self.in_report and self.report_original is None:
                 self.report_original = nested
@@ -1077,18 +1254,30 @@ class _Walker:
                 if isinstance(name, bytes):
                     name = decode_bytes(name.rstrip(b"\x00"), "cp1252")
                 name = str(name).strip("\x00")
-                payload = att.data if isinstance(att.data, bytes) else bytes(att.data or b"")
-            except Exception:  # noqa: BLE001
+                payload = (
+                    att.data if isinstance(att.data, bytes) else bytes(att.data or b"")
+                )
+            except Exception:  # noqa: BLE001, S112 - a broken TNEF attachment is skipped
                 continue
             guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            self.add_attachment(Attachment(sanitize_filename(name, guessed), guessed.lower(), payload))
+            self.add_attachment(
+                Attachment(sanitize_filename(name, guessed), guessed.lower(), payload)
+            )
         try:
             body = tnef.body
             if body:
-                text = body if isinstance(body, str) else decode_bytes(bytes(body).rstrip(b"\x00"), "cp1252")
+                text = (
+                    body
+                    if isinstance(body, str)
+                    else decode_bytes(bytes(body).rstrip(b"\x00"), "cp1252")
+                )
                 self.tnef_texts.append(_clean_text(text).strip())
             elif tnef.htmlbody:
-                html = tnef.htmlbody if isinstance(tnef.htmlbody, str) else decode_bytes(bytes(tnef.htmlbody))
+                html = (
+                    tnef.htmlbody
+                    if isinstance(tnef.htmlbody, str)
+                    else decode_bytes(bytes(tnef.htmlbody))
+                )
                 self.tnef_html.append(html)
                 self.tnef_texts.append(html_to_text(html))
             elif tnef._rtfbody:
@@ -1103,23 +1292,37 @@ class _Walker:
             self.defects.setdefault("InvalidTNEFBody", None)
         return True
 
-    def leaf_attachment(self, part: Message, ctype: str, default_name: str = "", raw: bool = False) -> _Body:
+    def leaf_attachment(
+        self, part: Message, ctype: str, default_name: str = "", raw: bool = False
+    ) -> _Body:
         if raw or part.is_multipart():
             payload = part.get_payload()
             if isinstance(payload, list):
-                data = b"\n".join(_message_bytes(p) for p in payload if isinstance(p, Message))
+                data = b"\n".join(
+                    _message_bytes(p) for p in payload if isinstance(p, Message)
+                )
             else:
                 data = _payload_bytes(part)
         else:
             data = _payload_bytes(part)
         filename = _part_filename(part) or default_name
         content_id = _raw_get(part, "content-id")
-        content_id = _collapse(_unsurrogate(content_id)).strip("<>").strip() or None if content_id else None
+        content_id = (
+            _collapse(_unsurrogate(content_id)).strip("<>").strip() or None
+            if content_id
+            else None
+        )
         inline = _disposition(part) == "inline" and content_id is not None
         if not filename and ctype == "text/plain":
             filename = ""
         self.add_attachment(
-            Attachment(sanitize_filename(filename, ctype), ctype, data, inline=inline, content_id=content_id)
+            Attachment(
+                sanitize_filename(filename, ctype),
+                ctype,
+                data,
+                inline=inline,
+                content_id=content_id,
+            )
         )
         return _Body()
 
@@ -1153,7 +1356,11 @@ def _prepare(raw: bytes) -> bytes:
             break
         first = data[:nl]
         rest = data[nl + 1 : nl + 200]
-        if first.strip(b" \t\r") == b"" and len(data) > nl + 1 and _HEADER_LINE_RE.match(rest):
+        if (
+            first.strip(b" \t\r") == b""
+            and len(data) > nl + 1
+            and _HEADER_LINE_RE.match(rest)
+        ):
             data = data[nl + 1 :]
             continue
         if (
@@ -1186,7 +1393,9 @@ def _repair_unfolded_headers(data: bytes) -> bytes:
             continue
         following = lines[i + 1 : i + 6]
         previous = lines[i - 1].rstrip(b"\r \t")
-        if any(_HEADER_LINE_RE.match(nxt) for nxt in following) or previous.endswith((b"@", b"<", b",")):
+        if any(_HEADER_LINE_RE.match(nxt) for nxt in following) or previous.endswith(
+            (b"@", b"<", b",")
+        ):
             lines[i] = b" " + line
             changed = True
     if not changed:
@@ -1204,7 +1413,9 @@ def _looks_binary(data: bytes) -> bool:
     return control > len(sample) // 20
 
 
-def parse_message(raw: bytes, *, max_attachments: int | None = None, default_tz: tzinfo = DEFAULT_TZ) -> ParsedMessage:
+def parse_message(
+    raw: bytes, *, max_attachments: int | None = None, default_tz: tzinfo = DEFAULT_TZ
+) -> ParsedMessage:
     """Parse one raw RFC 5322 / MIME message.
 
     Parameters: raw(bytes): the message as received. max_attachments(int | None): stop keeping
@@ -1215,16 +1426,23 @@ def parse_message(raw: bytes, *, max_attachments: int | None = None, default_tz:
     Raises: UnparseableMessage: empty input, or bytes that are not a mail at all (no header,
     binary content such as an Outlook .msg file). Nothing else is raised.
     """
-    return _parse(bytes(raw or b""), max_attachments=max_attachments, depth=0, default_tz=default_tz)
+    return _parse(
+        bytes(raw or b""),
+        max_attachments=max_attachments,
+        depth=0,
+        default_tz=default_tz,
+    )
 
 
-def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: tzinfo) -> ParsedMessage:
+def _parse(
+    raw: bytes, *, max_attachments: int | None, depth: int, default_tz: tzinfo
+) -> ParsedMessage:
     if not raw.strip():
         raise UnparseableMessage("empty message")
     prepared = _prepare(raw)
     try:
         msg = email.message_from_bytes(prepared, policy=email.policy.default)
-    except Exception as exc:  # noqa: BLE001 - the feed parser itself should never raise, but be safe
+    except Exception as exc:
         raise UnparseableMessage(f"cannot parse: {exc!r}") from exc
     raw_headers = _raw_headers(msg)
     if not raw_headers:
@@ -1235,7 +1453,9 @@ def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: t
 
     headers: dict[str, list[str]] = {}
     for name, value in raw_headers:
-        headers.setdefault(name.strip().lower(), []).append(_collapse(_decode_unstructured(value)))
+        headers.setdefault(name.strip().lower(), []).append(
+            _collapse(_decode_unstructured(value))
+        )
 
     walker = _Walker(max_attachments, depth, default_tz)
     for _, value in raw_headers:
@@ -1295,10 +1515,12 @@ def _parse(raw: bytes, *, max_attachments: int | None, depth: int, default_tz: t
         return_path = (_usable_addr(rp) or rp.lower()) if rp else ""
 
     subject_raw = _raw_get(msg, "subject")
-    subject = _collapse(_decode_unstructured(subject_raw)) if subject_raw is not None else ""
+    subject = (
+        _collapse(_decode_unstructured(subject_raw)) if subject_raw is not None else ""
+    )
 
     forwarded = list(walker.forwarded)
-    own, inline_fwd = split_forward(text, default_tz=default_tz)
+    _, inline_fwd = split_forward(text, default_tz=default_tz)
     if inline_fwd is not None:
         forwarded.insert(0, inline_fwd)
 
