@@ -86,7 +86,12 @@ class ForwardedMessage:
 
 @dataclass(frozen=True)
 class ParsedMessage:
-    """Everything the classifier and the ticket services need from one message. See `parse_message`."""
+    """Everything the classifier and the ticket services need from one message. See `parse_message`.
+
+    `forwarded` lists the inline forward found in `text` first (if any, see `split_forward`; note
+    that an Outlook reply's quoted "De:/Enviado:/Para:/Asunto:" block is reported too, so the
+    caller decides whether it is a forward), then the message/rfc822 parts in MIME order.
+    """
 
     raw: bytes
     message_id: str | None
