@@ -1,0 +1,440 @@
+"""tickets/queries.py: every filter (positive and negative), SLA filters, ordering, counting, errors.
+
+Runs on SQLite and PostgreSQL (the ``database_url`` fixture). The data is built with the services
+(open_ticket, assign, add_comment, set_status); ``attended_at`` is then pinned to fixed dates
+because set_status stamps the real clock. "Today" is always fixed: 2025-01-06 (America/Lima).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.sql import Select
+
+from tickets.db import make_engine, make_sessionmaker, migrate
+from tickets.models import (
+    Area,
+    Category,
+    Client,
+    ClientEmail,
+    ClosedDay,
+    Contract,
+    Project,
+    Promoter,
+    Subdivision,
+    TicketType,
+    Unit,
+    User,
+)
+from tickets.queries import (
+    FILTER_NAMES,
+    ROW_KEYS,
+    FilterError,
+    Filters,
+    TicketRow,
+    count_tickets,
+    iter_ticket_rows,
+    ticket_select,
+)
+from tickets.services import (
+    Context,
+    TicketDefaults,
+    add_comment,
+    assign,
+    open_ticket,
+    set_status,
+)
+
+LIMA = ZoneInfo("America/Lima")
+TODAY = date(2025, 1, 6)
+
+
+def lima(y, m, d, hh=10, mm=0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=LIMA)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def build_data(Session, tmp_path) -> None:
+    """Five tickets covering every filter (see the table in test_filters)."""
+    ctx = Context(storage_dir=tmp_path / "files")
+    with Session.begin() as s:
+        sol = Promoter(name="Inmobiliaria Sol")
+        luna = Promoter(name="Constructora Luna")
+        olivos = Project(name="Los Olivos", promoter=sol)
+        palmas = Project(name="Las Palmas", promoter=luna)
+        torre_a = Subdivision(project=olivos, name="Torre A")
+        bloque_b = Subdivision(project=palmas, name="Bloque B")
+        u101 = Unit(subdivision=torre_a, number="101", unit_type="departamento")
+        Unit(subdivision=torre_a, number="D-5", unit_type="depósito")
+        e12 = Unit(subdivision=bloque_b, number="E-12", unit_type="estacionamiento")
+        ana = Client(document_type="DNI", document_number="40000001", name="Ana Torres",
+                     emails=[ClientEmail(email="ana@cliente.pe")])
+        luis = Client(document_type="DNI", document_number="40000002", name="Luis Pérez",
+                      emails=[ClientEmail(email="luis@cliente.pe"),
+                              ClientEmail(email="luis.perez@trabajo.pe")])
+        s.add_all([
+            Contract(number="C-2024-100", unit=u101, holders=[ana]),
+            Contract(number="C-2024-200", unit=e12, holders=[luis]),
+        ])
+        legal = Area(name="Área Legal")
+        postventa = s.scalar(select(Area).where(Area.name == "Postventa"))
+        maria = User(email="maria@empresa.pe", name="María Quispe", area=postventa)
+        jorge = User(email="jorge@empresa.pe", name="Jorge Ríos", area=legal)
+        s.add_all([legal, maria, jorge, Category(name="Acabados"),
+                   TicketType(name="Reclamo", max_response_days=2, priority_days={}, day_rule="calendar"),
+                   TicketType(name="Trámite", max_response_days=3, priority_days={}, day_rule="business")])
+        s.flush()
+
+        # AT-000001: Ana (contract filled in), 2025-01-01 22:00 Lima = 2025-01-02 03:00 UTC,
+        # assigned to María, a client comment, attended 2025-01-06 → 5 days, max 5: on time.
+        t1 = open_ticket(s, ctx, subject="Puerta del baño no cierra",
+                         detail="La puerta del baño principal no cierra bien.",
+                         requester_email="ana@cliente.pe", requested_at=lima(2025, 1, 1, 22))
+        assign(s, ctx, t1, maria)
+        add_comment(s, ctx, t1, text="Sigue goteando el caño de la cocina",
+                    author_email="ana@cliente.pe", author_name="Ana Torres")
+        set_status(s, ctx, t1, "Atendido", by=maria)
+        t1.attended_at = lima(2025, 1, 6, 12)
+
+        # AT-000002: Luis, a reclamo of type Reclamo (max 2), priority Alta, area Área Legal,
+        # assigned to Jorge, a staff comment; not attended → today 2025-01-06: 3 días de retraso.
+        t2 = open_ticket(s, ctx, subject="Filtración en estacionamiento",
+                         detail="Hay agua en el estacionamiento E-12.",
+                         requester_email="luis@cliente.pe", requested_at=lima(2025, 1, 1, 9),
+                         defaults_=TicketDefaults(type="Reclamo", area="Área Legal", priority="Alta"))
+        t2.kind = "reclamo"
+        # services.get_by_name compares with SQL lower(), which does not fold "Á" on SQLite (nor on
+        # a C-locale PostgreSQL), and open_ticket then silently falls back to the first area.
+        t2.area = legal
+        assign(s, ctx, t2, jorge)
+        add_comment(s, ctx, t2, text="Revisar cláusula de garantía", author_user=jorge)
+
+        # AT-000003: a stranger, category Acabados, Urgente (max 1), a formula-like subject.
+        open_ticket(s, ctx, subject="=HYPERLINK(\"http://evil\",\"clic\")",
+                    detail="Consulta: ¿aplica el 50% de descuento?",
+                    requester_email="rosa@gmail.com", requester_name="Rosa Díaz",
+                    requested_at=lima(2025, 1, 5),
+                    defaults_=TicketDefaults(category="Acabados", priority="Urgente"))
+
+        # AT-000004: Pedro (not a client), closed; attended 2025-01-03 → 14 days, max 5: late.
+        # A client comment, and a staff member's comment that came in by email (no author_user).
+        t4 = open_ticket(s, ctx, subject="Garantía de la terma", detail="La terma no calienta.",
+                         requester_email="pedro@cliente.pe", requester_name="Pedro Soto",
+                         requested_at=lima(2024, 12, 20))
+        add_comment(s, ctx, t4, text="Gracias por la atención", author_email="pedro@cliente.pe",
+                    author_name="Pedro Soto")
+        add_comment(s, ctx, t4, text="Nota: aplica garantía del fabricante",
+                    author_email="maria@empresa.pe", author_name="María Quispe")
+        set_status(s, ctx, t4, "Cerrado")
+        t4.attended_at = lima(2025, 1, 3, 16)
+
+        # AT-000005: type Trámite (business days, max 3), a solicitud, Friday 2025-01-03.
+        t5 = open_ticket(s, ctx, subject="Solicitud de planos", detail="Necesito los planos.",
+                         requester_email="carla@otro.pe", requester_name="Carla Vega",
+                         requested_at=lima(2025, 1, 3), defaults_=TicketDefaults(type="Trámite"))
+        t5.kind = "solicitud"
+
+
+@pytest.fixture
+def Session(database_url, tmp_path):
+    engine = make_engine(database_url)
+    migrate(engine)
+    factory = make_sessionmaker(engine)
+    build_data(factory, tmp_path)
+    yield factory
+    engine.dispose()
+
+
+def nums(rows) -> list[int]:
+    return [int(r.code.split("-")[1]) for r in rows]
+
+
+def run(Session, **filters) -> set[int]:
+    with Session() as s:
+        return set(nums(iter_ticket_rows(s, Filters.from_mapping(filters), today=TODAY)))
+
+
+# --------------------------------------------------------------------------- every filter
+
+CASES = [
+    # (filters, expected ticket numbers)
+    ({}, {1, 2, 3, 4, 5}),
+    # local dates in America/Lima, inclusive: AT-000001 is 2025-01-02 in UTC but 2025-01-01 in Lima
+    ({"requested_from": "2025-01-02"}, {3, 5}),
+    ({"requested_to": "2025-01-01"}, {1, 2, 4}),
+    ({"requested_to": "2024-12-19"}, set()),
+    ({"requested_from": "2025-01-01", "requested_to": "2025-01-01"}, {1, 2}),
+    ({"requested_from": "2024-12-21", "requested_to": "2024-12-31"}, set()),
+    ({"code": "at-2"}, {2}),
+    ({"code": "[AT-000003]"}, {3}),
+    ({"code": "000004"}, {4}),
+    ({"code": "AT-999"}, set()),
+    ({"type": "reclamo"}, {2}),
+    ({"type": "ATENCION"}, {1, 3, 4}),  # accents and case ignored
+    ({"type": "Garantías"}, set()),
+    ({"category": "acabados"}, {3}),
+    ({"category": "Electricidad"}, set()),
+    ({"status": "atendido"}, {1}),
+    ({"status": "REGISTRADO"}, {3, 5}),
+    ({"status": "Cerrado"}, {4}),
+    ({"status": "Anulado"}, set()),
+    ({"project": "los olivos"}, {1}),
+    ({"project": "Las Palmas"}, {2}),
+    ({"project": "Otro"}, set()),
+    ({"subdivision": "torre a"}, {1}),
+    ({"subdivision": "Torre Z"}, set()),
+    ({"unit": "e-12"}, {2}),
+    ({"unit": "999"}, set()),
+    ({"unit_type": "estacionamiento"}, {2}),
+    ({"unit_type": "Departamento"}, {1}),
+    ({"unit_type": "DEPOSITO"}, set()),  # exists (D-5) but no ticket on it
+    ({"promoter": "inmobiliaria sol"}, {1}),
+    ({"promoter": "Constructora Luna"}, {2}),
+    ({"promoter": "Otra"}, set()),
+    ({"requester": "ana"}, {1}),
+    ({"requester": "GMAIL.COM"}, {3}),
+    ({"requester": "díaz"}, {3}),
+    ({"requester": "nadie"}, set()),
+    ({"holder": "pérez"}, {2}),
+    ({"holder": "trabajo.pe"}, {2}),  # the holder's second address
+    ({"holder": "ana@cliente"}, {1}),
+    ({"holder": "rosa"}, set()),
+    ({"assignee": "maría"}, {1}),
+    ({"assignee": "JORGE@empresa"}, {2}),
+    ({"assignee": "pedro"}, set()),
+    ({"area": "area legal"}, {2}),
+    ({"area": "postventa"}, {1, 3, 4, 5}),
+    ({"area": "Finanzas"}, set()),
+    ({"contract": "2024-200"}, {2}),
+    ({"contract": "c-2024-100"}, {1}),
+    ({"contract": "C-9"}, set()),
+    ({"comment": "caño"}, {1}),
+    ({"comment": "GRACIAS"}, {4}),
+    ({"comment": "garantía"}, set()),  # only in staff comments (one by user, one by staff email)
+    ({"comment": "planos"}, set()),  # in a detail, not in a comment
+    ({"priority": "alta"}, {2}),
+    ({"priority": "Urgente"}, {3}),
+    ({"priority": "Baja"}, set()),
+    ({"q": "baño"}, {1}),  # subject
+    ({"q": "50%"}, {3}),  # detail; % is literal
+    ({"q": "%"}, {3}),
+    ({"q": "_"}, set()),  # _ is literal too
+    ({"q": "at-5"}, {5}),  # a code
+    ({"q": "rosa@gmail"}, {3}),  # requester email
+    ({"q": "luis pérez"}, {2}),  # the matched client's name
+    ({"q": "zzz"}, set()),
+    # SLA filters (today 2025-01-06): elapsed 1→5, 2→5, 3→1, 4→14, 5→1 (business days)
+    ({"days_min": "5"}, {1, 2, 4}),
+    ({"days_max": "1"}, {3, 5}),
+    ({"days_min": "2", "days_max": "5"}, {1, 2}),
+    ({"days_min": "15"}, set()),
+    ({"days_max": "0"}, set()),
+    ({"alert": "overdue"}, {2}),
+    ({"alert": "on_time"}, {3, 5}),
+    ({"alert": "attended_on_time"}, {1}),
+    ({"alert": "attended_late"}, {4}),
+    ({"alert": "overdue", "priority": "urgente"}, set()),
+    # combinations
+    ({"status": "registrado", "priority": "urgente"}, {3}),
+    ({"status": "registrado", "priority": "alta"}, set()),
+    ({"area": "postventa", "alert": "on_time", "days_max": "1"}, {3, 5}),
+    ({"project": "los olivos", "alert": "overdue"}, set()),
+]
+
+
+def test_every_filter_name_is_covered():
+    used = {k for f, _ in CASES for k in f}
+    assert used == set(FILTER_NAMES)
+    for name in FILTER_NAMES:  # at least one positive and one negative case each
+        assert any(name in f and exp for f, exp in CASES), name
+        assert any(name in f and not exp for f, exp in CASES), name
+
+
+def test_filters(Session):
+    with Session() as s:
+        failures = []
+        for filters, expected in CASES:
+            got = set(nums(iter_ticket_rows(s, Filters.from_mapping(filters), today=TODAY)))
+            if got != expected:
+                failures.append(f"{filters}: expected {sorted(expected)}, got {sorted(got)}")
+            n = count_tickets(s, Filters.from_mapping(filters), today=TODAY)
+            if n != len(expected):
+                failures.append(f"count {filters}: expected {len(expected)}, got {n}")
+    assert not failures, "\n".join(failures)
+
+
+# --------------------------------------------------------------------------- rows and SLA
+
+
+def test_row_content_and_seed_examples(Session):
+    with Session() as s:
+        rows = {r.code: r for r in iter_ticket_rows(s, Filters(), today=TODAY)}
+    t1, t2, t3, t4, t5 = (rows[f"AT-00000{i}"] for i in range(1, 6))
+    assert list(t1.as_dict()) == list(ROW_KEYS)
+    assert t1.as_dict() == {
+        "code": "AT-000001", "kind": "atencion", "subject": "Puerta del baño no cierra",
+        "status": "Atendido", "type": "Atención", "category": "General", "priority": "Media",
+        "project": "Los Olivos", "subdivision": "Torre A", "unit": "101",
+        "promoter": "Inmobiliaria Sol", "requester_name": "Ana Torres",
+        "requester_email": "ana@cliente.pe", "holder": "Ana Torres", "assignee": "María Quispe",
+        "assignee_email": "maria@empresa.pe", "area": "Postventa", "contract_number": "C-2024-100",
+        "requested_at": lima(2025, 1, 1, 22), "attended_at": lima(2025, 1, 6, 12),
+        # seed: requested 2025-01-01, attended 2025-01-06 → 5 (in Lima; UTC would say 4)
+        "elapsed_days": 5, "alert": "Atendido dentro de plazo", "alert_state": "attended_on_time",
+    }
+    assert t1.requested_at.utcoffset() == timedelta(hours=-5)
+    # seed: requested 2025-01-01, not attended, today 2025-01-06, max 2 → "3 días de retraso"
+    assert (t2.kind, t2.type, t2.elapsed_days, t2.alert, t2.alert_state) == (
+        "reclamo", "Reclamo", 5, "3 días de retraso", "overdue")
+    assert (t2.holder, t2.area, t2.attended_at) == ("Luis Pérez", "Área Legal", None)
+    # Urgente → the type's per-priority override (1 day)
+    assert (t3.elapsed_days, t3.alert, t3.holder, t3.project) == (1, "En plazo (vence hoy)", None, None)
+    assert (t4.elapsed_days, t4.alert, t4.alert_state) == (14, "Atendido fuera de plazo", "attended_late")
+    # business days: Friday 2025-01-03 → Monday 2025-01-06 is 1 business day (3 calendar days)
+    assert (t5.kind, t5.elapsed_days, t5.alert) == ("solicitud", 1, "En plazo (quedan 2 días)")
+
+
+def test_closed_days_table_feeds_business_days(Session):
+    with Session.begin() as s:
+        s.add(ClosedDay(day=date(2025, 1, 6), note="Cierre por inventario"))
+    with Session() as s:
+        (t5,) = iter_ticket_rows(s, Filters(code="AT-5"), today=TODAY)
+    assert (t5.elapsed_days, t5.alert) == (0, "En plazo (quedan 3 días)")
+    assert run(Session, days_max="0") == {5}
+
+
+def test_today_moves_the_alert(Session):
+    with Session() as s:
+        (t3,) = iter_ticket_rows(s, Filters(code="AT-3"), today=date(2025, 1, 8))
+    assert (t3.elapsed_days, t3.alert, t3.alert_state) == (3, "2 días de retraso", "overdue")
+    with Session() as s:  # default today: the local date now, far after 2025 → overdue
+        (t3,) = iter_ticket_rows(s, Filters(code="AT-3"))
+    assert t3.alert_state == "overdue"
+
+
+def test_other_time_zone(Session):
+    # In UTC, AT-000001 was requested on 2025-01-02 (03:00Z)
+    with Session() as s:
+        got = nums(iter_ticket_rows(s, Filters(requested_from="2025-01-02"), tz="UTC", today=TODAY))
+        (t1,) = iter_ticket_rows(s, Filters(code="AT-1"), tz="UTC", today=TODAY)
+    assert set(got) == {1, 3, 5}
+    assert t1.requested_at.isoformat() == "2025-01-02T03:00:00+00:00"
+    assert t1.elapsed_days == 4  # 2025-01-02 → 2025-01-06 (17:00Z)
+
+
+# --------------------------------------------------------------------------- SQL shape
+
+
+def test_one_select_no_n_plus_one(Session):
+    statements = []
+    engine = Session.kw["bind"]
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session() as s:
+            rows = list(iter_ticket_rows(s, Filters(), today=TODAY))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(rows) == 5
+    assert len(statements) == 2, statements  # the closed days and the rows, whatever the row count
+
+
+def test_ticket_select_is_sql_only(Session):
+    stmt = ticket_select(Filters(status="Registrado", days_min=100), tz="America/Lima", today=TODAY)
+    assert isinstance(stmt, Select)
+    with Session() as s:
+        # days_min is applied in Python (iter_ticket_rows), not in the SELECT
+        assert sorted(r.code for r in s.execute(stmt)) == ["AT-000003", "AT-000005"]
+        assert list(iter_ticket_rows(s, Filters(status="Registrado", days_min=100), today=TODAY)) == []
+
+
+def test_iterator_is_lazy(Session):
+    with Session() as s:
+        it = iter_ticket_rows(s, Filters(), today=TODAY)
+        assert iter(it) is it
+        first = next(it)
+        assert isinstance(first, TicketRow)
+        it.close()
+
+
+# --------------------------------------------------------------------------- order and pages
+
+
+@pytest.mark.parametrize("order, expected", [
+    ("code", [1, 2, 3, 4, 5]),
+    ("-code", [5, 4, 3, 2, 1]),
+    ("requested_at", [4, 2, 1, 5, 3]),
+    ("-requested_at", [3, 5, 1, 2, 4]),
+    ("priority", [1, 4, 5, 2, 3]),  # Media, Media, Media, Alta, Urgente (ties by id)
+    ("-priority", [3, 2, 5, 4, 1]),
+    ("status", [3, 5, 2, 1, 4]),  # Registrado ×2, Asignado, Atendido, Cerrado
+])
+def test_order(Session, order, expected):
+    with Session() as s:
+        assert nums(iter_ticket_rows(s, Filters(), today=TODAY, order=order)) == expected
+
+
+def test_pages_and_count(Session):
+    with Session() as s:
+        assert nums(iter_ticket_rows(s, Filters(), today=TODAY, order="code", limit=2, offset=1)) == [2, 3]
+        assert nums(iter_ticket_rows(s, Filters(alert="on_time"), today=TODAY, order="code",
+                                     limit=1, offset=1)) == [5]
+        assert count_tickets(s) == 5
+        assert count_tickets(s, Filters(status="registrado")) == 2
+        assert count_tickets(s, Filters(alert="overdue"), today=TODAY) == 1
+        with pytest.raises(FilterError, match="^order: orden no válido 'elapsed_days'"):
+            list(iter_ticket_rows(s, Filters(), order="elapsed_days"))
+
+
+# --------------------------------------------------------------------------- validation (no DB)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"requested_from": "2025-13-01"}, "requested_from: fecha no válida '2025-13-01' (use AAAA-MM-DD)"),
+    ({"requested_to": "06/01/2025"}, "requested_to: fecha no válida '06/01/2025' (use AAAA-MM-DD)"),
+    ({"requested_from": "2025-01-06", "requested_to": "2025-01-01"},
+     "requested_to: la fecha final 2025-01-01 es anterior a la inicial 2025-01-06"),
+    ({"days_min": "tres"}, "days_min: número de días no válido 'tres' (use un entero mayor o igual a 0)"),
+    ({"days_max": "-1"}, "days_max: número de días no válido '-1' (use un entero mayor o igual a 0)"),
+    ({"days_min": "5", "days_max": "2"}, "days_max: el máximo (2) es menor que el mínimo (5)"),
+    ({"alert": "late"},
+     "alert: alerta no válida 'late' (use overdue, on_time, attended_on_time o attended_late)"),
+    ({"q": "x" * 201}, "q: texto demasiado largo (201 caracteres; máximo 200)"),
+])
+def test_filter_errors(data, message):
+    with pytest.raises(FilterError) as info:
+        Filters.from_mapping(data)
+    assert str(info.value) == message
+    assert isinstance(info.value, ValueError)
+    assert info.value.field == message.split(":")[0]
+
+
+def test_from_mapping_and_to_query():
+    f = Filters.from_mapping({
+        "requested_from": " 2025-01-01 ", "requested_to": "", "status": "  En   proceso ",
+        "days-min": "3", "alert": "OVERDUE", "page": "2", "order": "code",
+    })
+    assert f.requested_from == date(2025, 1, 1) and f.requested_to is None
+    assert (f.status, f.days_min, f.alert) == ("En proceso", 3, "overdue")
+    assert f.needs_python
+    q = f.to_query()
+    assert q == {"requested_from": "2025-01-01", "status": "En proceso", "days_min": "3",
+                 "alert": "overdue"}
+    assert Filters.from_mapping(q) == f
+    assert Filters().to_query() == {} and not Filters().needs_python
+    with pytest.raises(FilterError, match="^page: filtro desconocido$"):
+        Filters.from_mapping({"page": "2"}, strict=True)
+    # typed values are accepted as they are; strings are validated on construction too
+    assert Filters(requested_from=date(2025, 1, 1), days_max=4).to_query() == {
+        "requested_from": "2025-01-01", "days_max": "4"}
+    with pytest.raises(FilterError, match="^days_min:"):
+        Filters(days_min="x")

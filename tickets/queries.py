@@ -1,0 +1,660 @@
+"""Ticket filters and the one query behind the list, the export and the CLI (DESIGN.md, "Filters").
+
+One definition of the filters: each has one name, used as the URL query parameter, the CLI option
+(``--days-min`` for ``days_min``) and the field of :class:`Filters`. :meth:`Filters.from_mapping`
+validates user input (a URL's query string, CLI options) and raises :class:`FilterError` with a
+Spanish message naming the field; :meth:`Filters.to_query` gives the mapping back for a shareable URL.
+
+Where each filter runs:
+
+* In SQL (:func:`ticket_select`): every filter except the three SLA ones. Dates are local dates in
+  the configured zone, inclusive, turned into UTC instants so that the ``requested_at`` index is used.
+  Catalog names (type, category, status, project, subdivision, unit_type, promoter, area, priority)
+  are matched ignoring case *and accents* ("atencion" finds "Atención"): :func:`resolve_names` folds
+  them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale database —
+  only folds ASCII. Free-text filters (requester, holder, assignee, contract, comment, q) are
+  case-insensitive substring matches (``LIKE`` with the user's ``%``/``_`` escaped); for non-ASCII
+  capitals that holds only when the text is typed in the stored case, for the same reason.
+* In Python (:func:`iter_ticket_rows`): ``days_min``, ``days_max`` and ``alert`` depend on the
+  ticket type's day rule (calendar or business days, PE holidays, admin-defined closed days) and on
+  "today" in the configured zone, which SQL cannot count portably. The rows are streamed
+  (``yield_per=1000``; a server-side cursor on PostgreSQL) and filtered one by one, so memory stays
+  flat whatever the number of tickets. SQL still narrows ``alert`` to attended / not attended.
+
+The query is one SELECT with joins (aliased clients and users) that returns plain columns, never
+ORM objects, so listing or exporting N tickets costs one statement, not N.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tickets.codes import find_codes
+from tickets.models import (
+    Area,
+    Category,
+    Client,
+    ClientEmail,
+    ClosedDay,
+    Contract,
+    EntryKind,
+    LogbookEntry,
+    Priority,
+    Project,
+    Promoter,
+    Status,
+    Subdivision,
+    Ticket,
+    TicketType,
+    Unit,
+    User,
+)
+from tickets.sla import (
+    AlertState,
+    DayRule,
+    compute_alert,
+    local_today,
+    max_response_days,
+)
+
+__all__ = [
+    "ALERT_STATES",
+    "FILTER_NAMES",
+    "ORDERS",
+    "ROW_KEYS",
+    "FilterError",
+    "Filters",
+    "TicketRow",
+    "count_tickets",
+    "iter_ticket_rows",
+    "resolve_names",
+    "ticket_select",
+]
+
+DEFAULT_TZ = "America/Lima"
+MAX_TEXT = 200
+"""Longest accepted free-text filter value (characters)."""
+
+ALERT_STATES = tuple(s.value for s in AlertState)
+"""Values of the ``alert`` filter: overdue, on_time, attended_on_time, attended_late."""
+
+NAME_FILTERS = (
+    "type", "category", "status", "project", "subdivision", "unit_type", "promoter", "area",
+    "priority",
+)
+"""Filters that name a catalog row; matched by name ignoring case and accents."""
+
+SLA_FILTERS = ("days_min", "days_max", "alert")
+"""Filters applied in Python over the streamed rows (they need the day rule and "today")."""
+
+ORDERS = {
+    "requested_at": (Ticket.requested_at,),
+    "code": (Ticket.code,),
+    "status": (Status.position, Status.name),
+    "priority": (Priority.position, Priority.name),
+}
+"""Sort keys accepted by ``order`` (prefix ``-`` for descending); ties are broken by ticket id."""
+
+
+# --------------------------------------------------------------------------- errors and parsing
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; ``str()`` is ``"<field>: <message in Spanish>"``."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _parse_date(field: str, value: Any) -> date | None:
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise FilterError(field, f"fecha no válida {text!r} (use AAAA-MM-DD)")
+
+
+def _parse_days(field: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise FilterError(field, f"número de días no válido {value!r} (use un entero mayor o igual a 0)")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        if not re.fullmatch(r"\+?\d{1,9}", text):
+            raise FilterError(field, f"número de días no válido {text!r} (use un entero mayor o igual a 0)")
+        number = int(text)
+    if number < 0:
+        raise FilterError(field, f"número de días no válido {value!r} (use un entero mayor o igual a 0)")
+    return number
+
+
+def _parse_alert(field: str, value: Any) -> AlertState | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    try:
+        return AlertState(text)
+    except ValueError:
+        choices = ", ".join(ALERT_STATES[:-1]) + " o " + ALERT_STATES[-1]
+        raise FilterError(field, f"alerta no válida {str(value).strip()!r} (use {choices})") from None
+
+
+def _parse_text(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())  # trim, collapse inner whitespace
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise FilterError(field, f"texto demasiado largo ({len(text)} caracteres; máximo {MAX_TEXT})")
+    if "\x00" in text:
+        raise FilterError(field, "el texto contiene caracteres no válidos")
+    return text
+
+
+# --------------------------------------------------------------------------- Filters
+
+
+@dataclass
+class Filters:
+    """Every filter of DESIGN.md "Filters"; ``None`` means "not filtered". No filter → every ticket.
+
+    Values may be given as strings (they are parsed and validated on construction, raising
+    :class:`FilterError`) or already typed (dates, ints, :class:`AlertState`).
+    """
+
+    requested_from: date | None = None
+    """Fecha de solicitud from (local date, inclusive)."""
+    requested_to: date | None = None
+    """Fecha de solicitud to (local date, inclusive)."""
+    code: str | None = None
+    """Código: tolerant (``at-12`` finds AT-000012) or any substring of the code."""
+    type: str | None = None
+    category: str | None = None
+    status: str | None = None
+    project: str | None = None
+    subdivision: str | None = None
+    """Torre/Bloque name."""
+    unit: str | None = None
+    """Dpto./Unidad number (case-insensitive, exact)."""
+    unit_type: str | None = None
+    promoter: str | None = None
+    requester: str | None = None
+    """Solicitante: substring of the name or email (or of the matched client's name)."""
+    holder: str | None = None
+    """Titular: substring of the holder client's name or one of their emails."""
+    assignee: str | None = None
+    """Usuario asignado: substring of the user's name or email."""
+    area: str | None = None
+    contract: str | None = None
+    """N° de contrato: substring of the contract number."""
+    comment: str | None = None
+    """Text found in the client's comments (comment entries not written by a staff user)."""
+    days_min: int | None = None
+    """Días transcurridos ≥ this (in the type's day rule)."""
+    days_max: int | None = None
+    """Días transcurridos ≤ this."""
+    priority: str | None = None
+    alert: AlertState | None = None
+    """overdue | on_time | attended_on_time | attended_late."""
+    q: str | None = None
+    """Free text over code, subject, detail and requester name/email."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            name = f.name
+            value = getattr(self, name)
+            if name in ("requested_from", "requested_to"):
+                value = _parse_date(name, value)
+            elif name in ("days_min", "days_max"):
+                value = _parse_days(name, value)
+            elif name == "alert":
+                value = _parse_alert(name, value)
+            else:
+                value = _parse_text(name, value)
+            setattr(self, name, value)
+        if self.requested_from and self.requested_to and self.requested_from > self.requested_to:
+            raise FilterError(
+                "requested_to",
+                f"la fecha final {self.requested_to.isoformat()} es anterior a la inicial "
+                f"{self.requested_from.isoformat()}",
+            )
+        if self.days_min is not None and self.days_max is not None and self.days_min > self.days_max:
+            raise FilterError(
+                "days_max", f"el máximo ({self.days_max}) es menor que el mínimo ({self.days_min})"
+            )
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, strict: bool = False) -> Filters:
+        """Filters from a query string / CLI options mapping (``{"status": "Atendido", …}``).
+
+        Empty values mean "not filtered"; keys that are not filters (``page``, ``order``…) are
+        ignored, or refused with ``strict=True``. CLI-style names (``days-min``) are accepted.
+        Raises :class:`FilterError` naming the first bad field.
+        """
+        known = {}
+        for key in data:
+            name = str(key).replace("-", "_")
+            if name in FILTER_NAMES:
+                known[name] = data[key]
+            elif strict:
+                raise FilterError(str(key), "filtro desconocido")
+        return cls(**known)
+
+    def to_query(self) -> dict[str, str]:
+        """The set filters as strings, in declaration order (for a URL or :meth:`from_mapping`)."""
+        out = {}
+        for name in FILTER_NAMES:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            out[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    @property
+    def needs_python(self) -> bool:
+        """True when an SLA filter (days_min, days_max, alert) is set: rows are filtered in Python."""
+        return any(getattr(self, n) is not None for n in SLA_FILTERS)
+
+    def matches_sla(self, elapsed_days: int, alert_state: str) -> bool:
+        """The SLA part of the filter, for one row's computed elapsed days and alert state."""
+        if self.days_min is not None and elapsed_days < self.days_min:
+            return False
+        if self.days_max is not None and elapsed_days > self.days_max:
+            return False
+        return self.alert is None or alert_state == self.alert
+
+
+FILTER_NAMES = tuple(f.name for f in fields(Filters))
+"""The filter names, in DESIGN.md order."""
+
+
+# --------------------------------------------------------------------------- rows
+
+
+ROW_KEYS = (
+    "code", "kind", "subject", "status", "type", "category", "priority", "project", "subdivision",
+    "unit", "promoter", "requester_name", "requester_email", "holder", "assignee",
+    "assignee_email", "area", "contract_number", "requested_at", "attended_at", "elapsed_days",
+    "alert", "alert_state",
+)
+"""The export's JSON keys (DESIGN.md, "The atencion command": ``export``), in column order."""
+
+
+@dataclass(slots=True)
+class TicketRow:
+    """One ticket as listed and exported. Datetimes are aware, in the configured zone."""
+
+    code: str
+    kind: str
+    subject: str
+    status: str
+    type: str
+    category: str | None
+    priority: str
+    project: str | None
+    subdivision: str | None
+    unit: str | None
+    promoter: str | None
+    requester_name: str | None
+    requester_email: str | None
+    holder: str | None
+    assignee: str | None
+    assignee_email: str | None
+    area: str | None
+    contract_number: str | None
+    requested_at: datetime
+    attended_at: datetime | None
+    elapsed_days: int
+    alert: str
+    alert_state: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict with the ROW_KEYS (datetimes kept as objects)."""
+        return {k: getattr(self, k) for k in ROW_KEYS}
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: datetimes as ISO 8601 with the zone's offset."""
+        d = self.as_dict()
+        for k in ("requested_at", "attended_at"):
+            if d[k] is not None:
+                d[k] = d[k].isoformat()
+        return d
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+_ReqClient = aliased(Client, name="requester_client")
+_HolderClient = aliased(Client, name="holder_client")
+_Assignee = aliased(User, name="assignee_user")
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive key: " Atención " → "atencion"."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FilterError("tz", f"zona horaria desconocida {tz!r}") from None
+
+
+def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _contains(column, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring (wildcards in ``text`` escaped); also exact-case for non-ASCII."""
+    lowered = func.lower(column).contains(text.lower(), autoescape=True)
+    if text.isascii():
+        return lowered
+    return or_(lowered, column.contains(text, autoescape=True))
+
+
+def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
+    """``at-12`` / ``[AT-000012]`` match those codes exactly; any text also matches as a substring."""
+    conds = [_contains(Ticket.code, text)]
+    codes = sorted(set(find_codes(text, prefix)))
+    if codes:
+        conds.append(Ticket.code.in_(codes))
+    return or_(*conds)
+
+
+def _name_column(name: str):
+    return {
+        "type": TicketType.name, "category": Category.name, "status": Status.name,
+        "project": Project.name, "subdivision": Subdivision.name, "unit_type": Unit.unit_type,
+        "promoter": Promoter.name, "area": Area.name, "priority": Priority.name,
+    }[name]
+
+
+def _name_key_column(name: str):
+    """What :func:`resolve_names` returns for a filter: ids, or the stored values for unit_type."""
+    if name == "unit_type":
+        return Unit.unit_type
+    return {
+        "type": TicketType.id, "category": Category.id, "status": Status.id,
+        "project": Project.id, "subdivision": Subdivision.id, "promoter": Promoter.id,
+        "area": Area.id, "priority": Priority.id,
+    }[name]
+
+
+def _ticket_key_column(name: str):
+    return {
+        "type": Ticket.type_id, "category": Ticket.category_id, "status": Ticket.status_id,
+        "project": Ticket.project_id, "subdivision": Ticket.subdivision_id,
+        "promoter": Ticket.promoter_id, "area": Ticket.area_id, "priority": Ticket.priority_id,
+        "unit_type": Unit.unit_type,
+    }[name]
+
+
+def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
+    """Catalog-name filters resolved, ignoring case and accents, to ids (unit_type: stored values).
+
+    Reads only the (small) catalog tables, one SELECT per name filter that is set. An empty list
+    means no catalog row has that name, so no ticket matches.
+    """
+    out: dict[str, list] = {}
+    for name in NAME_FILTERS:
+        wanted = getattr(filters, name)
+        if wanted is None:
+            continue
+        key = _fold(wanted)
+        key_col, name_col = _name_key_column(name), _name_column(name)
+        stmt = select(key_col, name_col).distinct() if name == "unit_type" else select(key_col, name_col)
+        out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and _fold(n) == key})
+    return out
+
+
+def _base_select() -> Select:
+    return (
+        select(
+            Ticket.id,
+            Ticket.code,
+            Ticket.kind,
+            Ticket.subject,
+            Status.name.label("status"),
+            TicketType.name.label("type"),
+            TicketType.max_response_days.label("type_max_days"),
+            TicketType.priority_days.label("type_priority_days"),
+            TicketType.day_rule.label("type_day_rule"),
+            Category.name.label("category"),
+            Priority.name.label("priority"),
+            Project.name.label("project"),
+            Subdivision.name.label("subdivision"),
+            Unit.number.label("unit"),
+            Promoter.name.label("promoter"),
+            Ticket.requester_name,
+            Ticket.requester_email,
+            _ReqClient.name.label("requester_client_name"),
+            _HolderClient.name.label("holder"),
+            _Assignee.name.label("assignee"),
+            _Assignee.email.label("assignee_email"),
+            Area.name.label("area"),
+            Ticket.contract_number,
+            Contract.number.label("contract_ref_number"),
+            Ticket.requested_at,
+            Ticket.attended_at,
+        )
+        .select_from(Ticket)
+        .join(TicketType, Ticket.type_id == TicketType.id)
+        .join(Status, Ticket.status_id == Status.id)
+        .join(Priority, Ticket.priority_id == Priority.id)
+        .outerjoin(Category, Ticket.category_id == Category.id)
+        .outerjoin(Project, Ticket.project_id == Project.id)
+        .outerjoin(Subdivision, Ticket.subdivision_id == Subdivision.id)
+        .outerjoin(Unit, Ticket.unit_id == Unit.id)
+        .outerjoin(Promoter, Ticket.promoter_id == Promoter.id)
+        .outerjoin(_ReqClient, Ticket.requester_client_id == _ReqClient.id)
+        .outerjoin(_HolderClient, Ticket.holder_client_id == _HolderClient.id)
+        .outerjoin(_Assignee, Ticket.assignee_id == _Assignee.id)
+        .outerjoin(Area, Ticket.area_id == Area.id)
+        .outerjoin(Contract, Ticket.contract_id == Contract.id)
+    )
+
+
+def _conditions(filters: Filters, *, tz: str, prefix: str,
+                names: Mapping[str, list] | None) -> list[ColumnElement[bool]]:
+    zone = _zone(tz)
+    conds: list[ColumnElement[bool]] = []
+    f = filters
+    if f.requested_from is not None:
+        conds.append(Ticket.requested_at >= _local_midnight_utc(f.requested_from, zone))
+    if f.requested_to is not None:
+        conds.append(Ticket.requested_at < _local_midnight_utc(f.requested_to + timedelta(days=1), zone))
+    if f.code is not None:
+        conds.append(_code_condition(f.code, prefix))
+    for name in NAME_FILTERS:
+        wanted = getattr(f, name)
+        if wanted is None:
+            continue
+        if names is not None and name in names:
+            keys = names[name]
+            conds.append(_ticket_key_column(name).in_(keys) if keys else false())
+        else:  # no session to fold accents with: SQL lower() (ASCII-only on SQLite)
+            conds.append(func.lower(_name_column(name)) == wanted.lower())
+    if f.unit is not None:
+        conds.append(func.lower(Unit.number) == f.unit.lower())
+    if f.requester is not None:
+        conds.append(or_(_contains(Ticket.requester_name, f.requester),
+                         _contains(Ticket.requester_email, f.requester),
+                         _contains(_ReqClient.name, f.requester)))
+    if f.holder is not None:
+        holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
+                                      _contains(ClientEmail.email, f.holder))
+        conds.append(and_(Ticket.holder_client_id.is_not(None),
+                          or_(_contains(_HolderClient.name, f.holder), holder_email)))
+    if f.assignee is not None:
+        conds.append(or_(_contains(_Assignee.name, f.assignee), _contains(_Assignee.email, f.assignee)))
+    if f.contract is not None:
+        conds.append(or_(_contains(Ticket.contract_number, f.contract),
+                         _contains(Contract.number, f.contract)))
+    if f.comment is not None:
+        staff_emails = select(func.lower(User.email)).scalar_subquery()
+        conds.append(exists().where(
+            LogbookEntry.ticket_id == Ticket.id,
+            LogbookEntry.kind == EntryKind.COMMENT.value,
+            LogbookEntry.author_user_id.is_(None),
+            or_(LogbookEntry.author_email.is_(None),
+                func.lower(LogbookEntry.author_email).not_in(staff_emails)),
+            _contains(LogbookEntry.text, f.comment),
+        ))
+    if f.q is not None:
+        conds.append(or_(_code_condition(f.q, prefix),
+                         _contains(Ticket.subject, f.q),
+                         _contains(Ticket.detail, f.q),
+                         _contains(Ticket.requester_name, f.q),
+                         _contains(Ticket.requester_email, f.q),
+                         _contains(_ReqClient.name, f.q)))
+    # SQL narrowing of the Python-side alert filter: attended or not is a plain column test.
+    if f.alert in (AlertState.OVERDUE, AlertState.ON_TIME):
+        conds.append(Ticket.attended_at.is_(None))
+    elif f.alert in (AlertState.ATTENDED_ON_TIME, AlertState.ATTENDED_LATE):
+        conds.append(Ticket.attended_at.is_not(None))
+    return conds
+
+
+def _order_by(order: str) -> list:
+    key = (order or "").strip()
+    desc = key.startswith("-")
+    cols = ORDERS.get(key.lstrip("-+"))
+    if cols is None:
+        allowed = ", ".join(f"{k}, -{k}" for k in ORDERS)
+        raise FilterError("order", f"orden no válido {order!r} (use {allowed})")
+    out = [c.desc() if desc else c.asc() for c in cols]
+    out.append(Ticket.id.desc() if desc else Ticket.id.asc())
+    return out
+
+
+def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None = None,
+                  prefix: str = "AT", order: str = "-requested_at",
+                  names: Mapping[str, list] | None = None) -> Select:
+    """The SELECT of the ticket rows that match the SQL-side filters, ordered by ``order``.
+
+    Plain columns only (one statement for any number of tickets). ``days_min``, ``days_max`` and
+    ``alert`` are NOT fully applied here (see the module docstring): use :func:`iter_ticket_rows`.
+    ``today`` is accepted for symmetry with the SLA filters and is not needed by the SQL part.
+    ``names``: the result of :func:`resolve_names` (accent-insensitive catalog names); without it
+    catalog names are compared with SQL ``lower()``.
+    """
+    del today  # the SQL part does not depend on "today"
+    return _base_select().where(*_conditions(filters, tz=tz, prefix=prefix, names=names)) \
+        .order_by(*_order_by(order))
+
+
+def _count_select(filters: Filters, *, tz: str, prefix: str, names) -> Select:
+    return _base_select().with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
+        .where(*_conditions(filters, tz=tz, prefix=prefix, names=names))
+
+
+def _closed_days(session: Session) -> frozenset[date]:
+    return frozenset(session.scalars(select(ClosedDay.day)))
+
+
+def _day_rule(value: str | None) -> DayRule:
+    try:
+        return DayRule(value or DayRule.CALENDAR)
+    except ValueError:  # unknown rule in the catalog: count calendar days rather than fail
+        return DayRule.CALENDAR
+
+
+def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, prefix: str,
+          order: str, sql_limit: int | None = None, sql_offset: int = 0) -> Iterator[TicketRow]:
+    zone = _zone(tz)
+    today = today or local_today(tz)
+    names = resolve_names(session, filters)
+    closed = _closed_days(session)
+    stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names)
+    if sql_offset:
+        stmt = stmt.offset(sql_offset)
+    if sql_limit is not None:
+        stmt = stmt.limit(sql_limit)
+    check_sla = filters.needs_python
+    result = session.execute(stmt.execution_options(yield_per=1000))
+    try:
+        for r in result:
+            requested = r.requested_at.astimezone(zone)
+            attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
+            max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
+            alert = compute_alert(requested.date(), attended.date() if attended else None, today,
+                                  max_days, _day_rule(r.type_day_rule), closed_days=closed)
+            if check_sla and not filters.matches_sla(alert.elapsed_days, alert.state):
+                continue
+            yield TicketRow(
+                code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
+                category=r.category, priority=r.priority, project=r.project,
+                subdivision=r.subdivision, unit=r.unit, promoter=r.promoter,
+                requester_name=r.requester_name or r.requester_client_name or None,
+                requester_email=r.requester_email, holder=r.holder, assignee=r.assignee,
+                assignee_email=r.assignee_email, area=r.area,
+                contract_number=r.contract_number or r.contract_ref_number,
+                requested_at=requested, attended_at=attended, elapsed_days=alert.elapsed_days,
+                alert=alert.text, alert_state=alert.state.value,
+            )
+    finally:
+        result.close()
+
+
+def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
+                     today: date | None = None, prefix: str = "AT", order: str = "-requested_at",
+                     limit: int | None = None, offset: int = 0) -> Iterator[TicketRow]:
+    """Stream the matching tickets as :class:`TicketRow`, in ``order`` (one SELECT, yield_per 1000).
+
+    ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result
+    (in SQL when no SLA filter is set, else over the filtered stream). The session must stay open
+    while the iterator is consumed. Raises :class:`FilterError` for a bad ``order`` or ``tz``
+    (when the iterator is first advanced).
+    """
+    filters = filters or Filters()
+    if limit is not None and limit < 0 or offset < 0:
+        raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
+    if filters.needs_python:
+        rows = _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order)
+        stop = None if limit is None else offset + limit
+        yield from islice(rows, offset, stop)
+    else:
+        yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
+                         sql_limit=limit, sql_offset=offset)
+
+
+def count_tickets(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
+                  today: date | None = None, prefix: str = "AT") -> int:
+    """How many tickets match: one COUNT in SQL, or a streamed count when an SLA filter is set."""
+    filters = filters or Filters()
+    if filters.needs_python:
+        return sum(1 for _ in _rows(session, filters, tz=tz, today=today, prefix=prefix,
+                                    order="requested_at"))
+    names = resolve_names(session, filters)
+    return int(session.scalar(_count_select(filters, tz=tz, prefix=prefix, names=names)) or 0)
