@@ -1,0 +1,72 @@
+# Atención — developer and CI entry points.  `make test` is what .ci/run runs.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+# written when $(VENV) holds requirements.lock + the project (editable); see .gitignore
+STAMP := $(VENV)/.atencion-installed
+PYTEST_ARGS ?=
+# Debian packages the tests start servers from; installed by `make test` when missing and run as root.
+TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server
+
+.PHONY: all .venv test deb-packages demo bench lint lock clean
+
+all: test
+
+.venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -f $(VENV)/pyvenv.cfg -a -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -r requirements.lock
+	$(VPY) -m pip install -q --no-deps -e .
+	touch $@
+
+deb-packages:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; \
+	  for p in $(TEST_DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing missing Debian packages:$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	  fi; \
+	fi
+
+# `python -m pytest` rather than .venv/bin/pytest: same thing, and immune to stale script shebangs.
+# pytest exits 5 when it collects no tests, so an empty run fails too.
+test: .venv deb-packages
+	$(VPY) -m pytest -q $(PYTEST_ARGS)
+
+demo: .venv
+	$(VENV)/bin/atencion demo
+
+bench: .venv
+	@for f in bench/*.py; do \
+	  [ -e "$$f" ] || continue; \
+	  echo "== $$f"; \
+	  $(VPY) "$$f" || exit 1; \
+	done
+
+lint: .venv
+	@if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; \
+	else echo "ruff is not installed in $(VENV); skipping lint"; fi
+
+# Regenerate requirements.lock from what .venv holds now (the project itself, pip, setuptools and
+# wheel excluded).  Install new dependencies into .venv first, then `make lock`.
+lock:
+	@test -x $(VPY) || { echo "no $(VENV): run 'make .venv' first"; exit 1; }
+	@{ echo "# requirements.lock: exact versions of everything Atención and its tests/dev tools need."; \
+	  echo "# Generated from .venv by 'make lock' (pip freeze --exclude-editable, without the project,"; \
+	  echo "# pip, setuptools and wheel). To change it: .venv/bin/pip install ..., then make lock."; \
+	  $(VPY) -m pip freeze --exclude-editable --disable-pip-version-check \
+	    | grep -v -i -E '^(pip|setuptools|wheel|distribute|atencion)(==| @)' \
+	    | LC_ALL=C sort -f -t= -k1,1; \
+	} > requirements.lock.tmp
+	@mv requirements.lock.tmp requirements.lock
+	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages"
+	@# the venv matches the new lock: do not reinstall on the next make
+	@if [ -f $(STAMP) ]; then touch $(STAMP); fi
+
+clean:
+	rm -rf var/ .pytest_cache/ .ruff_cache/ .mypy_cache/ build/ dist/ *.egg-info/ requirements.lock.tmp
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
