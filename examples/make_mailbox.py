@@ -798,15 +798,14 @@ def build() -> None:
         ("From", addr(*dieg)), ("Date", rfcdate(d17)), ("Message-ID", mid_gmail("0017")),
         ("Subject", h(s17)), ("To", SUPPORT)],
         multipart("alternative", gmail_boundary("0017"), [text_part(fwd17), text_part(fhtml17, "html")])),
-        dict(outcome="ticket", code="AT-000010", requester=mon[1], requester_name=mon[0], subject=s17,
+        dict(outcome="ticket", code="AT-000010", requester=mon[1], requester_name=mon[0], subject=s17.removeprefix("Fwd: "),
              contains="se descolgó del riel", not_contains="la visita la coordino yo",
              registered_by=dieg[1], contract="CV-2023-0005",
              internal_comment="la visita la coordino yo",
              note="staff user forwards inline (Gmail 'Mensaje reenviado'): requester is the ORIGINAL client, "
                   "detail is her text, Diego is registered_by and his one-line note becomes an internal "
-                  "comment. Subject kept as written (with 'Fwd:'), per rule 7; an implementation that uses "
-                  "the forwarded Subject instead would give 'La puerta del clóset del dormitorio principal "
-                  "se descolgó'"))
+                  "comment. The ticket is the client's mail, so its subject is the client's own "
+                  "(without the forwarder's 'Fwd:')."))
 
     # 0018 ---------------------------------------------------------------- Rosa, matched by In-Reply-To only
     d18 = when(5, 13, 0, 48)

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Execution option of read-only sessions: on SQLite they BEGIN DEFERRED and never block writers.
+READONLY_OPTION = "atencion_readonly"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -36,7 +38,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            readonly = conn.get_execution_options().get(READONLY_OPTION)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -45,6 +48,15 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (expire_on_commit=False)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_reader(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for long reads (exports, lists): on SQLite they do not take the write lock.
+
+    Writing through them is allowed but, on SQLite, may fail with "database is locked" under
+    concurrent writers; use `make_sessionmaker` for writes.
+    """
+    return sessionmaker(engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False)
 
 
 def alembic_config(url: str):

@@ -7,7 +7,9 @@ Outbox rows are written here, in the same transaction as the change that causes 
 
 from __future__ import annotations
 
+import logging
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +38,9 @@ from tickets.models import (
     User,
     utcnow,
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(ValueError):
@@ -82,11 +87,28 @@ class TicketDefaults:
 # --- look-ups -------------------------------------------------------------------------------------
 
 
+def fold(text: str) -> str:
+    """Case- and accent-insensitive key: ``fold("Área Legal") == fold("area legal")``."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def get_by_name(session: Session, model, name: str | None):
-    """The row of ``model`` whose name matches ``name`` (case-insensitive), or None."""
+    """The row of ``model`` whose name matches ``name`` ignoring case and accents, or None.
+
+    Compared in Python: SQL ``lower()`` only folds ASCII on SQLite and C-locale PostgreSQL.
+    Reference tables (statuses, types, areas…) are small.
+    """
     if not name:
         return None
-    return session.scalar(select(model).where(func.lower(model.name) == name.strip().lower()))
+    exact = session.scalar(select(model).where(model.name == name.strip()))
+    if exact is not None:
+        return exact
+    key = fold(name)
+    for row in session.scalars(select(model)):
+        if fold(row.name) == key:
+            return row
+    return None
 
 
 def require_by_name(session: Session, model, name: str, label: str):
@@ -240,9 +262,15 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     its project, subdivision, unit, promoter, contract number and holder are filled in (the seed's
     "Buscar por"). The acknowledgement outbox row is written when ``acknowledge`` and there is a
     requester address. Dates are UTC; ``requested_at`` defaults to now.
-    Raises: ServiceError when a named default (type, category, area, project) does not exist.
+    A named default (type, category, area) that does not exist is logged and the first one is
+    used instead, so a misconfigured mailbox still records its mail.
+    Raises: ServiceError when the status or priority named in the defaults does not exist.
     """
     d = defaults_ or TicketDefaults()
+    for model, name, label in ((TicketType, d.type, "type"), (Category, d.category, "category"),
+                               (Area, d.area, "area")):
+        if name and get_by_name(session, model, name) is None:
+            log.warning("default %s %r does not exist; using the first one", label, name)
     ttype = get_by_name(session, TicketType, d.type) or get_by_name(session, TicketType, defaults.DEFAULT_TYPE) \
         or session.scalar(select(TicketType).order_by(TicketType.id))
     status = require_by_name(session, Status, d.status, "estado")

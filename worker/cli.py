@@ -52,6 +52,13 @@ class App:
         return self._sessions
 
     @property
+    def reader(self):
+        """Read-only sessions (SQLite: no write lock held while reading)."""
+        from tickets.db import make_reader
+
+        return make_reader(self.engine)
+
+    @property
     def ctx(self):
         from tickets.services import Context
 
@@ -482,7 +489,7 @@ def export(app: App, output: Path, **filters) -> None:
             yield row
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    with app.sessions.begin() as s:
+    with app.reader.begin() as s:
         write_export(rows(s), output, fmt)
     click.echo(f"{counted['n']} atenciones exportadas a {output}")
 
@@ -554,6 +561,7 @@ def demo(app: App, no_run: bool, interval: float) -> None:
     shutil.copytree(examples / "mailbox", inbox, ignore=shutil.ignore_patterns("*.md", "*.json", "*.py"))
     for sub in ("cur", "new", "tmp"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
+    backdate_deliveries(inbox)
     if app.settings.mail_from == "postventa@localhost":
         app.settings = app.settings.model_copy(update={"mail_from": "postventa@inmobiliaria-andina.pe"})
     do_migrate(app.engine)
@@ -569,6 +577,20 @@ def demo(app: App, no_run: bool, interval: float) -> None:
     click.echo(f"\nVigilando {inbox}/new/ — deje allí un archivo .eml y aparecerá en segundos "
                f"(Ctrl-C para salir).")
     run_loop(app, [mb], interval)
+
+
+def backdate_deliveries(maildir: Path) -> None:
+    """Give each sample file the delivery time of its Date header, as if it had arrived then
+    (a Maildir's receive time is the file's time)."""
+    import os
+
+    from mail.inbound.sources import header_date
+
+    for f in (maildir / "new").iterdir():
+        if f.is_file():
+            when = header_date(f.read_bytes())
+            if when is not None:
+                os.utime(f, (when.timestamp(), when.timestamp()))
 
 
 def _import_with_progress(app: App, mb) -> None:

@@ -59,6 +59,10 @@ BOUNCE_SUBJECT_RE = re.compile(
     r"notificaci[oó]n de estado de entrega)",
     re.IGNORECASE,
 )
+FORWARD_SUBJECT_RE = re.compile(r"^\s*(fwd?|rv|tr|wg|reenviado|reenv)\s*:", re.IGNORECASE)
+FORWARD_MARKER_RE = re.compile(
+    r"^-{2,}\s*(forwarded message|mensaje reenviado|original message|mensaje original)\s*-{2,}",
+    re.IGNORECASE | re.MULTILINE)
 PREFIX_RE = re.compile(r"^\s*((re|rv|fw|fwd|tr|aw|wg|sv|vs|antw|r)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
@@ -251,6 +255,8 @@ def rule_staff_forward(session: Session, msg: ParsedMessage, rules: Rules) -> De
     if staff is None or not msg.forwarded:
         return None
     fwd = msg.forwarded[0]
+    if not (fwd.attached or FORWARD_SUBJECT_RE.match(msg.subject or "") or FORWARD_MARKER_RE.search(msg.text)):
+        return None  # an ordinary reply whose quoted header block looks like a forward
     if not fwd.from_addr or find_user_by_email(session, fwd.from_addr) is not None:
         return None
     if fwd.from_addr in rules.own_addresses:

@@ -222,7 +222,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
         ticket = services.open_ticket(
             session, ctx, subject=subject, detail=clean_text(fwd.text),
             requester_email=fwd.from_addr, requester_name=fwd.from_name,
-            requested_at=fwd.date or record.received_at, mailbox=record.mailbox,
+            requested_at=record.received_at, mailbox=record.mailbox,
             defaults_=mbox.defaults, registered_by=staff, files=files_of(msg),
             message_id=msg.message_id, participants=[])
         own_words = clean_text(_forwarder_words(msg))
