@@ -143,6 +143,9 @@ def is_maildir(p: Path) -> bool:
 
 
 def is_mbox(p: Path) -> bool:
+    """An mbox file: starts with a "From " envelope line and is not named as one message (.eml)."""
+    if p.suffix.lower() in {".eml", ".msg"}:
+        return False
     with open(p, "rb") as fh:
         return fh.read(5) == b"From "
 
