@@ -471,6 +471,7 @@ class InboundMessage(Base):
     raw_sha256: Mapped[str] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger)
     from_addr: Mapped[str | None] = mapped_column(String(320))
+    from_name: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     outcome: Mapped[str] = mapped_column(String(20), index=True)

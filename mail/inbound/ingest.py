@@ -26,6 +26,7 @@ from tickets.services import Context, NewFile, TicketDefaults
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 200_000  # longest detail/comment kept in the database (the raw is kept whole)
+RECORD_TEXT_CHARS = 5_000  # text kept on the inbound record itself, for review and search
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,12 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
             mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid, source_ref=env.source_ref,
             message_id=msg.message_id if msg else None, body_digest=msg.body_digest if msg else None,
             raw_sha256=raw_sha, raw_size=len(raw), from_addr=(msg.from_addr if msg else None),
+            from_name=(msg.from_name[:200] if msg else None),
             subject=(msg.subject[:2000] if msg else None), received_at=received,
             outcome=decision.outcome.value, reason=decision.reason,
         )
+        if msg is not None:
+            record.text = clean_text(msg.text)[:RECORD_TEXT_CHARS]
         session.add(record)
         session.flush()
         apply(session, ctx, mbox, msg, decision, record, raw)
@@ -160,6 +164,23 @@ def _raw_subject(raw: bytes) -> str | None:
 def files_of(msg: ParsedMessage) -> list[NewFile]:
     """The message's attachments as files to store (inline signature images included)."""
     return [NewFile(a.filename, a.content_type, a.data) for a in msg.attachments]
+
+
+def best_text(msg: ParsedMessage) -> str:
+    """The body to keep: the text/plain alternative, unless the HTML alternative says clearly more.
+
+    Some clients send a plain part that lacks most of what the HTML shows (a greeting and a
+    signature only); then the HTML converted to text is the message the client wrote.
+    """
+    text = msg.text or ""
+    if not msg.html:
+        return text
+    from mail.inbound.parse import html_to_text
+
+    html_text = html_to_text(msg.html)
+    if len(html_text.split()) > 2 * len(text.split()) + 5:
+        return html_text
+    return text
 
 
 def clean_text(text: str) -> str:
@@ -230,17 +251,16 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
             services.add_entry(session, ticket, EntryKind.COMMENT, own_words, author_user_id=staff.id,
                                author_email=staff.email, author_name=staff.name, public=False,
                                inbound_id=record.id)
-        record.text = clean_text(fwd.text)[:5000]
+        record.text = clean_text(fwd.text)[:RECORD_TEXT_CHARS]
         return ticket
     ticket = services.open_ticket(
-        session, ctx, subject=msg.subject, detail=clean_text(msg.text),
+        session, ctx, subject=msg.subject, detail=clean_text(best_text(msg)),
         requester_email=msg.from_addr, requester_name=msg.from_name,
         requested_at=record.received_at, mailbox=record.mailbox, defaults_=mbox.defaults,
         files=files_of(msg), message_id=msg.message_id, participants=participants)
     services.add_entry(session, ticket, EntryKind.EMAIL_IN, f"Correo recibido: {msg.subject}",
                        author_email=msg.from_addr, author_name=msg.from_name, public=True,
                        inbound_id=record.id)
-    record.text = clean_text(msg.text)[:5000]
     return ticket
 
 
@@ -259,7 +279,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
     """A comment with the reply's new text only; a closed ticket reopens or gets a linked one."""
     ticket = decision.ticket
     text = clean_text(extract_new_text(msg.text, html=msg.html)) or "(sin texto)"
-    record.text = text[:5000]
+    record.text = text[:RECORD_TEXT_CHARS]
     if decision.staff is None and ticket.status.closed and not mbox.reopen_closed:
         decision.ticket = services.open_ticket(
             session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,

@@ -258,6 +258,7 @@ def upgrade() -> None:
     sa.Column('raw_sha256', sa.String(length=64), nullable=False),
     sa.Column('raw_size', sa.BigInteger(), nullable=False),
     sa.Column('from_addr', sa.String(length=320), nullable=True),
+    sa.Column('from_name', sa.String(length=200), nullable=True),
     sa.Column('subject', sa.Text(), nullable=True),
     sa.Column('received_at', tickets.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('outcome', sa.String(length=20), nullable=False),
