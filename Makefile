@@ -51,15 +51,15 @@ lint: .venv
 	@if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; \
 	else echo "ruff is not installed in $(VENV); skipping lint"; fi
 
-# Regenerate requirements.lock from what .venv holds now (the project itself, pip, setuptools and
-# wheel excluded).  Install new dependencies into .venv first, then `make lock`.
+# Regenerate requirements.lock from what .venv holds now (the project itself, pip and setuptools
+# excluded; wheel is kept: the packaging test builds one).  Install new dependencies into .venv first, then `make lock`.
 lock:
 	@test -x $(VPY) || { echo "no $(VENV): run 'make .venv' first"; exit 1; }
 	@{ echo "# requirements.lock: exact versions of everything Atención and its tests/dev tools need."; \
 	  echo "# Generated from .venv by 'make lock' (pip freeze --exclude-editable, without the project,"; \
-	  echo "# pip, setuptools and wheel). To change it: .venv/bin/pip install ..., then make lock."; \
-	  $(VPY) -m pip freeze --exclude-editable --disable-pip-version-check \
-	    | grep -v -i -E '^(pip|setuptools|wheel|distribute|atencion)(==| @)' \
+	  echo "# pip and setuptools). To change it: .venv/bin/pip install ..., then make lock."; \
+	  $(VPY) -m pip freeze --all --exclude-editable --disable-pip-version-check \
+	    | grep -v -i -E '^(pip|setuptools|distribute|atencion)(==| @)' \
 	    | LC_ALL=C sort -f -t= -k1,1; \
 	} > requirements.lock.tmp
 	@mv requirements.lock.tmp requirements.lock

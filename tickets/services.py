@@ -317,8 +317,13 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
         session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
     add_participants(session, ticket, [ticket.requester_email, *(participants or [])])
     if acknowledge and ticket.requester_email:
-        queue_mail(session, ctx, ticket, "acknowledgement", [ticket.requester_email],
-                   {"code": ticket.code, "subject": ticket.subject})
+        from tickets.sla import max_response_days
+
+        queue_mail(session, ctx, ticket, "acknowledgement", [ticket.requester_email], {
+            "code": ticket.code, "subject": ticket.subject, "requester_name": ticket.requester_name,
+            "requested_at": ticket.requested_at.isoformat(),
+            "max_days": max_response_days(ttype.max_response_days, ttype.priority_days, priority.name),
+            "day_rule": ttype.day_rule})
     return ticket
 
 

@@ -1,0 +1,38 @@
+"""A non-editable install runs: the wheel carries the migrations and the templates (DESIGN, Layout)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+from tests.support import REPO
+
+
+def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(REPO)], check=True, cwd=tmp_path)
+    [wheel] = (tmp_path / "dist").glob("atencion-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "tickets/migrations/env.py" in names
+    assert "tickets/migrations/script.py.mako" in names
+    assert any(n.startswith("tickets/migrations/versions/0001_") for n in names)
+    assert "templates/email/acknowledgement.txt" in names and "templates/email/acknowledgement.html" in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    # the installed copy only: the repository is not on the path, the venv's libraries are
+    env = {**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{sysconfig.get_paths()['purelib']}",
+           "ATENCION_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "ATENCION_DATA_DIR": str(tmp_path / "var")}
+    run = subprocess.run([sys.executable, "-I", "-c",
+                          "import sys; sys.path[:0] = __import__('os').environ['PYTHONPATH'].split(':');"
+                          "import worker.cli, tickets; print(tickets.__file__); sys.argv=['atencion','migrate'];"
+                          "worker.cli.main()"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert str(target) in run.stdout and "esquema al día" in run.stdout
