@@ -187,3 +187,65 @@ def test_staff_forward_becomes_client_ticket(env, dovecot, imap_user):
     assert "rajadura en la pared de la sala" in t.detail and "reenvío" not in t.detail
     [note] = env.entries("AT-000001", "comment")
     assert note.public is False and "por favor registrarlo" in note.text
+
+
+def test_limits_hold_the_message_with_its_bytes(database_url, tmp_path, dovecot, imap_user):
+    from tests.support import make_env
+
+    env = make_env(database_url, tmp_path, max_message_kib=64, max_attachments=2)
+    try:
+        user, password = imap_user
+        mb = env.mailbox("postventa", dovecot.url(user, password))
+        big = build("Planos completos", "Adjunto los planos.", sender=ROSA,
+                    attachments=[("planos.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * 100_000)])
+        many = build("Fotos", "Van tres fotos.", sender=ROSA,
+                     attachments=[(f"foto{i}.jpg", "image/jpeg", JPEG) for i in range(3)])
+        for raw in (big, many):
+            dovecot.append(user, raw)
+        assert env.poll(mb).counts == {"held": 2}
+        with env.sessions() as s:
+            held = s.scalars(select(HeldMessage).order_by(HeldMessage.id)).all()
+        assert [h.reason for h in held] == ["too_large", "too_many_attachments"]
+        assert len(held[0].raw) >= len(big) - 100 and b"Van tres fotos" in held[1].raw
+        assert env.tickets() == []
+    finally:
+        env.engine.dispose()
+
+
+def test_reply_to_closed_ticket_can_open_a_linked_one(database_url, tmp_path, dovecot, imap_user):
+    from tests.support import make_env
+    from tickets.services import set_status
+
+    env = make_env(database_url, tmp_path, reopen_closed=False)
+    try:
+        user, password = imap_user
+        mb = env.mailbox("postventa", dovecot.url(user, password))
+        dovecot.append(user, build("Timbre no suena", "El timbre no suena.", sender=ROSA))
+        env.poll(mb)
+        with env.sessions.begin() as s:
+            set_status(s, env.ctx, s.scalar(select(Ticket).where(Ticket.code == "AT-000001")), "Cerrado")
+        dovecot.append(user, build("Re: [AT-000001] Timbre no suena", "Volvió a fallar hoy.", sender=ROSA))
+        assert env.poll(mb).counts == {"comment": 1}
+        assert env.ticket("AT-000001").status.name == "Cerrado"
+        new = env.ticket("AT-000002")
+        assert new.linked_from_id == env.ticket("AT-000001").id and "Volvió a fallar hoy." in new.detail
+    finally:
+        env.engine.dispose()
+
+
+def test_staff_reply_by_mail_is_an_internal_staff_comment(env, dovecot, imap_user):
+    user, password = imap_user
+    mb = env.mailbox("postventa", dovecot.url(user, password))
+    dovecot.append(user, build("Grieta en el muro", "Hay una grieta en el muro de la cocina.", sender=ROSA))
+    dovecot.append(user, build("RE: [AT-000001] Grieta en el muro",
+                               "Coordinado con el contratista para el martes.\n\n-----Mensaje original-----\n"
+                               "De: Rosa Quispe\nEnviado el: lunes\nPara: Postventa\nAsunto: Grieta\n\nHay una grieta.",
+                               sender="Carla Mendoza Ríos <carla.mendoza@inmobiliaria-andina.pe>"))
+    assert env.poll(mb).counts == {"ticket": 1, "comment": 1}
+    [c] = env.entries("AT-000001", "comment")
+    assert c.author_user_id is not None and c.public is False
+    assert c.text == "Coordinado con el contratista para el martes."
+    assert env.ticket("AT-000001").status.name == "Registrado"  # staff mail does not reopen or move it
+    with env.sessions() as s:
+        events = [r.event for r in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert events == ["acknowledgement"]  # an internal staff note mails nobody
