@@ -634,8 +634,13 @@ def run_loop(app: App, mailboxes, interval: float) -> None:
         while True:
             for mb in mailboxes:
                 new_codes: set[str] = set()
-                report = poll_mailbox(app.sessions, app.ctx, app.settings, mb,
-                                      on_result=lambda r: new_codes.add(r.code) if r.code else None)
+                try:
+                    report = poll_mailbox(app.sessions, app.ctx, app.settings, mb,
+                                          on_result=lambda r: new_codes.add(r.code) if r.code else None)
+                except Exception as exc:  # e.g. the database is down: say so, try again next round
+                    logging.getLogger(__name__).exception("poll of %s failed", mb.name)
+                    click.echo(f"{mb.name}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)
+                    continue
                 if report.error:
                     click.echo(f"{mb.name}: error: {report.error}", err=True)
                 elif report.processed:

@@ -46,10 +46,11 @@ class Decision:
 # --- pure predicates --------------------------------------------------------------------------------
 
 AUTO_SUBJECT_RE = re.compile(
-    r"^\s*(respuesta\s+autom[aá]tica|auto(matic)?[\s-]*(reply|response|antwort)|"
-    r"fuera\s+de\s+(la\s+)?oficina|out\s+of\s+(the\s+)?office|ausencia|ausente|"
-    r"autoreply|auto:|r[ée]ponse\s+automatique|abwesenheitsnotiz|vacation|vacaciones:|"
-    r"estoy\s+fuera|respuesta\s+de\s+ausencia)",
+    # a known auto-reply label, then ":" or the end of the subject ("Estoy fuera del país, ¿…?" is
+    # a client's question, not an auto-reply)
+    r"^\s*(respuesta\s+autom[aá]tica|auto(matic|matische)?[\s-]*(reply|response|antwort|respuesta)|"
+    r"fuera\s+de\s+(la\s+)?oficina|out\s+of\s+(the\s+)?office(\s+auto\s*reply)?|autoreply|auto|"
+    r"r[ée]ponse\s+automatique|abwesenheitsnotiz|ausencia|ausente|vacaciones|vacation)\s*(:|$)",
     re.IGNORECASE,
 )
 BOUNCE_SENDER_RE = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
@@ -90,9 +91,6 @@ def is_auto_reply(msg: ParsedMessage) -> str | None:
         return "bulk"
     if header(msg, "x-ms-exchange-generated-message-source") or \
             header(msg, "x-ms-exchange-inbox-rules-loop"):
-        return "auto_reply"
-    if header(msg, "x-auto-response-suppress") in {"all", "oof", "autoreply"} and \
-            AUTO_SUBJECT_RE.search(msg.subject or ""):
         return "auto_reply"
     if AUTO_SUBJECT_RE.search(msg.subject or ""):
         return "auto_reply"
