@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tickets.models import MailboxState, OutboxMessage, utcnow
+from tickets.models import InboundMessage, MailboxState, OutboxMessage, utcnow
 from tickets.queries import Filters, iter_ticket_rows
 from tickets.services import get_ticket
 
@@ -36,6 +36,8 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
     data = row_dict(next(r for r in rows if r.code == ticket.code))
     data["detail"] = ticket.detail
     data["registered_by"] = ticket.registered_by.email if ticket.registered_by else None
+    raws = dict(session.execute(
+        select(InboundMessage.id, InboundMessage.raw_sha256).where(InboundMessage.ticket_id == ticket.id)).all())
     data["logbook"] = [
         {
             "kind": e.kind,
@@ -47,6 +49,8 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
             "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
                              "sha256": a.sha256} for a in e.attachments],
             **({"field": e.field, "old": e.old, "new": e.new} if e.kind == "change" else {}),
+            # the full original message, kept whole in the content store (DATA_DIR/files)
+            **({"inbound_id": e.inbound_id, "raw_sha256": raws.get(e.inbound_id)} if e.inbound_id else {}),
         }
         for e in ticket.entries
     ]

@@ -307,11 +307,12 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     session.flush()
     add_entry(session, ticket, EntryKind.EVENT,
               f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
-              author_user_id=registered_by.id if registered_by else None)
+              author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
     if files:
         entry = add_entry(session, ticket, EntryKind.ATTACHMENT,
                           f"{len(files)} archivo(s) adjunto(s) con la solicitud",
-                          author_email=ticket.requester_email, author_name=ticket.requester_name)
+                          author_email=ticket.requester_email, author_name=ticket.requester_name,
+                          at=ticket.requested_at)
         attach_files(session, ctx, ticket, entry, files)
     if message_id:
         session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
@@ -348,8 +349,11 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                 author_user: User | None = None, author_email: str | None = None,
                 author_name: str | None = None, public: bool = False,
                 inbound_id: int | None = None, files: list[NewFile] | None = None,
-                message_id: str | None = None, reopen: bool = True) -> LogbookEntry:
+                message_id: str | None = None, reopen: bool = True,
+                at: datetime | None = None) -> LogbookEntry:
     """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
+
+    ``at`` (UTC) is when it was written or received (default now).
 
     A client's comment (not staff) is mailed to the assignee and watchers; a public staff comment
     is mailed to the requester. Returns the entry, flushed (has an id), not committed.
@@ -362,7 +366,7 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                                                         author_email == ticket.requester_email) else None,
         author_email=(author_user.email if author_user else author_email),
         author_name=(author_user.name if author_user else author_name),
-        public=public or not is_staff, inbound_id=inbound_id,
+        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(),
     )
     if files:
         attach_files(session, ctx, ticket, entry, files)

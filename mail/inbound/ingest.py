@@ -260,7 +260,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
         files=files_of(msg), message_id=msg.message_id, participants=participants)
     services.add_entry(session, ticket, EntryKind.EMAIL_IN, f"Correo recibido: {msg.subject}",
                        author_email=msg.from_addr, author_name=msg.from_name, public=True,
-                       inbound_id=record.id)
+                       inbound_id=record.id, at=record.received_at)
     return ticket
 
 
@@ -293,7 +293,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
     services.add_comment(session, ctx, ticket, text=text, author_user=decision.staff,
                          author_email=msg.from_addr, author_name=msg.from_name,
                          inbound_id=record.id, files=files_of(msg), message_id=msg.message_id,
-                         reopen=True)
+                         reopen=True, at=record.received_at)
 
 
 # --- held messages ------------------------------------------------------------------------------
