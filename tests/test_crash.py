@@ -26,7 +26,14 @@ from mail.inbound.poller import CRASH_ENV
 from tests.support import MINI_CATALOG, SUPPORT, build
 from tickets.catalog import load_catalog_data
 from tickets.db import make_engine, make_sessionmaker
-from tickets.models import InboundMessage, LogbookEntry, MailboxState, OutboxMessage, Ticket, utcnow
+from tickets.models import (
+    InboundMessage,
+    LogbookEntry,
+    MailboxState,
+    OutboxMessage,
+    Ticket,
+    utcnow,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +117,7 @@ def run_cli(tmp: Path, database_url: str, imap_url: str, *args: str, timeout: fl
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATENCION_")}
     env.update(ATENCION_DATABASE_URL=database_url, ATENCION_DATA_DIR=str(tmp / "var"),
                ATENCION_IMAP_URL=imap_url, ATENCION_MAIL_FROM=SUPPORT, **extra)
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=tmp, env=env,
+    return subprocess.run([sys.executable, "-m", "worker.cli", *args], check=False, cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -285,6 +292,9 @@ def test_sigkill_mid_batch_then_rerun_equals_clean_run(database_url, fresh_datab
         run.close()
 
 
+_users = iter(range(1, 1_000_000))
+
+
 def _new_user(dovecot) -> tuple[str, str]:
     """A fresh Dovecot user (the `imap_user` fixture gives one per test; this test needs two)."""
     user = f"crash{next(_users)}x{os.getpid()}"
@@ -292,11 +302,8 @@ def _new_user(dovecot) -> tuple[str, str]:
     return user, "secret"
 
 
-_users = iter(range(1, 1_000_000))
-
-
 def test_module_runs_as_a_command(tmp_path):
     """``python -m worker.cli`` is the command the tests above drive (``atencion`` itself)."""
-    p = subprocess.run([sys.executable, "-m", "worker.cli", "--help"], cwd=tmp_path,
+    p = subprocess.run([sys.executable, "-m", "worker.cli", "--help"], check=False, cwd=tmp_path,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "poll" in p.stdout and "migrate" in p.stdout
