@@ -1,0 +1,146 @@
+"""`atencion demo` as a user runs it: a process in a folder holding a copy of examples/, no
+ATENCION_DATABASE_URL (the demo's own SQLite under var/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO, build
+
+EXPECTED = json.loads((REPO / "examples" / "mailbox" / "expected.json").read_text(encoding="utf-8"))
+TICKET_CODES = sorted(e["code"] for e in EXPECTED if e["outcome"] == "ticket")
+COUNTS = re.compile(r"^\d+ mensajes — atenciones: (\d+), comentarios: \d+, duplicados: \d+, "
+                    r"ignorados: \d+, retenidos: \d+$")
+
+
+def atencion() -> list[str]:
+    """The console script beside this interpreter, else the module."""
+    script = Path(sys.executable).parent / "atencion"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "worker.cli"]
+
+
+@pytest.fixture
+def demo_dir(tmp_path) -> Path:
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    return tmp_path
+
+
+def demo_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATENCION_")}
+    # narrow terminal: lines must still not wrap; same code as the tests (not another checkout)
+    env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", COLUMNS="40", LINES="10")
+    return env
+
+
+def check_listing(stdout: str) -> list[str]:
+    """catálogo line, counts line, then one line per ticket; returns the ticket lines."""
+    lines = stdout.splitlines()
+    assert lines[0].startswith("catálogo: "), stdout
+    m = COUNTS.match(lines[1])
+    assert m, lines[1]
+    tickets = lines[2:]
+    assert int(m.group(1)) == len(tickets) == len(TICKET_CODES), stdout
+    for line in tickets:
+        assert line.startswith("AT-0000"), f"not a ticket line (wrapped?): {line!r}"
+    assert [line.split()[0] for line in tickets] == TICKET_CODES
+    return tickets
+
+
+def test_demo_no_run(demo_dir):
+    assert TICKET_CODES == [f"AT-{n:06d}" for n in range(1, 14)]
+    proc = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=demo_env(),
+                          capture_output=True, text=True, check=False, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    first = check_listing(proc.stdout)
+    assert (demo_dir / "var" / "atencion.db").exists()
+    assert (demo_dir / "var" / "demo" / "inbox" / "new").is_dir()
+    # again: a fresh database each time, the same tickets
+    again = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=demo_env(),
+                           capture_output=True, text=True, check=False, timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert [line.split()[0] for line in check_listing(again.stdout)] == [line.split()[0] for line in first]
+
+
+def test_demo_refuses_another_database(demo_dir, tmp_path):
+    env = {**demo_env(), "ATENCION_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/x"}
+    proc = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "ATENCION_DATABASE_URL" in proc.stderr
+
+
+def _reader(stream, q: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        q.put(line.rstrip("\n"))
+    q.put(None)
+
+
+def _wait_for(q: queue.Queue, pred, timeout: float, seen: list[str]) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=max(0.05, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            return None
+        seen.append(line)
+        if pred(line):
+            return line
+    return None
+
+
+def test_demo_run_picks_up_a_dropped_file(demo_dir):
+    stderr_path = demo_dir / "demo.stderr"
+    with open(stderr_path, "w") as err:
+        proc = subprocess.Popen([*atencion(), "demo"], cwd=demo_dir, env=demo_env(), stdout=subprocess.PIPE,
+                                stderr=err, text=True, start_new_session=True)
+        q: queue.Queue = queue.Queue()
+        threading.Thread(target=_reader, args=(proc.stdout, q), daemon=True).start()
+        seen: list[str] = []
+        try:
+            assert _wait_for(q, lambda s: s.startswith("Vigilando"), 120, seen), \
+                "\n".join(seen) + stderr_path.read_text()
+            assert [s.split()[0] for s in seen if s.startswith("AT-")] == TICKET_CODES
+
+            inbox = demo_dir / "var" / "demo" / "inbox"
+            raw = build("Caño de la cocina gotea", "El caño de la cocina gotea desde ayer.",
+                        sender="Vecina Nueva <vecina.nueva@example.org>",
+                        date=datetime.now(UTC))
+            tmp = inbox / "tmp" / "1900000000.P1Q1.test"
+            tmp.write_bytes(raw)
+            tmp.rename(inbox / "new" / tmp.name)  # Maildir delivery: write in tmp/, move to new/
+            dropped = time.monotonic()
+            line = _wait_for(q, lambda s: s.startswith("AT-000014"), 15, seen)
+            assert line, "no AT-000014 within 15 s:\n" + "\n".join(seen) + stderr_path.read_text()
+            assert time.monotonic() - dropped < 15
+            assert "Caño de la cocina gotea" in line
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                rc = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+    _wait_for(q, lambda s: False, 2, seen)  # drain what is left
+    stderr = stderr_path.read_text()
+    assert rc == 0, stderr
+    assert "Traceback" not in stderr and "Traceback" not in "\n".join(seen)
+    assert "hasta luego" in seen
