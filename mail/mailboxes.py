@@ -12,6 +12,19 @@ TOML (named by ``ATENCION_CONFIG``)::
     area = "Postventa"
     project = "Residencial Los Olivos"
 
+``url`` is ``imap://`` (plain, or STARTTLS with ``?starttls=1``) or ``imaps://`` (TLS), user and
+password percent-encoded. Options after ``?``:
+
+- ``starttls=1``: upgrade an ``imap://`` connection with STARTTLS (refused with ``imaps://``);
+- ``auth=xoauth2``: log in with XOAUTH2; the password part of the URL is then the access token;
+- ``cafile=/path/ca.pem``: trust only the CA certificates in this PEM file instead of the system
+  ones (a private CA); only with ``imaps://`` or ``?starttls=1``.
+
+The server certificate and host name are always verified: there is no option to turn that off,
+and an unknown option (``?verify=0``, a typo) is refused rather than ignored. Example::
+
+    url = "imaps://postventa:secreto@imap.interno.pe/INBOX?cafile=/etc/atencion/ca.pem"
+
 ``url`` may also be ``maildir:///path`` (a Maildir the poller owns, as the demo uses).
 """
 
@@ -90,16 +103,28 @@ def load_mailboxes(settings) -> list[MailboxConfig]:
             raise ConfigError(f"{path}: {exc}") from exc
         out = []
         known = {f for f in MailboxConfig.__dataclass_fields__ if f != "extra"}
-        for i, entry in enumerate(data.get("mailboxes", [])):
+        entries = data.get("mailboxes", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ConfigError(f"{path}: 'mailboxes' debe ser una lista de tablas [[mailboxes]]")
+        for i, entry in enumerate(entries):
             if "name" not in entry or "url" not in entry:
                 raise ConfigError(f"{path}: mailboxes[{i}] necesita name y url")
+            for key in known - {"addresses"}:
+                value = entry.get(key)
+                if value is not None and not (isinstance(value, str) and value.strip()):
+                    raise ConfigError(f"{path}: mailboxes[{i}].{key} debe ser un texto no vacío")
+            addresses = entry.get("addresses", [])
+            if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+                raise ConfigError(f"{path}: mailboxes[{i}].addresses debe ser una lista de direcciones")
             extra = {k: v for k, v in entry.items() if k not in known}
             fields = {k: v for k, v in entry.items() if k in known}
-            fields["addresses"] = tuple(fields.get("addresses", ()))
+            fields["addresses"] = tuple(addresses)
             out.append(MailboxConfig(**fields, extra=extra))
-        names = [m.name for m in out]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"{path}: nombres de buzón repetidos")
+        seen: set[str] = set()
+        for m in out:
+            if m.name in seen:
+                raise ConfigError(f"{path}: nombres de buzón repetidos: {m.name}")
+            seen.add(m.name)
         return out
     if settings.imap_url:
         return [MailboxConfig(name="default", url=settings.imap_url)]

@@ -24,12 +24,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self, TypeVar
 from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 DOVECOT_CONF_TEMPLATE = HERE / "dovecot.conf.in"
+DOVECOT_TLS_CONF_TEMPLATE = HERE / "dovecot-tls.conf.in"
 
 T = TypeVar("T")
 
@@ -109,6 +111,169 @@ def apt_install(*packages: str) -> None:
         ) from exc
 
 
+# --------------------------------------------------------------------------- TLS
+
+
+class TestCA:
+    """A throwaway certificate authority (EC P-256, valid two days) and the certificates it signs.
+
+    Made with the ``cryptography`` package when it is importable, else with the ``openssl``
+    command line.
+
+    >>> ca = TestCA(Path("/tmp/x"), "Atención Test CA")
+    >>> cert, key = ca.issue("server", hosts=("127.0.0.1", "localhost"))
+    >>> ssl.create_default_context(cafile=ca.cert)
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, directory: Path, name: str = "Atencion Test CA") -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.cert = self.dir / "ca.pem"
+        self.key = self.dir / "ca.key"
+        try:
+            import cryptography  # noqa: F401
+
+            self.backend = "cryptography"
+        except ImportError:
+            if not shutil.which("openssl"):
+                raise ServerUnavailable("neither the cryptography package nor the openssl command")
+            self.backend = "openssl"
+        if self.backend == "cryptography":
+            self._crypto_ca()
+        else:
+            self._openssl_ca()
+
+    def issue(self, name: str, hosts: Iterable[str] = ("127.0.0.1", "localhost")) -> tuple[Path, Path]:
+        """A server certificate for ``hosts`` (IP addresses or DNS names): (cert.pem, key.pem)."""
+        hosts = list(hosts)
+        cert, key = self.dir / f"{name}.pem", self.dir / f"{name}.key"
+        if self.backend == "cryptography":
+            self._crypto_issue(hosts, cert, key)
+        else:
+            self._openssl_issue(hosts, cert, key)
+        return cert, key
+
+    # -- openssl command line
+
+    @staticmethod
+    def _openssl(*args: str) -> None:
+        proc = subprocess.run(["openssl", *args], check=False, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise ServerUnavailable(f"openssl {args[0]} failed: {proc.stderr.strip()[-500:]}")
+
+    def _openssl_ca(self) -> None:
+        self._openssl(
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "2", "-subj", f"/CN={self.name}", "-utf8", "-keyout", str(self.key), "-out", str(self.cert),
+            "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        )
+
+    def _openssl_issue(self, hosts: list[str], cert: Path, key: Path) -> None:
+        csr, ext = cert.with_suffix(".csr"), cert.with_suffix(".ext")
+        san = ",".join(f"IP:{h}" if _is_ip(h) else f"DNS:{h}" for h in hosts)
+        ext.write_text(
+            f"subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+            "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+        )
+        self._openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                      "-subj", f"/CN={hosts[0]}", "-keyout", str(key), "-out", str(csr))
+        self._openssl("x509", "-req", "-in", str(csr), "-CA", str(self.cert), "-CAkey", str(self.key),
+                      "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
+                      "-extfile", str(ext), "-out", str(cert))
+
+    # -- cryptography package
+
+    def _crypto_ca(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.name)])
+        now = _utcnow()
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _one_hour()).not_valid_after(now + 2 * _one_day())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self.key.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        self.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    def _crypto_issue(self, hosts: list[str], cert_path: Path, key_path: Path) -> None:
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        ca_key = serialization.load_pem_private_key(self.key.read_bytes(), None)
+        ca_cert = x509.load_pem_x509_certificate(self.cert.read_bytes())
+        key = ec.generate_private_key(ec.SECP256R1())
+        sans = [x509.IPAddress(ipaddress.ip_address(h)) if _is_ip(h) else x509.DNSName(h) for h in hosts]
+        now = _utcnow()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _one_hour()).not_valid_after(now + 2 * _one_day())
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                         key_encipherment=True, data_encipherment=False,
+                                         key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_hour() -> timedelta:
+    return timedelta(hours=1)
+
+
+def _one_day() -> timedelta:
+    return timedelta(days=1)
+
+
 # --------------------------------------------------------------------------- Dovecot
 
 
@@ -126,6 +291,12 @@ class Dovecot:
     >>> uid = d.append("alice", b"Subject: hi\\r\\n\\r\\nbody\\r\\n")
     >>> d.url("alice")    # 'imap://alice:secret@127.0.0.1:PORT/INBOX'
     >>> d.stop()
+
+    ``tls=True``: a throwaway CA (``d.ca``, its certificate ``d.ca_file``) signs a certificate for
+    ``tls_hosts`` (default: the host and localhost); the plain port offers STARTTLS and ``d.tls_port`` is an imaps port
+    (dovecot-tls.conf.in). ``oauth2_introspection_url``: XOAUTH2/OAUTHBEARER logins are checked by
+    Dovecot's oauth2 passdb against that RFC 7662 endpoint (``introspection_mode = post``), and
+    passwords only by the passwd file.
     """
 
     DEFAULT_BINARY = "dovecot"
@@ -138,8 +309,17 @@ class Dovecot:
         host: str = "127.0.0.1",
         port: int | None = None,
         install: bool | None = None,
+        tls: bool = False,
+        tls_port: int | None = None,
+        tls_hosts: Iterable[str] | None = None,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         self.users = dict(users or {})
+        self.tls = tls
+        self.tls_port = tls_port
+        self.tls_hosts = tuple(tls_hosts) if tls_hosts else (host, "localhost")
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.ca: TestCA | None = None
         self.binary = binary
         self.host = host
         self.port = port
@@ -181,12 +361,25 @@ class Dovecot:
         d = Path(tempfile.mkdtemp(prefix="atencion-dovecot-", dir="/tmp"))
         self.dir, self.maildir, self.conf = d, d / "mail", d / "dovecot.conf"
         self.maildir.mkdir()
-        text = DOVECOT_CONF_TEMPLATE.read_text()
+        if self.tls:
+            while not self.tls_port or self.tls_port == self.port:
+                self.tls_port = free_port(self.host)
+            try:
+                self.ca = TestCA(d / "tls", "Atencion Test CA")
+                self.ca.issue("server", hosts=self.tls_hosts)
+            except (ServerUnavailable, OSError) as exc:
+                self._cleanup_dir()
+                raise ServerUnavailable(f"test certificates: {exc}") from exc
+        template = DOVECOT_TLS_CONF_TEMPLATE if self.tls else DOVECOT_CONF_TEMPLATE
+        text = template.read_text()
         text = (
             text.replace("@D@", str(d))
             .replace("@M@", str(self.maildir))
+            .replace("@TLSP@", str(self.tls_port or 0))
             .replace("@P@", str(self.port))
         )
+        if self.oauth2_introspection_url:
+            text = self._with_oauth2(text, d)
         text = text.replace("listen = 127.0.0.1", f"listen = {self.host}")
         text = text.replace("address = 127.0.0.1", f"address = {self.host}")
         self.conf.write_text(text)
@@ -216,7 +409,8 @@ class Dovecot:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             # ready = port accepts AND master.pid exists (the port can be up first)
-            if pidfile.exists() and port_open(self.host, self.port):
+            if (pidfile.exists() and port_open(self.host, self.port)
+                    and (not self.tls or port_open(self.host, self.tls_port))):
                 text = pidfile.read_text().strip()
                 if text:
                     self.pid = int(text)
@@ -255,6 +449,48 @@ class Dovecot:
             return
         self.pid = pid
         self.stop()
+
+    def _with_oauth2(self, text: str, d: Path) -> str:
+        """The config with an oauth2 passdb (XOAUTH2, OAUTHBEARER) before the passwd file."""
+        ext = d / "dovecot-oauth2.conf.ext"
+        ext.write_text(
+            f"introspection_mode = post\nintrospection_url = {self.oauth2_introspection_url}\n"
+            "force_introspection = yes\nusername_attribute = username\n"
+            "active_attribute = active\nactive_value = true\n"
+        )
+        os.chmod(ext, 0o644)  # read by the auth process (user dovecot)
+        mechs = "auth_mechanisms = plain login\n"
+        passdb = "passdb {\n  driver = passwd-file\n"
+        if mechs not in text or passdb not in text:
+            raise ServerUnavailable("the Dovecot template has no auth_mechanisms/passwd-file passdb to extend")
+        text = text.replace(mechs, "auth_mechanisms = plain login xoauth2 oauthbearer\n")
+        # no auth penalty: after a failed login anvil delays the next ones from the same IP by
+        # 2, 4, 8... s (a bad-token test would slow every later login); an unreachable
+        # anvil-auth-penalty socket turns it off
+        anvil = "service anvil {\n  chroot =\n}\n"
+        if anvil in text:
+            text = text.replace(anvil, "service anvil {\n  chroot =\n  unix_listener anvil-auth-penalty {\n"
+                                       "    mode = 0\n  }\n}\n")
+        return text.replace(passdb, (
+            "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {ext}\n}}\n"
+            "passdb {\n  driver = passwd-file\n  mechanisms = plain login\n"
+        ))
+
+    @property
+    def ca_file(self) -> str:
+        """The CA certificate (PEM) that signed the server certificate (``tls=True`` only)."""
+        if self.ca is None:
+            raise RuntimeError("this Dovecot has no TLS")
+        return str(self.ca.cert)
+
+    def login_lines(self, user: str) -> list[str]:
+        """Dovecot's log lines of successful logins of ``user`` ("... method=PLAIN ..., TLS, ...")."""
+        try:
+            log = (self.dir / "dovecot.log").read_text(errors="replace")
+        except (OSError, TypeError):
+            return []
+        return [line for line in log.splitlines() if "Login: user=<" + user + ">" in line]
 
     def _cleanup_dir(self) -> None:
         if self.dir is not None:
@@ -310,9 +546,24 @@ class Dovecot:
 
     # -- IMAP helpers (imaplib, so they do not depend on the code under test)
 
-    def url(self, user: str, password: str | None = None, folder: str = "INBOX") -> str:
+    def url(self, user: str, password: str | None = None, folder: str = "INBOX", *,
+            security: str = "plain", cafile: str | None = None, auth: str | None = None) -> str:
+        """The mailbox URL; ``security`` plain | starttls | tls (the imaps port), options as given."""
         password = self.users[user] if password is None else password
-        return f"imap://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{self.port}/{quote(folder)}"
+        scheme, port, query = "imap", self.port, []
+        if security == "tls":
+            scheme, port = "imaps", self.tls_port
+        elif security == "starttls":
+            query.append("starttls=1")
+        elif security != "plain":
+            raise ValueError(f"security: {security!r}")
+        if cafile is not None:
+            query.append(f"cafile={quote(str(cafile), safe='/')}")
+        if auth is not None:
+            query.append(f"auth={auth}")
+        q = "?" + "&".join(query) if query else ""
+        return (f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{port}"
+                f"/{quote(folder)}{q}")
 
     def connect(self, user: str, password: str | None = None) -> imaplib.IMAP4:
         if self.pid is None:

@@ -195,9 +195,19 @@ class MaildirSource:
 # --- IMAP ----------------------------------------------------------------------------------------
 
 
+#: The query options an IMAP URL may carry; anything else is refused (a typo must not silently
+#: turn STARTTLS off, and there is deliberately no option to skip certificate verification).
+IMAP_URL_OPTIONS = ("starttls", "auth", "cafile")
+_YES, _NO = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 @dataclass(frozen=True)
 class ImapTarget:
-    """A parsed ``imap://`` / ``imaps://`` URL: host, port, user, password, folder, security, auth."""
+    """A parsed ``imap://`` / ``imaps://`` URL: host, port, user, password, folder, security, auth.
+
+    ``cafile``: a PEM file of CA certificates trusted *instead of* the system ones (a private CA);
+    only with TLS or STARTTLS. The certificate and the host name are always verified.
+    """
 
     host: str
     port: int
@@ -206,26 +216,61 @@ class ImapTarget:
     folder: str = "INBOX"
     security: str = "plain"  # plain | starttls | tls
     auth: str = "password"  # password | xoauth2 (the password is then the access token)
+    cafile: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> ImapTarget:
-        """Parse ``imap://user:pass@host:port/INBOX?starttls=1&auth=xoauth2``.
+        """Parse ``imap://user:pass@host:port/INBOX?starttls=1&auth=xoauth2&cafile=/path/ca.pem``.
 
-        Raises SourceError with a one-line message for anything else.
+        Raises SourceError with a one-line message for anything else (unknown options included).
         """
         parts = urlsplit(url)
         if parts.scheme not in {"imap", "imaps"}:
             raise SourceError(f"URL IMAP no válida (use imap:// o imaps://): {parts.scheme}://…")
-        if not parts.hostname:
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:  # port out of range or not a number
+            raise SourceError(f"URL IMAP: puerto no válido ({exc})") from exc
+        if not host:
             raise SourceError("URL IMAP sin servidor")
-        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        security = "tls" if parts.scheme == "imaps" else (
-            "starttls" if q.get("starttls", "0").lower() in {"1", "true", "yes"} else "plain")
-        port = parts.port or (993 if security == "tls" else 143)
+        q = {k.lower(): v[-1].strip() for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        for key in q:
+            if key not in IMAP_URL_OPTIONS:
+                if "verify" in key or "insecure" in key or "check" in key:
+                    raise SourceError(f"URL IMAP: ?{key}= no se admite: el certificado siempre se verifica "
+                                      "(para una CA propia use ?cafile=/ruta/ca.pem)")
+                raise SourceError(f"URL IMAP: opción desconocida ?{key}= "
+                                  f"(se admiten: {', '.join(IMAP_URL_OPTIONS)})")
+        starttls = q.get("starttls", "0").lower()
+        if starttls not in _YES | _NO:
+            raise SourceError(f"URL IMAP: starttls={starttls} no válido (use 1 o 0)")
+        if parts.scheme == "imaps" and starttls in _YES:
+            raise SourceError("URL IMAP: imaps:// ya es TLS; starttls=1 es para imap://")
+        security = "tls" if parts.scheme == "imaps" else ("starttls" if starttls in _YES else "plain")
+        auth = q.get("auth", "password").lower() or "password"
+        if auth not in {"password", "xoauth2"}:
+            raise SourceError(f"URL IMAP: auth={auth} no válido (use password o xoauth2)")
+        cafile = q.get("cafile")
+        if cafile is not None:
+            if not cafile:
+                raise SourceError("URL IMAP: cafile vacío")
+            if security == "plain":
+                raise SourceError("URL IMAP: cafile requiere imaps:// o ?starttls=1")
+        port = port or (993 if security == "tls" else 143)
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
-        return cls(host=parts.hostname, port=port, user=unquote(parts.username or ""),
+        return cls(host=host, port=port, user=unquote(parts.username or ""),
                    password=unquote(parts.password or ""), folder=folder, security=security,
-                   auth=q.get("auth", "password").lower())
+                   auth=auth, cafile=cafile or None)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context: the system CAs, or only ``cafile`` when given."""
+        try:
+            return ssl.create_default_context(cafile=self.cafile)
+        except ssl.SSLError as exc:
+            raise SourceError(f"cafile {self.cafile}: no contiene certificados PEM válidos "
+                              f"({exc.reason or exc})") from exc
+        except OSError as exc:
+            raise SourceError(f"cafile {self.cafile}: {exc.strerror or exc}") from exc
 
 
 class ImapSource:
@@ -236,13 +281,13 @@ class ImapSource:
 
         self.target = target
         self.processed_folder = processed_folder
+        context = target.ssl_context() if target.security != "plain" else None
         try:
             if target.security == "tls":
-                self.box = MailBox(target.host, target.port, timeout=timeout_s,
-                                   ssl_context=ssl.create_default_context())
+                self.box = MailBox(target.host, target.port, timeout=timeout_s, ssl_context=context)
             elif target.security == "starttls":
                 self.box = MailBoxStartTls(target.host, target.port, timeout=timeout_s,
-                                           ssl_context=ssl.create_default_context())
+                                           ssl_context=context)
             else:
                 self.box = MailBoxUnencrypted(target.host, target.port, timeout=timeout_s)
             if target.auth == "xoauth2":
