@@ -30,13 +30,29 @@ def next_code(session: Session, prefix: str) -> str:
         update(Counter).where(Counter.name == TICKET_COUNTER)
         .values(value=Counter.value + 1).returning(Counter.value)
     ).scalar()
-    if row is None:
-        session.execute(insert(Counter).values(name=TICKET_COUNTER, value=0))
+    if row is None:  # first ticket ever (migrate seeds the row; this covers a hand-made schema)
+        ensure_counter(session)
         row = session.execute(
             update(Counter).where(Counter.name == TICKET_COUNTER)
             .values(value=Counter.value + 1).returning(Counter.value)
         ).scalar()
     return format_code(prefix, int(row))
+
+
+def ensure_counter(session: Session) -> None:
+    """Create the counter row if missing; safe when two writers race (INSERT … ON CONFLICT DO NOTHING)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(Counter).values(name=TICKET_COUNTER, value=0).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Counter).values(name=TICKET_COUNTER, value=0).on_conflict_do_nothing()
+    else:
+        stmt = insert(Counter).values(name=TICKET_COUNTER, value=0)
+    session.execute(stmt)
 
 
 def code_pattern(prefix: str) -> re.Pattern[str]:

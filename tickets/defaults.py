@@ -59,5 +59,8 @@ def seed_defaults(session: Session) -> list[str]:
     if session.scalar(select(Area.id).limit(1)) is None:
         session.add(Area(name=DEFAULT_AREA))
         added.append(f"area:{DEFAULT_AREA}")
+    from tickets.codes import ensure_counter
+
+    ensure_counter(session)
     session.flush()
     return added

@@ -4,8 +4,9 @@ For each message: `ingest` commits its outcome, then the source flags/moves it, 
 moves past its UID. A crash anywhere leaves the message either unrecorded (processed again) or
 recorded but not yet flagged (recognised by its UID and only flagged) — never lost, never twice.
 
-The lock is a lease row in ``mailbox_states`` (owner + expiry, renewed while working), so pollers
-on several hosts never read the same mailbox at once, and a dead holder's lock expires.
+The lock is a lease row in ``mailbox_states`` (owner host:pid + expiry, renewed while working), so
+pollers on several hosts never read the same mailbox at once; a dead holder's lock expires, and on
+the holder's own host it is taken over at once.
 """
 
 from __future__ import annotations
@@ -67,12 +68,32 @@ def acquire_lock(sessions: sessionmaker[Session], name: str, owner: str, ttl_s: 
     ensure_state(sessions, name)
     now = utcnow()
     with sessions.begin() as s:
-        res = s.execute(update(MailboxState).where(
-            MailboxState.name == name,
-            or_(MailboxState.lock_owner.is_(None), MailboxState.lock_owner == owner,
-                MailboxState.lock_until < now),
-        ).values(lock_owner=owner, lock_until=now + timedelta(seconds=ttl_s)))
+        holder = s.scalar(select(MailboxState.lock_owner).where(MailboxState.name == name))
+        free = or_(MailboxState.lock_owner.is_(None), MailboxState.lock_owner == owner,
+                   MailboxState.lock_until < now)
+        if holder and holder != owner and is_dead_local_owner(holder):
+            free = or_(free, MailboxState.lock_owner == holder)  # a crashed poller on this host
+        res = s.execute(update(MailboxState).where(MailboxState.name == name, free)
+                        .values(lock_owner=owner, lock_until=now + timedelta(seconds=ttl_s)))
         return res.rowcount == 1
+
+
+def is_dead_local_owner(owner: str) -> bool:
+    """True when ``owner`` (host:pid) is a process of this host that no longer runs."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a zombie is dead too (PID 1 here reaps late)
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return False
 
 
 def release_lock(sessions: sessionmaker[Session], name: str, owner: str) -> None:
