@@ -285,9 +285,6 @@ def test_bad_yaml_and_missing_file_are_one_line(cli):
     one_line_error(cli.main("catalog", "load", not_a_map), "lista.yaml", code=1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG tickets/catalog.py load_catalog: a YAML syntax error keeps "
-                   "only str(exc).splitlines()[0] ('while parsing a flow node'), losing the problem and "
-                   "its line/column")
 def test_bad_yaml_error_says_where(cli):
     cli.ok("migrate")
     bad = cli.home / "roto.yaml"
@@ -643,9 +640,6 @@ def test_health_with_closed_imap_port(cli):
     assert proc.returncode == 1 and proc.stdout.startswith("MAL  default:")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG mail/inbound/poller.py:156 log.error() goes to stderr (the "
-                   "CLI's logging.basicConfig) besides worker/cli.py's own 'default: error: …' line: two "
-                   "lines for one failure")
 def test_poll_once_closed_port_is_one_line(cli):
     cli.ok("migrate")
     imap = f"imap://postventa:secret@127.0.0.1:{free_port()}/INBOX"
@@ -683,9 +677,6 @@ def test_bad_arguments_as_processes(bare_cli):
         assert proc.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="BUG worker/cli.py main(): a group without its subcommand "
-                   "(`atencion catalog`, `atencion held`, bare `atencion`) raises click's NoArgsIsHelpError, "
-                   "printed as 'error: Usage: …' followed by the whole help block on stderr (10+ lines)")
 @pytest.mark.parametrize("args", [["catalog"], ["held"], []])
 def test_group_without_subcommand_is_one_line(bare_cli, args):
     one_line_error(bare_cli.run(*args))
@@ -708,26 +699,17 @@ def test_not_migrated_database_is_one_line_with_hint(cli):
     one_line_error(cli.run("show", "AT-000001"), "atencion migrate", code=1)  # and as a process
 
 
-@pytest.mark.xfail(strict=True, reason="BUG mail/inbound/ingest.py ingest(), its except-Exception branch, treats a database "
-                   "fault (no such table) as a bad message: log.exception() prints a full traceback on "
-                   "stderr before main() prints its one line")
 def test_import_into_not_migrated_database_is_one_line(cli):
     write_mails(cli.home / "mails")
     one_line_error(cli.run("import", cli.home / "mails"), "atencion migrate", code=1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG tickets/export.py write_export (open(path) at ~line 136, used by worker/cli.py export): on a "
-                   "failing query the output file is left behind truncated ('[' for .json) instead of "
-                   "being written to a temporary file and renamed")
 def test_export_failure_leaves_no_partial_file(cli):
     out = cli.home / "out.json"
     one_line_error(cli.run("export", "-o", out), "atencion migrate", code=1)
     assert not out.exists(), out.read_bytes()[:50]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG worker/cli.py:93: a bad ATENCION_* value prints "
-                   "'configuración no válida: 1 validation error for Settings' — the first line of "
-                   "pydantic's message, which does not name the variable")
 def test_bad_setting_names_the_variable(bare_cli):
     line = one_line_error(bare_cli.run("health", ATENCION_POLL_INTERVAL_S="pronto"), code=1)
     assert "poll_interval_s" in line.lower(), line

@@ -91,6 +91,15 @@ def _by_name(session: Session, model, name, where: str):
     return row
 
 
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    """One line: the problem and where (line and column, 1-based) for a YAML syntax error."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"YAML no válido, línea {mark.line + 1}, columna {mark.column + 1}: {problem}"
+    return f"YAML no válido: {problem}"
+
+
 def parse_holder(ref: str, where: str) -> tuple[str, str]:
     """``"DNI 45871236"`` → ``("DNI", "45871236")``. Raises CatalogError."""
     parts = str(ref).split()
@@ -106,8 +115,10 @@ def load_catalog(session: Session, path: Path) -> LoadReport:
     """
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:
+        raise CatalogError(f"{path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: {describe_yaml_error(exc)}") from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: se esperaba un mapa de secciones")
     return load_catalog_data(session, data)

@@ -15,10 +15,12 @@ formula ever runs in the user's spreadsheet. JSON is for programs and keeps the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -126,15 +128,26 @@ def write_export(rows: Iterable[TicketRow | dict], path_or_stream: str | os.Path
         else:
             raise ValueError("indique el formato de exportación (xlsx, csv o json)")
     fmt = fmt.lower().lstrip(".")
+    if isinstance(path_or_stream, (str, os.PathLike)):
+        # write beside the target, then rename: a failed export leaves no partial file behind
+        target = os.fspath(path_or_stream)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)),
+                                   prefix=".export-", suffix=f".{fmt}")
+        os.close(fd)
+        try:
+            count = _write_path(rows, tmp, fmt)
+            os.replace(tmp, target)
+            return count
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     if fmt == "xlsx":
         return _write_xlsx(rows, path_or_stream)
     if fmt not in ("csv", "json"):
         raise ValueError(f"formato de exportación no soportado: {fmt!r} (use xlsx, csv o json)")
     writer = _write_csv if fmt == "csv" else _write_json
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-    if isinstance(path_or_stream, (str, os.PathLike)):
-        with open(path_or_stream, "w", encoding=encoding, newline="") as fh:
-            return writer(rows, fh)
     if isinstance(path_or_stream, io.TextIOBase):
         if fmt == "csv":
             path_or_stream.write("\ufeff")
@@ -145,6 +158,16 @@ def write_export(rows: Iterable[TicketRow | dict], path_or_stream: str | os.Path
     finally:
         text.flush()
         text.detach()  # leave the caller's stream open
+
+
+def _write_path(rows, path: str, fmt: str) -> int:
+    if fmt == "xlsx":
+        return _write_xlsx(rows, path)
+    if fmt not in ("csv", "json"):
+        raise ValueError(f"formato de exportación no soportado: {fmt!r} (use xlsx, csv o json)")
+    writer = _write_csv if fmt == "csv" else _write_json
+    with open(path, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
+        return writer(rows, fh)
 
 
 # --------------------------------------------------------------------------- csv

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from tickets.settings import Settings, load_settings
 
@@ -85,12 +86,17 @@ def echo_json(data) -> None:
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool) -> None:
     """Atención: tickets de postventa a partir del correo."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+    # one-shot commands print their own one-line results and errors; logs are for -v and for the
+    # long-running `run` / `poll` loops (which raise the level themselves)
+    logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         ctx.obj = App(load_settings())
-    except Exception as exc:  # pydantic ValidationError: name the variable
-        raise CliError(f"configuración no válida: {str(exc).splitlines()[0]}") from exc
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "ATENCION_" + "_".join(str(p) for p in err["loc"]).upper()
+        raise CliError(f"configuración no válida: {name}: {err['msg']} "
+                       f"(valor {err.get('input')!r})") from exc
 
 
 # --- schema, catalog, users --------------------------------------------------------------------------
@@ -183,6 +189,8 @@ def poll(app: App, once: bool, mailbox_name: str | None) -> None:
     from mail.inbound.poller import poll_mailbox
 
     mailboxes = _mailboxes(app, mailbox_name)
+    if not once:
+        _long_running_logs()
     failed = False
     while True:
         for mb in mailboxes:
@@ -626,10 +634,18 @@ def print_ticket_lines(app: App, codes: set[str] | None = None) -> None:
                    f"{r.elapsed_days:>3} d  {r.alert}")
 
 
+def _long_running_logs() -> None:
+    """Warnings and errors of a long-running loop go to stderr (unless -v asked for more)."""
+    root = logging.getLogger()
+    if root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+
+
 def run_loop(app: App, mailboxes, interval: float) -> None:
     """Poll the mailboxes every ``interval`` seconds and print what arrives, until Ctrl-C."""
     from mail.inbound.poller import poll_mailbox
 
+    _long_running_logs()
     try:
         while True:
             for mb in mailboxes:
@@ -671,6 +687,9 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("cancelado", err=True)
         sys.exit(1)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `atencion catalog`: say what is missing
+        click.echo(f"error: falta el subcomando; vea '{exc.ctx.command_path} --help'", err=True)
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:  # one line, not click's usage block
         click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mail.inbound.classify import Decision, Rules, classify, strip_prefixes
@@ -94,6 +94,8 @@ def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, ra
                 raise
             return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
                           prior.ticket.code if prior.ticket else None, prior.id, True)
+    except (OperationalError, ProgrammingError, InterfaceError):
+        raise  # the database is down or not migrated: a system fault, the message stays unread
     except Exception as exc:  # a bug on odd input must not lose the message: hold it
         log.exception("ingest failed for %s uid=%s; holding it", env.mailbox, env.uid)
         return _hold_after_error(sessions, raw, raw_sha, env, exc)
