@@ -137,9 +137,9 @@ class TestCA:
             import cryptography  # noqa: F401
 
             self.backend = "cryptography"
-        except ImportError:
+        except ImportError as exc:
             if not shutil.which("openssl"):
-                raise ServerUnavailable("neither the cryptography package nor the openssl command")
+                raise ServerUnavailable("neither the cryptography package nor the openssl command") from exc
             self.backend = "openssl"
         if self.backend == "cryptography":
             self._crypto_ca()

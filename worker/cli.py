@@ -509,9 +509,8 @@ def export(app: App, output: Path, **filters) -> None:
 @pass_app
 def health(app: App, as_json: bool, max_age_s: int) -> None:
     """Each mailbox's last successful poll and last error, and the outbox backlog."""
-    from tickets.reports import health_report
-
     from mail.mailboxes import ConfigError, load_mailboxes
+    from tickets.reports import health_report
 
     try:
         names = [m.name for m in load_mailboxes(app.settings)]
@@ -652,7 +651,7 @@ def run_loop(app: App, mailboxes, interval: float) -> None:
                 new_codes: set[str] = set()
                 try:
                     report = poll_mailbox(app.sessions, app.ctx, app.settings, mb,
-                                          on_result=lambda r: new_codes.add(r.code) if r.code else None)
+                                          on_result=lambda r, codes=new_codes: codes.add(r.code) if r.code else None)
                 except Exception as exc:  # e.g. the database is down: say so, try again next round
                     logging.getLogger(__name__).exception("poll of %s failed", mb.name)
                     click.echo(f"{mb.name}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)

@@ -180,7 +180,8 @@ def decode_bytes(
 ) -> str:
     """Decode text bytes as well as possible; never raises, never leaves U+FFFD when avoidable.
 
-    Order: the declared charset (strict), else `hint` (a charset the same message uses elsewhere); for latin/ascii/absent labels, UTF-8 first when the bytes
+    Order: the declared charset (strict), else `hint` (a charset the same message uses elsewhere); for
+    latin/ascii/absent labels, UTF-8 first when the bytes
     are valid UTF-8 (a common lie the other way round); then charset-normalizer's guess, cp1252
     and finally latin-1 (which decodes anything). RFC 2045 section 5.2 makes us-ascii the default,
     RFC 6657 lets receivers be liberal about it.
