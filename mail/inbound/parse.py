@@ -588,7 +588,7 @@ def _resplit_multipart(part: Message, ctype: str) -> Message | None:
             + data
         )
         try:
-            rebuilt = email.message_from_bytes(synthetic, policy=email.policy.default)
+            rebuilt = email.message_from_bytes(synthetic, policy=email.policy.compat32)
         except Exception:  # noqa: BLE001
             return None
         if (
@@ -1447,7 +1447,7 @@ def _parse(
         raise UnparseableMessage("empty message")
     prepared = _prepare(raw)
     try:
-        msg = email.message_from_bytes(prepared, policy=email.policy.default)
+        msg = email.message_from_bytes(prepared, policy=email.policy.compat32)
     except Exception as exc:
         raise UnparseableMessage(f"cannot parse: {exc!r}") from exc
     raw_headers = _raw_headers(msg)
