@@ -8,7 +8,7 @@ from them in the configured zone, never stored.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -43,8 +43,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -53,13 +53,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 NAMING = {
@@ -384,6 +384,7 @@ class TicketParticipant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     email: Mapped[str] = mapped_column(String(320))
+    ticket: Mapped[Ticket] = relationship()
 
 
 class ThreadMessage(Base):
@@ -393,6 +394,7 @@ class ThreadMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), index=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    ticket: Mapped[Ticket] = relationship()
 
 
 class LogbookEntry(Base):
@@ -414,6 +416,7 @@ class LogbookEntry(Base):
     new: Mapped[str | None] = mapped_column(Text)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     ticket: Mapped[Ticket] = relationship(back_populates="entries")
+    inbound: Mapped[InboundMessage | None] = relationship()
     author_user: Mapped[User | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="entry", order_by="Attachment.id"
@@ -431,6 +434,7 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    ticket: Mapped[Ticket] = relationship()
     entry: Mapped[LogbookEntry | None] = relationship(back_populates="attachments")
 
 
@@ -516,3 +520,4 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    ticket: Mapped[Ticket | None] = relationship()

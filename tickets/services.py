@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tickets import defaults, storage
@@ -38,7 +39,6 @@ from tickets.models import (
     User,
     utcnow,
 )
-
 
 log = logging.getLogger(__name__)
 
@@ -149,19 +149,24 @@ def find_clients_by_email(session: Session, email: str | None) -> list[Client]:
 
 def contracts_of(session: Session, client: Client) -> list[Contract]:
     """Contracts where ``client`` is a holder (titular)."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    from tickets.models import Project, Subdivision, Unit
+
     return list(session.scalars(
         select(Contract).where(Contract.holders.any(Client.id == client.id)).order_by(Contract.id)
-    ))
+        .options(joinedload(Contract.unit).joinedload(Unit.subdivision).joinedload(Subdivision.project)
+                 .joinedload(Project.promoter), selectinload(Contract.holders))
+    ).unique())
 
 
 # --- logbook and outbox ---------------------------------------------------------------------------
 
 
 def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> LogbookEntry:
-    """Append a logbook entry to ``ticket`` (flushed, not committed)."""
-    entry = LogbookEntry(ticket_id=ticket.id, kind=kind.value, text=text, **fields)
+    """Append a logbook entry to ``ticket`` (added to the session; flushed with the transaction)."""
+    entry = LogbookEntry(ticket=ticket, kind=kind.value, text=text, **fields)
     session.add(entry)
-    session.flush()
     return entry
 
 
@@ -184,12 +189,10 @@ def attach_files(session: Session, ctx: Context, ticket: Ticket, entry: LogbookE
     out = []
     for f in files:
         digest = storage.store_bytes(ctx.storage_dir, f.data)
-        att = Attachment(ticket_id=ticket.id, entry_id=entry.id if entry else None,
-                         filename=f.filename, content_type=f.content_type, size=len(f.data),
-                         sha256=digest)
+        att = Attachment(ticket=ticket, entry=entry, filename=f.filename, content_type=f.content_type,
+                         size=len(f.data), sha256=digest)
         session.add(att)
         out.append(att)
-    session.flush()
     return out
 
 
@@ -209,23 +212,22 @@ def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str
     if not to:
         return None
     mid = new_message_id(ctx, ticket, event)
-    row = OutboxMessage(ticket_id=ticket.id if ticket else None, event=event, to_addrs=to,
-                        context=context or {}, message_id=mid)
+    row = OutboxMessage(ticket=ticket, event=event, to_addrs=to, context=context or {}, message_id=mid)
     session.add(row)
     if ticket is not None:
-        session.add(ThreadMessage(message_id=mid, ticket_id=ticket.id))
-    session.flush()
+        session.add(ThreadMessage(message_id=mid, ticket=ticket))
     return row
 
 
-def add_participants(session: Session, ticket: Ticket, emails) -> None:
+def add_participants(session: Session, ticket: Ticket, emails, *, new_ticket: bool = False) -> None:
     """Remember addresses on the ticket's thread (they may comment by email)."""
-    known = set(session.scalars(select(TicketParticipant.email)
-                                .where(TicketParticipant.ticket_id == ticket.id)))
-    for e in {e.lower() for e in emails if e}:
-        if e not in known:
-            session.add(TicketParticipant(ticket_id=ticket.id, email=e))
-    session.flush()
+    wanted = {e.lower() for e in emails if e}
+    if not wanted:
+        return
+    known = set() if new_ticket else set(session.scalars(
+        select(TicketParticipant.email).where(TicketParticipant.ticket_id == ticket.id)))
+    for e in sorted(wanted - known):
+        session.add(TicketParticipant(ticket=ticket, email=e))
 
 
 def is_allowed_sender(session: Session, ticket: Ticket, email: str | None) -> bool:
@@ -255,56 +257,36 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
                 mailbox: str | None = None, defaults_: TicketDefaults | None = None,
                 registered_by: User | None = None, files: list[NewFile] | None = None,
                 message_id: str | None = None, participants: list[str] | None = None,
-                acknowledge: bool = True, linked_from: Ticket | None = None) -> Ticket:
+                acknowledge: bool = True, linked_from: Ticket | None = None,
+                inbound=None) -> Ticket:
     """Create a ticket with the next code and its first logbook entries.
 
     The requester is matched to a Client by email; when that client holds exactly one contract,
     its project, subdivision, unit, promoter, contract number and holder are filled in (the seed's
     "Buscar por"). The acknowledgement outbox row is written when ``acknowledge`` and there is a
-    requester address. Dates are UTC; ``requested_at`` defaults to now.
+    requester address. Dates are UTC; ``requested_at`` defaults to now. ``inbound``: the
+    `InboundMessage` the ticket comes from, linked to it in the same flush.
     A named default (type, category, area) that does not exist is logged and the first one is
     used instead, so a misconfigured mailbox still records its mail.
     Raises: ServiceError when the status or priority named in the defaults does not exist.
     """
     d = defaults_ or TicketDefaults()
-    for model, name, label in ((TicketType, d.type, "type"), (Category, d.category, "category"),
-                               (Area, d.area, "area")):
-        if name and get_by_name(session, model, name) is None:
-            log.warning("default %s %r does not exist; using the first one", label, name)
-    ttype = get_by_name(session, TicketType, d.type) or get_by_name(session, TicketType, defaults.DEFAULT_TYPE) \
-        or session.scalar(select(TicketType).order_by(TicketType.id))
-    status = require_by_name(session, Status, d.status, "estado")
-    priority = require_by_name(session, Priority, d.priority, "prioridad")
-    category = get_by_name(session, Category, d.category) or session.scalar(select(Category).order_by(Category.id))
-    area = get_by_name(session, Area, d.area) or session.scalar(select(Area).order_by(Area.id))
+    ref = resolve_defaults(session, d)
     now = utcnow()
     ticket = Ticket(
-        code=next_code(session, ctx.code_prefix), requested_at=requested_at or now, type=ttype,
-        status=status, priority=priority, category=category, area=area,
+        code=next_code(session, ctx.code_prefix), requested_at=requested_at or now, type_id=ref.type_id,
+        status_id=ref.status_id, priority_id=ref.priority_id, category_id=ref.category_id,
+        area_id=ref.area_id, project_id=ref.project_id, promoter_id=ref.promoter_id,
         subject=(subject or "(sin asunto)")[:2000], detail=detail or "",
         requester_email=requester_email.lower() if requester_email else None,
         requester_name=requester_name or "", channel=channel, mailbox=mailbox,
         registered_by=registered_by, created_at=now, updated_at=now,
         linked_from_id=linked_from.id if linked_from else None,
     )
-    if d.project:
-        from tickets.models import Project
-
-        project = get_by_name(session, Project, d.project)
-        if project is not None:
-            ticket.project = project
-            ticket.promoter = project.promoter
-    clients = find_clients_by_email(session, requester_email)
-    if len(clients) == 1:
-        client = clients[0]
-        ticket.requester_client = client
-        if not ticket.requester_name:
-            ticket.requester_name = client.name
-        contracts = contracts_of(session, client)
-        if len(contracts) == 1:
-            fill_from_contract(ticket, contracts[0], client)
+    match_requester(session, ticket)
     session.add(ticket)
-    session.flush()
+    if inbound is not None:
+        inbound.ticket = ticket
     add_entry(session, ticket, EntryKind.EVENT,
               f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
               author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
@@ -315,17 +297,118 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
                           at=ticket.requested_at)
         attach_files(session, ctx, ticket, entry, files)
     if message_id:
-        session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
-    add_participants(session, ticket, [ticket.requester_email, *(participants or [])])
+        session.add(ThreadMessage(message_id=message_id, ticket=ticket))
+    add_participants(session, ticket, [ticket.requester_email, *(participants or [])], new_ticket=True)
     if acknowledge and ticket.requester_email:
         from tickets.sla import max_response_days
 
         queue_mail(session, ctx, ticket, "acknowledgement", [ticket.requester_email], {
             "code": ticket.code, "subject": ticket.subject, "requester_name": ticket.requester_name,
             "requested_at": ticket.requested_at.isoformat(),
-            "max_days": max_response_days(ttype.max_response_days, ttype.priority_days, priority.name),
-            "day_rule": ttype.day_rule})
+            "max_days": max_response_days(ref.type_max_days, ref.type_priority_days, ref.priority_name),
+            "day_rule": ref.type_day_rule})
+    session.flush()  # one flush for the ticket and its first rows; callers get ids
+    # the references were set by id: let them load on first use
+    session.expire(ticket, ["type", "status", "priority", "category", "area", "project", "promoter",
+                            "subdivision", "unit", "contract", "holder", "requester_client"])
     return ticket
+
+
+@dataclass(frozen=True)
+class ResolvedDefaults:
+    """The ids (and the type's SLA settings) that new tickets with given defaults get."""
+
+    type_id: int
+    type_max_days: int
+    type_priority_days: dict
+    type_day_rule: str
+    status_id: int
+    priority_id: int
+    priority_name: str
+    category_id: int | None
+    area_id: int | None
+    project_id: int | None
+    promoter_id: int | None
+
+
+#: Seconds a resolved set of defaults is reused by this process (reference data changes rarely;
+#: `clear_reference_cache` is called when this process loads a catalog).
+REFERENCE_CACHE_TTL_S = 30.0
+_defaults_cache: dict[tuple, tuple[float, ResolvedDefaults]] = {}
+
+
+def clear_reference_cache() -> None:
+    """Forget the resolved defaults (after a catalog load or a rename)."""
+    _defaults_cache.clear()
+
+
+def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
+    """Resolve a mailbox's default names to ids, cached for `REFERENCE_CACHE_TTL_S` per database.
+
+    A named type, category, area or project that does not exist is logged and the first one (no
+    project) is used, so a misconfigured mailbox still records its mail.
+    Raises: ServiceError when the status or priority does not exist.
+    """
+    key = (str(session.get_bind().url), d.type, d.category, d.area, d.project, d.priority, d.status)
+    hit = _defaults_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    from tickets.models import Project
+
+    for model, name, label in ((TicketType, d.type, "type"), (Category, d.category, "category"),
+                               (Area, d.area, "area"), (Project, d.project, "project")):
+        if name and get_by_name(session, model, name) is None:
+            log.warning("default %s %r does not exist; using the first one", label, name)
+    ttype = get_by_name(session, TicketType, d.type) or get_by_name(session, TicketType, defaults.DEFAULT_TYPE) \
+        or session.scalar(select(TicketType).order_by(TicketType.id))
+    if ttype is None:
+        raise ServiceError("no hay tipos de atención: ejecute 'atencion migrate'")
+    status = require_by_name(session, Status, d.status, "estado")
+    priority = require_by_name(session, Priority, d.priority, "prioridad")
+    category = get_by_name(session, Category, d.category) or session.scalar(select(Category).order_by(Category.id))
+    area = get_by_name(session, Area, d.area) or session.scalar(select(Area).order_by(Area.id))
+    project = get_by_name(session, Project, d.project)
+    resolved = ResolvedDefaults(
+        type_id=ttype.id, type_max_days=ttype.max_response_days, type_priority_days=dict(ttype.priority_days or {}),
+        type_day_rule=ttype.day_rule, status_id=status.id, priority_id=priority.id, priority_name=priority.name,
+        category_id=category.id if category else None, area_id=area.id if area else None,
+        project_id=project.id if project else None, promoter_id=project.promoter_id if project else None)
+    _defaults_cache[key] = (time.monotonic() + REFERENCE_CACHE_TTL_S, resolved)
+    return resolved
+
+
+def match_requester(session: Session, ticket: Ticket) -> None:
+    """The seed's "Buscar por": link the requester's Client (by email) and, when that client
+    holds exactly one contract, fill contract, unit, subdivision, project, promoter and holder.
+
+    Two plain queries (no ORM objects): this runs for every new mail ticket.
+    """
+    if not ticket.requester_email:
+        return
+    clients = session.execute(select(Client.id, Client.name).join(ClientEmail)
+                              .where(ClientEmail.email == ticket.requester_email).distinct()).all()
+    if len(clients) != 1:
+        return
+    client_id, client_name = clients[0]
+    ticket.requester_client_id = client_id
+    if not ticket.requester_name:
+        ticket.requester_name = client_name
+    from tickets.models import Project, Subdivision, Unit, contract_holders
+
+    held = select(contract_holders.c.contract_id).where(contract_holders.c.client_id == client_id)
+    rows = session.execute(
+        select(Contract.id, Contract.number, Unit.id, Subdivision.id, Project.id, Project.promoter_id)
+        .select_from(Contract).outerjoin(Unit, Contract.unit_id == Unit.id)
+        .outerjoin(Subdivision, Unit.subdivision_id == Subdivision.id)
+        .outerjoin(Project, Subdivision.project_id == Project.id)
+        .where(Contract.id.in_(held))).all()
+    if len(rows) != 1:
+        return
+    contract_id, number, unit_id, subdivision_id, project_id, promoter_id = rows[0]
+    ticket.contract_id, ticket.contract_number, ticket.holder_client_id = contract_id, number, client_id
+    if unit_id is not None:
+        ticket.unit_id, ticket.subdivision_id = unit_id, subdivision_id
+        ticket.project_id, ticket.promoter_id = project_id, promoter_id
 
 
 def fill_from_contract(ticket: Ticket, contract: Contract, client: Client | None = None) -> None:
@@ -348,7 +431,7 @@ def fill_from_contract(ticket: Ticket, contract: Contract, client: Client | None
 def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                 author_user: User | None = None, author_email: str | None = None,
                 author_name: str | None = None, public: bool = False,
-                inbound_id: int | None = None, files: list[NewFile] | None = None,
+                inbound=None, files: list[NewFile] | None = None,
                 message_id: str | None = None, reopen: bool = True,
                 at: datetime | None = None) -> LogbookEntry:
     """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
@@ -366,25 +449,26 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                                                         author_email == ticket.requester_email) else None,
         author_email=(author_user.email if author_user else author_email),
         author_name=(author_user.name if author_user else author_name),
-        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(),
+        public=public or not is_staff, inbound=inbound, at=at or utcnow(),
     )
     if files:
         attach_files(session, ctx, ticket, entry, files)
     if message_id:
-        session.add(ThreadMessage(message_id=message_id, ticket_id=ticket.id))
+        session.add(ThreadMessage(message_id=message_id, ticket=ticket))
     ticket.updated_at = utcnow()
+    event, recipients = None, []
     if not is_staff:
         if reopen and (ticket.status.closed or ticket.status.attended):
             reopen_ticket(session, ticket, by_email=author_email)
         recipients = [u.email for u in ticket.watchers]
         if ticket.assignee is not None:
             recipients.append(ticket.assignee.email)
-        queue_mail(session, ctx, ticket, "client_comment", recipients,
-                   {"code": ticket.code, "entry_id": entry.id})
+        event = "client_comment"
     elif public and ticket.requester_email:
-        queue_mail(session, ctx, ticket, "public_reply", [ticket.requester_email],
-                   {"code": ticket.code, "entry_id": entry.id})
-    session.flush()
+        event, recipients = "public_reply", [ticket.requester_email]
+    session.flush()  # the entry's id goes into the notification
+    if event:
+        queue_mail(session, ctx, ticket, event, recipients, {"code": ticket.code, "entry_id": entry.id})
     return entry
 
 

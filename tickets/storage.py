@@ -1,4 +1,4 @@
-"""Content-addressed file store: ``<root>/<aa>/<bb>/<sha256>``, written atomically.
+"""Content-addressed file store: ``<root>/<aa>/<sha256>`` (256 folders), written atomically.
 
 Used for attachments and for the raw bytes of every inbound message. A file is written before the
 database transaction that refers to it commits; an orphan left by a rollback is harmless (the same
@@ -20,7 +20,7 @@ def sha256_hex(data: bytes) -> str:
 
 def path_for(root: Path, digest: str) -> Path:
     """Where the file with this SHA-256 lives (it may not exist)."""
-    return Path(root) / digest[:2] / digest[2:4] / digest
+    return Path(root) / digest[:2] / digest
 
 
 def store_bytes(root: Path, data: bytes) -> str:
@@ -29,8 +29,11 @@ def store_bytes(root: Path, data: bytes) -> str:
     target = path_for(root, digest)
     if target.exists():
         return digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    except FileNotFoundError:  # the first file of its folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

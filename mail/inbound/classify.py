@@ -153,13 +153,15 @@ def find_ticket_by_codes(session: Session, text: str, prefix: str) -> Ticket | N
 
 def find_ticket_by_thread(session: Session, ids) -> Ticket | None:
     """The ticket one of these Message-IDs belongs to (In-Reply-To first, then References, newest)."""
+    ids = [i for i in dict.fromkeys(ids) if i][:100]
+    if not ids:
+        return None
+    found = dict(session.execute(select(ThreadMessage.message_id, ThreadMessage.ticket_id)
+                                 .where(ThreadMessage.message_id.in_(ids))
+                                 .order_by(ThreadMessage.id)).all())  # the newest row per id wins
     for mid in ids:
-        if not mid:
-            continue
-        tid = session.scalar(select(ThreadMessage.ticket_id).where(ThreadMessage.message_id == mid)
-                             .order_by(ThreadMessage.id.desc()).limit(1))
-        if tid is not None:
-            return session.get(Ticket, tid)
+        if mid in found:
+            return session.get(Ticket, found[mid])
     return None
 
 
@@ -185,14 +187,14 @@ def rule_duplicate(session: Session, msg: ParsedMessage, rules: Rules) -> Decisi
     """Seen before: the same Message-ID with the same normalised body (a re-delivery)."""
     if not msg.message_id:
         return None
-    prior = session.scalar(select(InboundMessage).where(
+    prior = session.execute(select(InboundMessage.id, InboundMessage.ticket_id).where(
         InboundMessage.message_id == msg.message_id,
         InboundMessage.body_digest == msg.body_digest,
-        InboundMessage.outcome != Outcome.DUPLICATE.value).order_by(InboundMessage.id).limit(1))
+        InboundMessage.outcome != Outcome.DUPLICATE.value).order_by(InboundMessage.id).limit(1)).first()
     if prior is None:
         return None
     return Decision(Outcome.DUPLICATE, "duplicate", f"duplicate of inbound #{prior.id}",
-                    ticket=prior.ticket)
+                    ticket=session.get(Ticket, prior.ticket_id) if prior.ticket_id else None)
 
 
 def rule_no_sender(session: Session, msg: ParsedMessage, rules: Rules) -> Decision | None:
@@ -249,8 +251,10 @@ def rule_auto_reply(session: Session, msg: ParsedMessage, rules: Rules) -> Decis
 def rule_staff_forward(session: Session, msg: ParsedMessage, rules: Rules) -> Decision | None:
     """A client's mail forwarded by a staff user (inline or attached), not about a known ticket:
     a new ticket for the original client, registered by the staff user."""
+    if not msg.forwarded:
+        return None
     staff = find_user_by_email(session, msg.from_addr)
-    if staff is None or not msg.forwarded:
+    if staff is None:
         return None
     fwd = msg.forwarded[0]
     if not (fwd.attached or FORWARD_SUBJECT_RE.match(msg.subject or "") or FORWARD_MARKER_RE.search(msg.text)):

@@ -78,11 +78,12 @@ def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, ra
     A message already recorded for the same mailbox + UIDVALIDITY + UID is not processed again
     (``Result.already_recorded``). Raises only for system faults (database down, disk full).
     """
-    with sessions.begin() as session:
-        prior = already_recorded(session, env)
-        if prior is not None:
-            return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
-                          prior.ticket.code if prior.ticket else None, prior.id, True)
+    if env.uid is not None:
+        with sessions.begin() as session:
+            prior = already_recorded(session, env)
+            if prior is not None:
+                return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
+                              prior.ticket.code if prior.ticket else None, prior.id, True)
     raw_sha = storage.store_bytes(ctx.storage_dir, raw)
     try:
         return _ingest_once(sessions, ctx, mbox, raw, raw_sha, env)
@@ -125,15 +126,16 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
         )
         if msg is not None:
             record.text = clean_text(msg.text)[:RECORD_TEXT_CHARS]
+        record.ticket = decision.ticket  # set before the first flush: one INSERT, no UPDATE
         session.add(record)
-        session.flush()
-        apply(session, ctx, mbox, msg, decision, record, raw)
-        record.ticket_id = decision.ticket.id if decision.ticket else None
-        session.flush()
-        code = decision.ticket.code if decision.ticket else None
-        log.info("inbound %s uid=%s -> %s (%s%s) %s", env.mailbox, env.uid, decision.outcome.value,
-                 decision.rule, f": {decision.reason}" if decision.reason else "", code or "")
-        return Result(decision.outcome, decision.rule, decision.reason, code, record.id)
+        with session.no_autoflush:  # one flush for the record and what the decision writes
+            apply(session, ctx, mbox, msg, decision, record, raw)
+        if record.ticket is not decision.ticket:
+            record.ticket = decision.ticket
+    code = decision.ticket.code if decision.ticket else None
+    log.info("inbound %s uid=%s -> %s (%s%s) %s", env.mailbox, env.uid, decision.outcome.value,
+             decision.rule, f": {decision.reason}" if decision.reason else "", code or "")
+    return Result(decision.outcome, decision.rule, decision.reason, code, record.id)
 
 
 def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Exception) -> Result:
@@ -144,7 +146,7 @@ def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Ex
                                 reason="processing_error")
         session.add(record)
         session.flush()
-        session.add(HeldMessage(inbound_id=record.id, reason="processing_error",
+        session.add(HeldMessage(inbound=record, reason="processing_error",
                                 detail=f"{type(exc).__name__}: {exc}"[:2000],
                                 received_at=record.received_at, raw=raw,
                                 subject=_raw_subject(raw)))
@@ -211,12 +213,11 @@ def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record
     detail = decision.data.get("error") or (
         f"de {msg.from_addr} sobre {decision.ticket.code}" if msg and decision.ticket else None)
     session.add(HeldMessage(
-        inbound_id=record.id, reason=decision.reason or decision.rule, detail=detail,
+        inbound=record, reason=decision.reason or decision.rule, detail=detail,
         from_addr=msg.from_addr if msg else None,
         subject=(msg.subject[:2000] if msg else _raw_subject(raw)),
         received_at=record.received_at, text=clean_text(msg.text) if msg else None, raw=raw,
         ticket_id=decision.ticket.id if decision.ticket else None))
-    session.flush()
 
 
 def note_bounce(session: Session, decision: Decision) -> None:
@@ -247,22 +248,22 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
             requester_email=fwd.from_addr, requester_name=fwd.from_name,
             requested_at=record.received_at, mailbox=record.mailbox,
             defaults_=mbox.defaults, registered_by=staff, files=files_of(msg),
-            message_id=msg.message_id, participants=[])
+            message_id=msg.message_id, participants=[], inbound=record)
         own_words = clean_text(_forwarder_words(msg))
         if own_words:
             services.add_entry(session, ticket, EntryKind.COMMENT, own_words, author_user_id=staff.id,
                                author_email=staff.email, author_name=staff.name, public=False,
-                               inbound_id=record.id)
+                               inbound=record)
         record.text = clean_text(fwd.text)[:RECORD_TEXT_CHARS]
         return ticket
     ticket = services.open_ticket(
         session, ctx, subject=msg.subject, detail=clean_text(best_text(msg)),
         requester_email=msg.from_addr, requester_name=msg.from_name,
         requested_at=record.received_at, mailbox=record.mailbox, defaults_=mbox.defaults,
-        files=files_of(msg), message_id=msg.message_id, participants=participants)
+        files=files_of(msg), message_id=msg.message_id, participants=participants, inbound=record)
     services.add_entry(session, ticket, EntryKind.EMAIL_IN, f"Correo recibido: {msg.subject}",
                        author_email=msg.from_addr, author_name=msg.from_name, public=True,
-                       inbound_id=record.id, at=record.received_at)
+                       inbound=record, at=record.received_at)
     return ticket
 
 
@@ -294,7 +295,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
                               if decision.staff is None else [])
     services.add_comment(session, ctx, ticket, text=text, author_user=decision.staff,
                          author_email=msg.from_addr, author_name=msg.from_name,
-                         inbound_id=record.id, files=files_of(msg), message_id=msg.message_id,
+                         inbound=record, files=files_of(msg), message_id=msg.message_id,
                          reopen=True, at=record.received_at)
 
 

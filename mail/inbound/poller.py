@@ -16,9 +16,9 @@ import os
 import signal
 import socket
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError

@@ -12,10 +12,11 @@ import imaplib
 import mailbox as stdlib_mailbox
 import re
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -58,9 +59,9 @@ def header_date(raw: bytes) -> datetime | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
 
@@ -71,13 +72,13 @@ def internaldate(meta: bytes) -> datetime | None:
     if not m:
         return None
     try:
-        return datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(timezone.utc)
+        return datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(UTC)
     except ValueError:
         return None
 
 
 def file_time(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 # --- files ---------------------------------------------------------------------------------------

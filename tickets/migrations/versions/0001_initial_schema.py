@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-30 09:07:11.968093
 """
-from alembic import op
 import sqlalchemy as sa
-import tickets.models
+from alembic import op
 
+import tickets.models
 
 revision = '0001'
 down_revision = None
