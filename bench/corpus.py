@@ -29,14 +29,14 @@ import base64
 import random
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 SUPPORT = "postventa@inmobiliaria-andina.pe"
 SUPPORT_NAME = "Postventa Inmobiliaria Andina"
 DOMAIN = "inmobiliaria-andina.pe"
 CODE_PREFIX = "AT"
-START = datetime(2026, 11, 2, 13, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 13, 0, 0, tzinfo=UTC)
 
 # kind -> share of the corpus (the "attachment" and "charset" kinds open tickets too)
 MIX = (
@@ -425,7 +425,7 @@ class _Gen:
         our_mid = f"{t.code}.acknowledgement.{r.randbytes(6).hex()}@{DOMAIN}"
         boundary = f"{r.randbytes(8).hex()}.{r.randint(1, 10**6)}/mx1.{DOMAIN}"
         mid = f"{r.randbytes(8).hex()}@mx1.{DOMAIN}"
-        head = [self.received(date, "mx1." + DOMAIN), f"Return-Path: <>", f"Delivered-To: {SUPPORT}",
+        head = [self.received(date, "mx1." + DOMAIN), "Return-Path: <>", f"Delivered-To: {SUPPORT}",
                 f"From: MAILER-DAEMON@mx1.{DOMAIN} (Mail Delivery System)", f"To: {SUPPORT}",
                 "Subject: Undelivered Mail Returned to Sender", f"Date: {format_datetime(date)}",
                 f"Message-ID: <{mid}>", "Auto-Submitted: auto-replied", "MIME-Version: 1.0",

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     ratio = rate["e2e"] / rate["raw"]
     problems = plausible(counts, c.expected, n)
     result = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "corpus": {"messages": n, "mbytes": round(c.total_bytes / 1e6, 1), "seed": args.seed,
                    "kinds": dict(Counter(c.kinds)), "generate_s": round(gen_s, 2)},

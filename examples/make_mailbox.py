@@ -1098,8 +1098,8 @@ def check() -> int:
         problems.append("0018.eml In-Reply-To does not point to 0001.eml")
     # senders of tickets/comments are in the catalog where they should be
     sys.path.insert(0, str(HERE))
-    import yaml
     import check_catalog
+    import yaml
     catalog = yaml.safe_load((HERE / "catalog.yaml").read_text(encoding="utf-8"))
     problems += [f"catalog: {p}" for p in check_catalog.check(catalog)]
     client_emails = {m for c in catalog["clients"] for m in c["emails"]}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -133,7 +133,7 @@ def build(subject: str, body: str, *, sender: str = "Rosa Quispe Huamán <rosa.q
     if cc:
         m["Cc"] = cc
     m["Subject"] = subject
-    m["Date"] = format_datetime(date or datetime(2026, 11, 20, 15, 0, next(_counter) % 60, tzinfo=timezone.utc))
+    m["Date"] = format_datetime(date or datetime(2026, 11, 20, 15, 0, next(_counter) % 60, tzinfo=UTC))
     m["Message-ID"] = message_id or make_msgid(domain="mail.example.com")
     if in_reply_to:
         m["In-Reply-To"] = in_reply_to

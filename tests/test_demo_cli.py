@@ -144,3 +144,13 @@ def test_demo_run_picks_up_a_dropped_file(demo_dir):
     assert rc == 0, stderr
     assert "Traceback" not in stderr and "Traceback" not in "\n".join(seen)
     assert "hasta luego" in seen
+
+
+def test_demo_never_deletes_a_configured_sqlite_database(demo_dir, tmp_path):
+    precious = tmp_path / "produccion.db"
+    precious.write_bytes(b"SQLite format 3\x00 not really, but not the demo's either")
+    env = {**demo_env(), "ATENCION_DATABASE_URL": f"sqlite:///{precious}"}
+    proc = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 1 and len(proc.stderr.splitlines()) == 1
+    assert precious.read_bytes().startswith(b"SQLite format 3\x00 not really")

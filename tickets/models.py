@@ -498,7 +498,9 @@ class HeldMessage(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     text: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # None when too large to keep in the database: then it is in the content store
+    # (the inbound record's raw_sha256)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # the ticket it names
     state: Mapped[str] = mapped_column(String(20), default="held")  # held | released | discarded
     resolved_at: Mapped[datetime | None]

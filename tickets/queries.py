@@ -129,9 +129,13 @@ def _parse_date(field: str, value: Any) -> date | None:
         return None
     if _ISO_DATE.fullmatch(text):
         try:
-            return date.fromisoformat(text)
+            parsed = date.fromisoformat(text)
         except ValueError:
-            pass
+            parsed = None
+        if parsed is not None:
+            if not 1900 <= parsed.year <= 9000:
+                raise FilterError(field, f"fecha fuera de rango {text!r} (entre 1900 y 9000)")
+            return parsed
     raise FilterError(field, f"fecha no válida {text!r} (use AAAA-MM-DD)")
 
 

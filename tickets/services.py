@@ -165,6 +165,8 @@ def contracts_of(session: Session, client: Client) -> list[Contract]:
 
 def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> LogbookEntry:
     """Append a logbook entry to ``ticket`` (added to the session; flushed with the transaction)."""
+    if fields.get("author_name"):
+        fields["author_name"] = fields["author_name"][:200]
     entry = LogbookEntry(ticket=ticket, kind=kind.value, text=text, **fields)
     session.add(entry)
     return entry
@@ -279,7 +281,7 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
         area_id=ref.area_id, project_id=ref.project_id, promoter_id=ref.promoter_id,
         subject=(subject or "(sin asunto)")[:2000], detail=detail or "",
         requester_email=requester_email.lower() if requester_email else None,
-        requester_name=requester_name or "", channel=channel, mailbox=mailbox,
+        requester_name=(requester_name or "")[:200], channel=channel, mailbox=mailbox,
         registered_by=registered_by, created_at=now, updated_at=now,
         linked_from_id=linked_from.id if linked_from else None,
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,13 +35,23 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(False, description="Secure session cookies (HTTPS panel)")
     mail_redirect_all_to: str | None = Field(None, description="development: all mail goes here")
     config: Path | None = Field(None, description="TOML file with several mailboxes")
-    max_message_kib: int = Field(25 * 1024, description="largest accepted message, in KiB")
-    max_attachments: int = Field(50, description="most attachments accepted in one message")
+    max_message_kib: int = Field(25 * 1024, ge=1, description="largest accepted message, in KiB")
+    max_attachments: int = Field(50, ge=0, description="most attachments accepted in one message")
     reopen_closed: bool = Field(
         True, description="a reply to a closed ticket reopens it (False: opens a new linked ticket)"
     )
-    poll_interval_s: float = Field(30.0, description="seconds between two polls of a mailbox")
-    lock_ttl_s: int = Field(300, description="seconds a mailbox lock lives without renewal")
+    poll_interval_s: float = Field(30.0, gt=0, description="seconds between two polls of a mailbox")
+    lock_ttl_s: int = Field(300, ge=1, description="seconds a mailbox lock lives without renewal")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """An IANA zone name such as America/Lima (the SLA's "today" depends on it)."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"zona horaria desconocida {value!r} (p. ej. America/Lima)") from exc
+        return value
 
     @property
     def storage_dir(self) -> Path:

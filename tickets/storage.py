@@ -44,6 +44,31 @@ def store_bytes(root: Path, data: bytes) -> str:
     return digest
 
 
+def store_file(root: Path, source: Path, chunk_bytes: int = 1 << 20) -> tuple[str, int]:
+    """Store a file by streaming it (never whole in memory); returns (sha256 hex, size in bytes).
+
+    Raises OSError when the source cannot be read or the store written.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            while chunk := src.read(chunk_bytes):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        target = path_for(root, digest.hexdigest())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest(), size
+
+
 def read_bytes(root: Path, digest: str) -> bytes:
     """The stored content. Raises FileNotFoundError when it is not there."""
     return path_for(root, digest).read_bytes()

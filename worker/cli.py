@@ -230,29 +230,28 @@ def _mailboxes(app: App, only: str | None):
 @pass_app
 def import_(app: App, paths: tuple[Path, ...], mailbox_name: str) -> None:
     """Import .eml files, folders of them, a Maildir or an mbox through the same pipeline."""
-    from collections import Counter
-
     from rich.progress import Progress
 
-    from mail.inbound.ingest import Envelope, ingest
+    from mail.inbound.poller import process_source
     from mail.inbound.sources import FileSource, SourceError
     from mail.mailboxes import import_rules
 
+    rules = import_rules(app.settings)
     try:
-        source = FileSource(list(paths))
+        source = FileSource(list(paths), max_bytes=rules.max_message_bytes)
     except SourceError as exc:
         raise CliError(str(exc)) from exc
-    rules = import_rules(app.settings)
-    counts: Counter = Counter()
     total = source.count()
     with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Importando", total=total)
-        for item in source.pending():
-            env = Envelope(mailbox=mailbox_name, source_ref=item.ref, received_at=item.received_at)
-            counts[ingest(app.sessions, app.ctx, rules, item.raw, env).outcome.value] += 1
-            progress.advance(task)
-    click.echo(f"{total} mensajes — ", nl=False)
-    _print_counts(counts)
+        report = process_source(app.sessions, app.ctx, rules, source, mailbox_name, checkpoint=False,
+                                on_result=lambda _r: progress.advance(task))
+    click.echo(f"{report.processed} mensajes — ", nl=False)
+    _print_counts(report.counts)
+    if report.unreadable:
+        for line in report.unreadable[:20]:
+            click.echo(f"no leído: {line}", err=True)
+        raise CliError(f"{len(report.unreadable)} archivo(s) no se pudieron leer (el resto se importó)")
 
 
 # --- tickets ----------------------------------------------------------------------------------------
@@ -373,6 +372,7 @@ def _cli_comment(s, app: App, ticket, text: str, public: bool):
 
     entry = services.add_entry(s, ticket, EntryKind.COMMENT, text.strip(), author_name="operador (CLI)",
                                public=public)
+    s.flush()  # the entry's id is printed and mailed
     if public and ticket.requester_email:
         services.queue_mail(s, app.ctx, ticket, "public_reply", [ticket.requester_email],
                             {"code": ticket.code, "entry_id": entry.id})
@@ -423,7 +423,7 @@ def _held_row(s, held_id: int):
 
 
 @held.command("release")
-@click.argument("held_id", type=int)
+@click.argument("held_id", type=click.IntRange(1, 2**62))
 @click.option("--to", "to_code", default=None, help="Add it as a comment on this ticket.")
 @pass_app
 def held_release(app: App, held_id: int, to_code: str | None) -> None:
@@ -444,7 +444,7 @@ def held_release(app: App, held_id: int, to_code: str | None) -> None:
 
 
 @held.command("discard")
-@click.argument("held_id", type=int)
+@click.argument("held_id", type=click.IntRange(1, 2**62))
 @pass_app
 def held_discard(app: App, held_id: int) -> None:
     """Discard a held message (its record and raw bytes are kept)."""
@@ -545,7 +545,8 @@ def find_examples() -> Path:
 
 @cli.command()
 @click.option("--no-run", is_flag=True, help="Import and list, then exit (do not keep watching).")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between two polls.")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between two polls.")
 @pass_app
 def demo(app: App, no_run: bool, interval: float) -> None:
     """Fresh SQLite database, example catalog and mailbox imported, then `run` on that Maildir."""
@@ -556,8 +557,10 @@ def demo(app: App, no_run: bool, interval: float) -> None:
     from tickets.db import migrate as do_migrate
 
     url = make_url(app.settings.database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise CliError("la demo usa SQLite: deje ATENCION_DATABASE_URL sin definir")
+    default_url = Settings.model_fields["database_url"].default
+    if app.settings.database_url != default_url:
+        # the demo starts from an empty database: it never deletes one the user configured
+        raise CliError(f"la demo crea {default_url} desde cero: deje ATENCION_DATABASE_URL sin definir")
     examples = find_examples()
     data = app.settings.data_dir
     db_file = Path(url.database)
@@ -705,6 +708,9 @@ def main() -> None:
         sys.exit(1)
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except ImportError as exc:  # e.g. a mysql:// URL without its driver
+        click.echo(f"error: falta un módulo: {exc.name or exc} (¿URL de base de datos soportada?)", err=True)
         sys.exit(1)
 
 

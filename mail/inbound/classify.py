@@ -50,7 +50,8 @@ AUTO_SUBJECT_RE = re.compile(
     # a client's question, not an auto-reply)
     r"^\s*(respuesta\s+autom[aá]tica|auto(matic|matische)?[\s-]*(reply|response|antwort|respuesta)|"
     r"fuera\s+de\s+(la\s+)?oficina|out\s+of\s+(the\s+)?office(\s+auto\s*reply)?|autoreply|auto|"
-    r"r[ée]ponse\s+automatique|abwesenheitsnotiz|ausencia|ausente|vacaciones|vacation)\s*(:|$)",
+    r"r[ée]ponse\s+automatique|absence\s+du\s+bureau|abwesenheitsnotiz|ausencia|ausente|vacaciones|"
+    r"vacation)\s*(:|$)|^\s*(out\s+of\s+(the\s+)?office|fuera\s+de\s+(la\s+)?oficina)\s+-",
     re.IGNORECASE,
 )
 BOUNCE_SENDER_RE = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
@@ -80,8 +81,7 @@ def is_auto_reply(msg: ParsedMessage) -> str | None:
     bulk/junk/list/auto_reply, List-Id (RFC 2919) or List-Unsubscribe (RFC 2369), Exchange's
     inbox-rule headers, and out-of-office subjects in Spanish and English.
     """
-    auto = header(msg, "auto-submitted")
-    if auto and auto != "no":
+    if any(v.strip().lower() not in {"", "no"} for v in msg.headers.get("auto-submitted", ())):
         return "auto_reply"
     if header(msg, "x-autoreply") or header(msg, "x-autorespond") or header(msg, "x-autoresponder"):
         return "auto_reply"
@@ -92,8 +92,9 @@ def is_auto_reply(msg: ParsedMessage) -> str | None:
     if header(msg, "x-ms-exchange-generated-message-source") or \
             header(msg, "x-ms-exchange-inbox-rules-loop"):
         return "auto_reply"
-    if AUTO_SUBJECT_RE.search(msg.subject or ""):
-        return "auto_reply"
+    subject = msg.subject or ""
+    if AUTO_SUBJECT_RE.search(subject) or AUTO_SUBJECT_RE.search(strip_prefixes(subject)):
+        return "auto_reply"  # also "RE: Respuesta automática: …" (an auto-reply quoting a reply)
     return None
 
 

@@ -138,6 +138,24 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
     return Result(decision.outcome, decision.rule, decision.reason, code, record.id)
 
 
+def ingest_oversized(sessions: sessionmaker[Session], ctx: Context, path, env: Envelope) -> Result:
+    """Hold a file too large to read into memory: streamed into the content store, never parsed."""
+    from pathlib import Path
+
+    raw_sha, size = storage.store_file(ctx.storage_dir, Path(path))
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    with sessions.begin() as session:
+        record = InboundMessage(mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid,
+                                source_ref=env.source_ref, raw_sha256=raw_sha, raw_size=size,
+                                received_at=env.received_at or utcnow(), outcome=Outcome.HELD.value,
+                                reason="too_large", subject=_raw_subject(head))
+        session.add(record)
+        session.add(HeldMessage(inbound=record, reason="too_large", detail=f"{size} bytes",
+                                received_at=record.received_at, raw=None, subject=record.subject))
+    return Result(Outcome.HELD, "limits", "too_large", None, record.id)
+
+
 def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Exception) -> Result:
     with sessions.begin() as session:
         record = InboundMessage(mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid,
@@ -147,18 +165,20 @@ def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Ex
         session.add(record)
         session.flush()
         session.add(HeldMessage(inbound=record, reason="processing_error",
-                                detail=f"{type(exc).__name__}: {exc}"[:2000],
+                                detail=clean_text(f"{type(exc).__name__}: {exc}")[:2000],
                                 received_at=record.received_at, raw=raw,
                                 subject=_raw_subject(raw)))
         return Result(Outcome.HELD, "error", "processing_error", None, record.id)
 
 
 def _raw_subject(raw: bytes) -> str | None:
+    """The raw Subject line, printable characters only (for messages that could not be parsed)."""
     for line in raw[:65536].splitlines():
         if not line.strip():
             break
         if line.lower().startswith(b"subject:"):
-            return line[8:].decode("utf-8", "replace").strip()[:500]
+            text = line[8:].decode("utf-8", "replace")
+            return "".join(ch for ch in text if ch.isprintable()).strip()[:500] or None
     return None
 
 
@@ -216,7 +236,8 @@ def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record
         inbound=record, reason=decision.reason or decision.rule, detail=detail,
         from_addr=msg.from_addr if msg else None,
         subject=(msg.subject[:2000] if msg else _raw_subject(raw)),
-        received_at=record.received_at, text=clean_text(msg.text) if msg else None, raw=raw,
+        received_at=record.received_at, text=clean_text(msg.text) if msg else None,
+        raw=None if decision.reason == "too_large" else raw,  # a large one stays in the content store
         ticket_id=decision.ticket.id if decision.ticket else None))
 
 
@@ -313,6 +334,8 @@ def release_held(session: Session, ctx: Context, mbox: MailboxRules, held: HeldM
     if held.state != "held":
         raise ReleaseError(f"el correo retenido {held.id} ya fue {held.state}")
     try:
+        if held.raw is None:
+            raise UnparseableMessage("demasiado grande para procesarlo; el original está en el almacén")
         msg = parse_message(held.raw)
     except UnparseableMessage as exc:
         raise ReleaseError(f"el correo retenido {held.id} no se puede interpretar: {exc}") from exc

@@ -311,7 +311,12 @@ def _decode_unstructured(value: str) -> str:
         decoded = _ENCODED_WORD_RE.sub(
             lambda m: decode_rfc2047(" " + m.group(0) + " ").strip(), decoded
         )
-    return decoded.replace("\x00", "")
+    return _HEADER_CONTROL_RE.sub("", decoded)
+
+
+#: Control characters (C0 but tab, DEL, C1) never belong in a header value; ESC sequences in a
+#: subject would otherwise reach an operator's terminal.
+_HEADER_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _collapse(value: str) -> str:
@@ -341,16 +346,37 @@ _ADDR_RE = re.compile(
 )
 
 
+#: RFC 5321 section 4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
+MAX_ADDRESS_CHARS = 254
+
+
 def _usable_addr(addr: str) -> str | None:
-    """Lower-cased bare address when it has a local part and a domain (RFC 5322 addr-spec), else None."""
+    """Lower-cased bare address when it has a local part and a domain (RFC 5322 addr-spec), else None.
+
+    Refused: longer than 254 characters (RFC 5321), or holding whitespace, quotes, angle brackets,
+    control or invisible format characters (U+200B and the like) — such an address cannot be
+    answered and could dodge the own-address loop guard.
+    """
     addr = (addr or "").strip().strip("<>").strip()
-    if addr.count("@") < 1:
+    if addr.count("@") < 1 or len(addr) > MAX_ADDRESS_CHARS:
         return None
     local, _, domain = addr.rpartition("@")
-    domain = domain.strip().rstrip(".")
-    if not local.strip() or not domain or any(ch.isspace() for ch in domain):
+    local, domain = local.strip(), domain.strip().rstrip(".")
+    if not local or not domain:
         return None
-    return f"{local.strip()}@{domain}".lower()
+    quoted = len(local) > 2 and local[0] == local[-1] == '"'  # RFC 5322 quoted-string local part
+    for ch in (local[1:-1] if quoted else local) + domain:
+        if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} or ch in '"<>\\':
+            return None
+        if not quoted and (ch.isspace() or ch in ",;"):
+            return None
+    if not (domain.startswith("[") and domain.endswith("]")) and not all(
+            ch.isalnum() or ch in "-." for ch in domain):
+        return None  # RFC 5321 domain: labels of letters, digits and hyphens (or an address literal)
+    return f"{local}@{domain}".lower()
+
+
+_ENCODED_ADDR_RE = re.compile(r"<[^<>]*=\?[^<>]*\?=[^<>]*>")
 
 
 def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
@@ -362,6 +388,11 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
     result: list[tuple[str, str | None]] = []
     for raw in _raw_get_all(msg, name):
         raw = _FOLD_RE.sub("", raw)
+        if _ENCODED_ADDR_RE.search(raw):
+            # RFC 2047 section 5: an encoded word never appears inside an addr-spec; one there
+            # hides what the address really is (e.g. our own address plus an invisible character)
+            result.append((_collapse(_decode_unstructured(raw.split("<", 1)[0])), None))
+            continue
         pairs: list[tuple[str, str | None]] | None = None
         try:
             if len(raw) > MAX_STRUCTURED_HEADER_CHARS:
@@ -435,7 +466,9 @@ def _msg_ids(value: str | None) -> tuple[str, ...]:
     ids = [re.sub(r"\s+", "", m) for m in _MSGID_RE.findall(value)]
     if not ids:
         ids = [tok.strip("<>") for tok in value.split()]
-    return tuple(dict.fromkeys(i for i in ids if i))
+    ids = [_HEADER_CONTROL_RE.sub("", i) for i in ids]
+    # RFC 5322 lines are at most 998 characters: a longer id is garbage, not an identifier
+    return tuple(dict.fromkeys(i for i in ids if i and len(i) <= 998))
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -465,6 +498,10 @@ def _parse_date(value: str | None) -> datetime | None:
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+_WINDOWS_DEVICE_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                         *(f"LPT{i}" for i in range(1, 10))}
+
+
 def sanitize_filename(
     name: str | None, content_type: str = "application/octet-stream"
 ) -> str:
@@ -476,9 +513,12 @@ def sanitize_filename(
     'passwd'
     """
     name = _CONTROL_RE.sub("", name or "")
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")  # zero-width, BOM, bidi
     name = unicodedata.normalize("NFC", name)
     name = re.split(r"[/\\]", name)[-1]
     name = _collapse(name).lstrip(".").strip()
+    if name.split(".")[0].strip().upper() in _WINDOWS_DEVICE_NAMES:
+        name = "_" + name
     if len(name) > MAX_FILENAME_CHARS:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 16 and stem:
@@ -545,6 +585,8 @@ def _content_type(part: Message) -> str:
     ctype = "".join(ctype.split())
     if ctype.count("/") != 1 or ctype.startswith("/") or ctype.endswith("/"):
         return "text/plain"
+    if len(ctype) > 100 or not ctype.isascii() or not ctype.isprintable():
+        return "application/octet-stream"  # RFC 6838 names are at most 127 restricted characters
     return ctype
 
 
@@ -1500,9 +1542,14 @@ def _parse(
     if from_addr is None:
         # A real address hidden in a malformed encoded word or a broken display name.
         for raw_from in _raw_get_all(msg, "from"):
-            found = _ADDR_RE.findall(_decode_unstructured(raw_from))
+            decoded = _decode_unstructured(raw_from)
+            if any(unicodedata.category(ch) == "Cf" for ch in decoded):
+                break  # invisible characters around an address: a disguise, not a typo
+            found = _ADDR_RE.findall(decoded)
             if found:
                 from_addr = _usable_addr(found[-1])
+                if from_addr and "." not in from_addr.rpartition("@")[2]:
+                    from_addr = None  # a salvaged address must have a real domain
                 break
     if from_addr and from_name.lower() == from_addr:
         from_name = ""

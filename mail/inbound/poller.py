@@ -24,7 +24,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mail.inbound.ingest import Envelope, MailboxRules, Result, ingest
+from mail.inbound.ingest import Envelope, MailboxRules, Result, ingest, ingest_oversized
 from mail.inbound.sources import SourceError
 from tickets.models import MailboxState, utcnow
 from tickets.services import Context
@@ -44,6 +44,7 @@ class PollReport:
     processed: int = 0
     error: str | None = None
     locked_out: bool = False
+    unreadable: list = field(default_factory=list)  # "ref: why" of items that could not be read
 
 
 def default_owner() -> str:
@@ -132,9 +133,15 @@ def process_source(sessions: sessionmaker[Session], ctx: Context, rules: Mailbox
             after_uid = state.last_uid or 0
     crash_after = int(os.environ.get(CRASH_ENV, "0") or 0)
     for item in source.pending(after_uid):
+        if item.error is not None:  # vanished or unreadable: nothing to hold; reported
+            report.unreadable.append(item.error)
+            continue
         env = Envelope(mailbox=mailbox, uidvalidity=uidvalidity, uid=item.uid, source_ref=item.ref,
                        received_at=item.received_at)
-        result = ingest(sessions, ctx, rules, item.raw, env)
+        if item.raw is None:
+            result = ingest_oversized(sessions, ctx, item.path, env)
+        else:
+            result = ingest(sessions, ctx, rules, item.raw, env)
         report.processed += 1
         if not result.already_recorded:
             report.counts[result.outcome.value] += 1

@@ -14,7 +14,7 @@ import re
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,10 +28,13 @@ class SourceError(RuntimeError):
 class Item:
     """One message from a source. ``uid`` only for IMAP; ``received_at`` is UTC."""
 
-    raw: bytes
+    raw: bytes | None
     uid: int | None = None
     ref: str | None = None
     received_at: datetime | None = None
+    path: Path | None = None  # set (raw None) for a file too large to read into memory
+    size: int | None = None
+    error: str | None = None  # set (raw None) when the item could not be read
 
 
 class Source(Protocol):
@@ -61,9 +64,13 @@ def header_date(raw: bytes) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     try:
-        return dt.astimezone(UTC)
+        dt = dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+    # a Date before e-mail was common, or in the future, is a broken clock, not a receive time
+    if dt.year < 1990 or dt > datetime.now(UTC) + timedelta(days=2):
+        return None
+    return dt
 
 
 def internaldate(meta: bytes) -> datetime | None:
@@ -87,50 +94,64 @@ def file_time(path: Path) -> datetime:
 class FileSource:
     """.eml files, folders of .eml files (recursively), a Maildir or an mbox, in file-name order.
 
-    The receive time of an imported file is its Date header when that parses, else the file's time.
+    The receive time of an imported file is its Date header when that parses (and is plausible),
+    else the file's time. A file larger than ``max_bytes`` is not read into memory: its item has
+    ``raw=None`` and ``path`` set, for the caller to hold it by streaming. A file that vanishes or
+    cannot be read mid-import yields an item with ``error`` set; the import goes on.
     """
 
     uidvalidity = None
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[Path], *, max_bytes: int | None = None):
         self.paths = [Path(p) for p in paths]
+        self.max_bytes = max_bytes
         for p in self.paths:
             if not p.exists():
                 raise SourceError(f"no existe: {p}")
+            if not (p.is_dir() or p.is_file()):
+                raise SourceError(f"no es un archivo ni una carpeta: {p}")
 
     def count(self) -> int:
         return sum(1 for _ in self._refs())
 
-    def _refs(self) -> Iterator[tuple[str, Path, str | None]]:
+    def _refs(self) -> Iterator[tuple[str, Path, object, str | None]]:
+        """(kind, path, opened mailbox or None, key) in import order."""
         for p in self.paths:
             if p.is_dir() and is_maildir(p):
                 md = stdlib_mailbox.Maildir(p, factory=None, create=False)
-                for key in sorted(md.keys(), key=lambda k: _maildir_name(md, k)):
-                    yield ("maildir", p, key)
+                for key in sorted(md.keys(), key=lambda k, md=md: _maildir_name(md, k)):
+                    yield ("maildir", p, md, key)
             elif p.is_dir():
                 for f in sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith(".")):
-                    yield ("file", f, None)
+                    yield ("file", f, None, None)
             elif is_mbox(p):
                 mb = stdlib_mailbox.mbox(p, factory=None, create=False)
                 for key in mb.keys():
-                    yield ("mbox", p, key)
+                    yield ("mbox", p, mb, key)
             else:
-                yield ("file", p, None)
+                yield ("file", p, None, None)
 
     def pending(self, after_uid: int = 0) -> Iterator[Item]:
-        for kind, path, key in self._refs():
-            if kind == "file":
-                raw = path.read_bytes()
-                yield Item(raw, ref=str(path), received_at=header_date(raw) or file_time(path))
-            elif kind == "maildir":
-                md = stdlib_mailbox.Maildir(path, factory=None, create=False)
-                raw = md.get_bytes(key)
-                fpath = Path(path) / md._lookup(key)  # noqa: SLF001 - the file's own time
-                yield Item(raw, ref=f"{path}#{key}", received_at=header_date(raw) or file_time(fpath))
-            else:
-                mb = stdlib_mailbox.mbox(path, factory=None, create=False)
-                raw = mb.get_bytes(key)
-                yield Item(raw, ref=f"{path}#{key}", received_at=header_date(raw) or file_time(path))
+        for kind, path, box, key in self._refs():
+            ref = str(path) if kind == "file" else f"{path}#{key}"
+            try:
+                if kind == "file":
+                    size = path.stat().st_size
+                    if self.max_bytes is not None and size > self.max_bytes:
+                        yield Item(None, ref=ref, received_at=file_time(path), path=path, size=size)
+                        continue
+                    raw = path.read_bytes()
+                    when_file = path
+                elif kind == "maildir":
+                    raw = box.get_bytes(key)
+                    when_file = Path(path) / box._lookup(key)  # noqa: SLF001 - the file's own time
+                else:
+                    raw = box.get_bytes(key)
+                    when_file = path
+                yield Item(raw, ref=ref, received_at=header_date(raw) or file_time(when_file))
+            except (OSError, KeyError) as exc:  # vanished or unreadable: say so, go on
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "ya no existe"
+                yield Item(None, ref=ref, error=f"{ref}: {reason}")
 
     def done(self, item: Item) -> None:
         return None

@@ -331,7 +331,7 @@ def upgrade() -> None:
     sa.Column('subject', sa.Text(), nullable=True),
     sa.Column('received_at', tickets.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('text', sa.Text(), nullable=True),
-    sa.Column('raw', sa.LargeBinary(), nullable=False),
+    sa.Column('raw', sa.LargeBinary(), nullable=True),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('resolved_at', tickets.models.UTCDateTime(timezone=True), nullable=True),
