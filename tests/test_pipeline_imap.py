@@ -253,3 +253,30 @@ def test_staff_reply_by_mail_is_an_internal_staff_comment(env, dovecot, imap_use
     with env.sessions() as s:
         events = [r.event for r in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     assert events == ["acknowledgement"]  # an internal staff note mails nobody
+
+
+def test_staff_forward_as_attachment_becomes_client_ticket(env, dovecot, imap_user):
+    from email.message import EmailMessage
+
+    user, password = imap_user
+    mb = env.mailbox("postventa", dovecot.url(user, password))
+    client_mail = build("Humedad en el dormitorio", "Buenas tardes, hay humedad en la pared del dormitorio.",
+                        sender="Lucía Fernández <lucia.fernandez@outlook.com>",
+                        to="Carla Mendoza <carla.mendoza@inmobiliaria-andina.pe>")
+    fwd = EmailMessage()
+    fwd["From"] = "Carla Mendoza Ríos <carla.mendoza@inmobiliaria-andina.pe>"
+    fwd["To"] = SUPPORT
+    fwd["Subject"] = "RV: Humedad en el dormitorio"
+    fwd["Message-ID"] = "<fwd-attached-1@inmobiliaria-andina.pe>"
+    fwd.set_content("Registrar, por favor. La visita la coordino yo.")
+    from email import message_from_bytes, policy
+
+    fwd.add_attachment(message_from_bytes(client_mail, policy=policy.default))
+    dovecot.append(user, fwd.as_bytes())
+    assert env.poll(mb).counts == {"ticket": 1}
+    t = env.ticket("AT-000001")
+    assert t.requester_email == "lucia.fernandez@outlook.com" and t.subject == "Humedad en el dormitorio"
+    assert t.registered_by.email == "carla.mendoza@inmobiliaria-andina.pe"
+    assert "humedad en la pared del dormitorio" in t.detail and "coordino" not in t.detail
+    [note] = env.entries("AT-000001", "comment")
+    assert note.public is False and "La visita la coordino yo." in note.text
