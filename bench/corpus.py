@@ -245,7 +245,8 @@ class _Gen:
     def received(self, date: datetime, who: str) -> str:
         host = _addr(who).rpartition("@")[2]
         return (f"Received: from mail-{self.r.randint(1, 99)}.{host} (mail.{host} "
-                f"[{self.r.randint(1, 223)}.{self.r.randint(0, 255)}.{self.r.randint(0, 255)}.{self.r.randint(1, 254)}])\r\n"
+                f"[{self.r.randint(1, 223)}.{self.r.randint(0, 255)}."
+                f"{self.r.randint(0, 255)}.{self.r.randint(1, 254)}])\r\n"
                 f"\tby mx1.{DOMAIN} (Postfix) with ESMTPS id {self.r.randint(10**9, 10**10):X}\r\n"
                 f"\tfor <{SUPPORT}>; {format_datetime(date)}")
 
@@ -556,9 +557,9 @@ def generate(n: int = 2000, seed: int = 20261130, n_clients: int | None = None) 
     """``n`` messages in delivery order (see the module docstring for the mix)."""
     n_clients = n_clients or max(50, n // 5)
     g = _Gen(n, seed, n_clients)
-    kinds_, weights = zip(*MIX)
+    kinds_, weights = zip(*MIX, strict=True)
     messages, kinds = [], []
-    for i in range(n):
+    for _ in range(n):
         kind = "new" if len(g.tickets) < 5 else g.r.choices(kinds_, weights)[0]
         if kind == "new":
             raw = g.new_request()

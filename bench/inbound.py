@@ -121,7 +121,7 @@ def end_to_end(messages: list[bytes], catalog: dict, workdir: Path, *, profile: 
         prof = cProfile.Profile()
         prof.enable()
     t0, c0 = time.perf_counter(), time.process_time()
-    for raw, env in zip(messages, envs):
+    for raw, env in zip(messages, envs, strict=True):
         counts[ingest(sessions, ctx, rules, raw, env).outcome.value] += 1
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     if prof is not None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mail.inbound.poller import process_source
 from mail.inbound.sources import FileSource, SourceError
 from mail.mailboxes import import_rules
-from tests.support import SUPPORT, build, make_env
+from tests.support import SUPPORT, build
 from tickets import storage
 from tickets.models import HeldMessage, InboundMessage, utcnow
 

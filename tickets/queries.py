@@ -28,7 +28,6 @@ ORM objects, so listing or exporting N tickets costs one statement, not N.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -66,6 +65,7 @@ from tickets.sla import (
     local_today,
     max_response_days,
 )
+from tickets.text import fold
 
 __all__ = [
     "ALERT_STATES",
@@ -362,12 +362,6 @@ _HolderClient = aliased(Client, name="holder_client")
 _Assignee = aliased(User, name="assignee_user")
 
 
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive key: " Atención " → "atencion"."""
-    decomposed = unicodedata.normalize("NFKD", text.strip())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
-
-
 def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
@@ -435,10 +429,10 @@ def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
         wanted = getattr(filters, name)
         if wanted is None:
             continue
-        key = _fold(wanted)
+        key = fold(wanted)
         key_col, name_col = _name_key_column(name), _name_column(name)
         stmt = select(key_col, name_col).distinct() if name == "unit_type" else select(key_col, name_col)
-        out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and _fold(n) == key})
+        out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and fold(n) == key})
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +38,7 @@ from tickets.models import (
     User,
     utcnow,
 )
+from tickets.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,6 @@ class TicketDefaults:
 
 
 # --- look-ups -------------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive key: ``fold("Área Legal") == fold("area legal")``."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def get_by_name(session: Session, model, name: str | None):

@@ -8,7 +8,6 @@ the working directory is read too). Defaults are the embedded ones `make demo` u
 from __future__ import annotations
 
 from pathlib import Path
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator

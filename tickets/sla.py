@@ -25,7 +25,6 @@ sorted lists; nothing iterates day by day.
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +34,8 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from tickets.text import fold
 
 __all__ = [
     "DEFAULT_COUNTRY",
@@ -259,12 +260,6 @@ def elapsed_days(
 # --------------------------------------------------------------------------- maximum days
 
 
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive key: "Urgénte " → "urgente"."""
-    decomposed = unicodedata.normalize("NFKD", text.strip())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def max_response_days(
     default_days: int, per_priority: Mapping[str, int] | None, priority: str | None
 ) -> int:
@@ -277,9 +272,9 @@ def max_response_days(
     type's default").
     """
     if per_priority and priority is not None:
-        wanted = _fold(priority)
+        wanted = fold(priority)
         for name, days in per_priority.items():
-            if _fold(name) == wanted and days is not None:
+            if fold(name) == wanted and days is not None:
                 return int(days)
     return int(default_days)
 

@@ -471,7 +471,7 @@ def _msg_ids(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in ids if i and len(i) <= 998))
 
 
-def _parse_date(value: str | None) -> datetime | None:
+def parse_date(value: str | None) -> datetime | None:
     """Aware datetime from an RFC 5322 date-time; None when missing or unparseable.
 
     A "-0000" zone (RFC 5322 section 3.3: time known, zone unknown) is read as UTC.
@@ -1034,7 +1034,7 @@ def parse_loose_date(value: str, *, default_tz: tzinfo = DEFAULT_TZ) -> datetime
     if not value:
         return None
     value = _collapse(value)
-    rfc = _parse_date(value)
+    rfc = parse_date(value)
     if (
         rfc is not None
         and re.search(r"\d{1,2}:\d{2}", value)
@@ -1591,7 +1591,7 @@ def _parse(
         delivered_to=tuple(delivered),
         return_path=return_path,
         subject=subject,
-        date=_parse_date(_raw_get(msg, "date")),
+        date=parse_date(_raw_get(msg, "date")),
         text=text,
         html=html,
         attachments=tuple(walker.attachments),

@@ -7,7 +7,6 @@ one is configured), a Maildir moves it to cur/ with the S flag, files are left a
 
 from __future__ import annotations
 
-import email.utils
 import imaplib
 import mailbox as stdlib_mailbox
 import re
@@ -18,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from mail.inbound.parse import parse_date
 
 
 class SourceError(RuntimeError):
@@ -48,26 +49,19 @@ class Source(Protocol):
 
 
 def header_date(raw: bytes) -> datetime | None:
-    """The Date header of a raw message as an aware UTC datetime, or None when it does not parse."""
+    """The Date header of a raw message as an aware UTC datetime, or None when it is missing,
+    does not parse (`mail.inbound.parse.parse_date`) or is implausible as a receive time
+    (before 1990, or more than two days ahead of now)."""
     m = re.search(rb"^Date:[ \t]*(.*(?:\r?\n[ \t].*)*)", raw[:65536], re.IGNORECASE | re.MULTILINE)
     if not m:
         return None
-    value = m.group(1).decode("ascii", "replace").replace("\r", "").replace("\n", " ")
-    if len(value) > 200:
-        return None
-    try:
-        dt = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    dt = parse_date(m.group(1).decode("ascii", "replace"))
     if dt is None:
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
     try:
         dt = dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
-    # a Date before e-mail was common, or in the future, is a broken clock, not a receive time
     if dt.year < 1990 or dt > datetime.now(UTC) + timedelta(days=2):
         return None
     return dt
