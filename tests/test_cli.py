@@ -392,7 +392,7 @@ def test_show_json_has_export_keys_detail_and_logbook(loaded):
     assert loaded.json("show", "at-1", "--json")["code"] == "AT-000001"
     text = loaded.ok("show", "AT-000001")
     assert text.splitlines()[0].startswith("AT-000001  Filtración en el baño")
-    assert "bitácora:" in text
+    assert "Bitácora:" in text
 
 
 def test_show_unknown_ticket_is_one_line(loaded):
@@ -596,7 +596,7 @@ def test_health_without_mailbox_is_healthy(cli):
     cli.ok("migrate")
     proc = cli.run("health")
     assert proc.returncode == 0, proc.stderr
-    assert "outbox: 0 pendientes" in proc.stdout
+    assert "correos por enviar: 0" in proc.stdout
     proc = cli.main("health", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)

@@ -23,7 +23,7 @@ from tickets.queries import ROW_KEYS, Filters, TicketRow, iter_ticket_rows
 
 LIMA = ZoneInfo("America/Lima")
 SPANISH_HEADERS = [
-    "Código", "Tipo de atención", "Asunto", "Estado", "Tipo", "Categoría", "Prioridad", "Proyecto",
+    "Código", "Formulario", "Asunto", "Estado", "Tipo de atención", "Categoría", "Prioridad", "Proyecto",
     "Torre/Bloque", "Dpto./Unidad", "Promotor", "Solicitante", "Correo del solicitante", "Titular",
     "Usuario asignado", "Correo del asignado", "Área", "N° de contrato", "Fecha de solicitud",
     "Fecha de atención", "Días transcurridos", "Alerta de la atención",
@@ -99,7 +99,7 @@ def test_xlsx(tmp_path):
 
     r1 = ws[2]
     assert r1[COL["Código"]].value == "AT-000001"
-    assert r1[COL["Tipo de atención"]].value == "Reclamo/Queja"
+    assert r1[COL["Formulario"]].value == "Reclamo/Queja"
     asunto = r1[COL["Asunto"]]
     assert asunto.value == "'=cmd|' /C calc'!A0" and asunto.data_type == "s"
     assert r1[COL["N° de contrato"]].value == "'-C-100"
@@ -113,7 +113,7 @@ def test_xlsx(tmp_path):
     assert r1[COL["Alerta de la atención"]].value == "3 días de retraso"
 
     r2 = ws[3]
-    assert r2[COL["Tipo de atención"]].value == "Atención"
+    assert r2[COL["Formulario"]].value == "Atención"
     # a control character is dropped first, so the guard still sees the "="
     assert r2[COL["Asunto"]].value == "'=oculto" and r2[COL["Asunto"]].data_type == "s"
     assert r2[COL["Fecha de atención"]].value == datetime(2025, 1, 6, 8, 5)
@@ -140,7 +140,7 @@ def test_csv(tmp_path):
     assert r1[COL["Asunto"]] == "'=cmd|' /C calc'!A0"
     assert r1[COL["N° de contrato"]] == "'-C-100"
     assert r1[COL["Solicitante"]] == 'Núñez, "Pepe"\nsegunda línea'  # quoted, round-trips
-    assert r1[COL["Tipo de atención"]] == "Reclamo/Queja"
+    assert r1[COL["Formulario"]] == "Reclamo/Queja"
     assert r1[COL["Fecha de solicitud"]] == "2025-01-01 22:30"
     assert r1[COL["Fecha de atención"]] == ""
     assert r1[COL["Días transcurridos"]] == "5"
@@ -266,7 +266,7 @@ def test_export_from_database(Session, tmp_path):
     assert r3[COL["Fecha de solicitud"]] == datetime(2025, 1, 5, 10, 0)
     assert r3[COL["Días transcurridos"]] == 1
     assert r3[COL["Alerta de la atención"]] == "En plazo (vence hoy)"
-    assert r5[COL["Tipo de atención"]] == "Solicitud"
+    assert r5[COL["Formulario"]] == "Solicitud"
     assert ws.auto_filter.ref == "A1:V3"
 
     with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as fh:

@@ -36,10 +36,10 @@ FORMATS = ("xlsx", "csv", "json")
 
 HEADERS: dict[str, str] = {
     "code": "Código",
-    "kind": "Tipo de atención",
+    "kind": "Formulario",
     "subject": "Asunto",
     "status": "Estado",
-    "type": "Tipo",
+    "type": "Tipo de atención",
     "category": "Categoría",
     "priority": "Prioridad",
     "project": "Proyecto",

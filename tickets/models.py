@@ -372,7 +372,7 @@ class Ticket(Base):
     legal_adviser: Mapped[User | None] = relationship(foreign_keys=[legal_adviser_id])
     watchers: Mapped[list[User]] = relationship(secondary=ticket_watchers)
     entries: Mapped[list[LogbookEntry]] = relationship(
-        back_populates="ticket", order_by="LogbookEntry.id"
+        back_populates="ticket", order_by="(LogbookEntry.at, LogbookEntry.id)"
     )
 
 

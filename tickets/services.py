@@ -109,7 +109,8 @@ def require_by_name(session: Session, model, name: str, label: str):
     """Like `get_by_name`, but raises ServiceError naming the field ``label`` when missing."""
     row = get_by_name(session, model, name)
     if row is None:
-        raise ServiceError(f"{label} desconocido: {name!r}")
+        valid = ", ".join(session.scalars(select(model.name).order_by(model.name)))
+        raise ServiceError(f"{label} desconocido: {name!r} (válidos: {valid})")
     return row
 
 

@@ -270,18 +270,55 @@ def show(app: App, code: str, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(f"{data['code']}  {data['subject']}")
-    for key in ("status", "priority", "type", "category", "requester_name", "requester_email",
-                "project", "subdivision", "unit", "contract_number", "assignee", "requested_at",
-                "elapsed_days", "alert"):
-        click.echo(f"  {key}: {data.get(key) if data.get(key) is not None else ''}")
-    click.echo("  detalle:")
+    click.echo(f"{data['code']}  {printable(data['subject'])}")
+    for key, label in SHOW_FIELDS:
+        value = data.get(key)
+        if key in {"requested_at", "attended_at"} and value:
+            value = local_time(app, value)
+        click.echo(f"  {label}: {printable(str(value)) if value is not None else ''}")
+    click.echo("  Detalle:")
     for line in (data["detail"] or "").splitlines()[:40]:
-        click.echo(f"    {line}")
-    click.echo("  bitácora:")
+        click.echo(f"    {printable(line)}")
+    click.echo("  Bitácora:")
     for e in data["logbook"]:
-        text = e["text"] if e["kind"] != "change" else f"{e['field']}: {e['old']} → {e['new']}"
-        click.echo(f"    [{e['at'][:16]}] {e['kind']} {e['author'] or ''}: {text.splitlines()[0] if text else ''}")
+        if e["kind"] == "change":
+            field = CHANGE_LABELS.get(e["field"], e["field"])
+            text = f"{field}: {e['old'] or '—'} → {e['new'] or '—'}"
+        else:
+            text = (e["text"] or "").splitlines()[0] if e["text"] else ""
+        who = f" ({printable(e['author'])})" if e["author"] else ""
+        click.echo(f"    [{local_time(app, e['at'])}] {ENTRY_LABELS.get(e['kind'], e['kind'])}{who}: "
+                   f"{printable(text)}")
+
+
+#: Field labels of `show` (the panel's Spanish names).
+SHOW_FIELDS = (
+    ("status", "Estado"), ("priority", "Prioridad"), ("type", "Tipo de atención"),
+    ("category", "Categoría"), ("requester_name", "Solicitante"), ("requester_email", "Correo"),
+    ("project", "Proyecto"), ("subdivision", "Torre/Bloque"), ("unit", "Dpto./Unidad"),
+    ("contract_number", "N° de contrato"), ("holder", "Titular"), ("assignee", "Usuario asignado"),
+    ("area", "Área"), ("requested_at", "Fecha de solicitud"), ("attended_at", "Fecha de atención"),
+    ("elapsed_days", "Días transcurridos"), ("alert", "Alerta de la atención"),
+)
+ENTRY_LABELS = {"comment": "comentario", "email_in": "correo recibido", "email_out": "correo enviado",
+                "attachment": "adjunto", "change": "cambio", "follow_up": "seguimiento",
+                "event": "evento", "note": "nota"}
+CHANGE_LABELS = {"status": "estado", "assignee": "usuario asignado", "attended_at": "fecha de atención",
+                 "priority": "prioridad", "category": "categoría", "area": "área"}
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (escape sequences) dropped."""
+    return "".join(ch for ch in text if ch.isprintable() or ch == "\t")
+
+
+def local_time(app: App, iso: str | None) -> str:
+    """An ISO 8601 UTC timestamp as local 'AAAA-MM-DD HH:MM' in the configured zone."""
+    if not iso:
+        return "—"
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(app.settings.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _ticket_action(app: App, code: str, fn) -> None:
@@ -409,8 +446,18 @@ def held_list(app: App, as_json: bool, show_all: bool) -> None:
         return
     if not rows:
         click.echo("no hay correos retenidos")
+        return
+    click.echo(f"{'ID':>5}  {'Motivo':<28} {'Remitente':<35} Asunto")
     for r in rows:
-        click.echo(f"{r['id']:>5}  {r['reason']:<22} {r['from'] or '-':<35} {(r['subject'] or '')[:60]}")
+        reason = HELD_REASONS.get(r["reason"], r["reason"])
+        click.echo(f"{r['id']:>5}  {reason:<28} {printable(r['from'] or '-'):<35} "
+                   f"{printable(r['subject'] or '')[:60]}")
+
+
+#: What the held reasons mean, in the users' words.
+HELD_REASONS = {"sender_not_allowed": "remitente no autorizado", "unparseable": "no se pudo leer",
+                "no_sender": "sin remitente", "too_large": "demasiado grande",
+                "too_many_attachments": "demasiados adjuntos", "processing_error": "error al procesar"}
 
 
 def _held_row(s, held_id: int):
@@ -523,11 +570,11 @@ def health(app: App, as_json: bool, max_age_s: int) -> None:
     else:
         for m in report["mailboxes"]:
             state = "OK" if m["healthy"] else "MAL"
-            click.echo(f"{state:<4} {m['name']}: último éxito {m['last_success_at'] or 'nunca'}; "
-                       f"último error {m['last_error'] or '-'}")
+            ok_at = local_time(app, m["last_success_at"]) if m["last_success_at"] else "nunca"
+            click.echo(f"{state:<4} {m['name']}: último éxito {ok_at}; último error {m['last_error'] or '-'}")
         ob = report["outbox"]
-        click.echo(f"outbox: {ob['pending']} pendientes (más antiguo: {ob['oldest_pending_at'] or '-'}), "
-                   f"{ob['failed']} fallidos")
+        oldest = local_time(app, ob["oldest_pending_at"]) if ob["oldest_pending_at"] else "-"
+        click.echo(f"correos por enviar: {ob['pending']} (el más antiguo: {oldest}), {ob['failed']} fallidos")
     if not report["healthy"]:
         sys.exit(1)
 

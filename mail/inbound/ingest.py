@@ -220,7 +220,7 @@ def apply(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage
     if outcome is Outcome.HELD:
         hold(session, msg, decision, record, raw)
     elif outcome is Outcome.IGNORED and decision.rule == "bounce":
-        note_bounce(session, decision)
+        note_bounce(session, decision, record.received_at)
     elif outcome is Outcome.TICKET:
         decision.ticket = create_ticket(session, ctx, mbox, msg, decision, record)
     elif outcome is Outcome.COMMENT:
@@ -241,7 +241,7 @@ def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record
         ticket_id=decision.ticket.id if decision.ticket else None))
 
 
-def note_bounce(session: Session, decision: Decision) -> None:
+def note_bounce(session: Session, decision: Decision, received_at) -> None:
     """Mark the returned outbound message bounced and leave a note on its ticket."""
     outbox_id = decision.data.get("outbox_id")
     if outbox_id:
@@ -253,7 +253,8 @@ def note_bounce(session: Session, decision: Decision) -> None:
     failed = decision.data.get("failed") or []
     who = ", ".join(failed) if failed else "un destinatario"
     services.add_entry(session, ticket, EntryKind.NOTE,
-                       f"No se pudo entregar el correo a {who} (rebote del servidor de correo).")
+                       f"No se pudo entregar el correo a {who} (rebote del servidor de correo).",
+                       at=received_at)
 
 
 def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage,
