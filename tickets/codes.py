@@ -26,13 +26,14 @@ def format_code(prefix: str, seq: int) -> str:
 
 def next_code(session: Session, prefix: str) -> str:
     """Take the next code of the sequence, in the caller's transaction (flushes; no commit)."""
-    row = session.execute(
+    conn = session.connection()
+    row = conn.execute(
         update(Counter).where(Counter.name == TICKET_COUNTER)
         .values(value=Counter.value + 1).returning(Counter.value)
     ).scalar()
     if row is None:  # first ticket ever (migrate seeds the row; this covers a hand-made schema)
         ensure_counter(session)
-        row = session.execute(
+        row = conn.execute(
             update(Counter).where(Counter.name == TICKET_COUNTER)
             .values(value=Counter.value + 1).returning(Counter.value)
         ).scalar()

@@ -387,16 +387,6 @@ class TicketParticipant(Base):
     ticket: Mapped[Ticket] = relationship()
 
 
-class ThreadMessage(Base):
-    """A Message-ID known to belong to a ticket's thread (inbound or ours), for In-Reply-To matching."""
-
-    __tablename__ = "thread_messages"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(998), index=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    ticket: Mapped[Ticket] = relationship()
-
-
 class LogbookEntry(Base):
     """Bitácora entry: comment, inbound/outbound email, attachment, field change, note…"""
 

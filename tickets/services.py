@@ -31,7 +31,6 @@ from tickets.models import (
     OutboxMessage,
     Priority,
     Status,
-    ThreadMessage,
     Ticket,
     TicketParticipant,
     TicketType,
@@ -210,9 +209,7 @@ def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str
         return None
     mid = new_message_id(ctx, ticket, event)
     row = OutboxMessage(ticket=ticket, event=event, to_addrs=to, context=context or {}, message_id=mid)
-    session.add(row)
-    if ticket is not None:
-        session.add(ThreadMessage(message_id=mid, ticket=ticket))
+    session.add(row)  # its message_id joins the ticket's thread (see mail.inbound.classify)
     return row
 
 
@@ -253,7 +250,7 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
                 requested_at: datetime | None = None, channel: str = "email",
                 mailbox: str | None = None, defaults_: TicketDefaults | None = None,
                 registered_by: User | None = None, files: list[NewFile] | None = None,
-                message_id: str | None = None, participants: list[str] | None = None,
+                participants: list[str] | None = None,
                 acknowledge: bool = True, linked_from: Ticket | None = None,
                 inbound=None) -> Ticket:
     """Create a ticket with the next code and its first logbook entries.
@@ -284,18 +281,25 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     session.add(ticket)
     if inbound is not None:
         inbound.ticket = ticket
-    add_entry(session, ticket, EntryKind.EVENT,
-              f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
-              author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
+    if inbound is not None:  # the mail it came from opens the logbook (its raw original linked)
+        add_entry(session, ticket, EntryKind.EMAIL_IN,
+                  f"Correo recibido: {ticket.subject}"
+                  + (f" (reenviado por {registered_by.name})" if registered_by else ""),
+                  author_email=ticket.requester_email, author_name=ticket.requester_name, public=True,
+                  inbound=inbound, at=ticket.requested_at)
+    else:
+        add_entry(session, ticket, EntryKind.EVENT,
+                  f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
+                  author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
     if files:
         entry = add_entry(session, ticket, EntryKind.ATTACHMENT,
                           f"{len(files)} archivo(s) adjunto(s) con la solicitud",
                           author_email=ticket.requester_email, author_name=ticket.requester_name,
                           at=ticket.requested_at)
         attach_files(session, ctx, ticket, entry, files)
-    if message_id:
-        session.add(ThreadMessage(message_id=message_id, ticket=ticket))
-    add_participants(session, ticket, [ticket.requester_email, *(participants or [])], new_ticket=True)
+    # the requester is always allowed; participants are the other addresses on the thread
+    add_participants(session, ticket, [p for p in participants or [] if p != ticket.requester_email],
+                     new_ticket=True)
     if acknowledge and ticket.requester_email:
         from tickets.sla import max_response_days
 
@@ -382,7 +386,8 @@ def match_requester(session: Session, ticket: Ticket) -> None:
     """
     if not ticket.requester_email:
         return
-    clients = session.execute(select(Client.id, Client.name).join(ClientEmail)
+    conn = session.connection()  # plain rows: no ORM loading on this hot path
+    clients = conn.execute(select(Client.id, Client.name).join(ClientEmail)
                               .where(ClientEmail.email == ticket.requester_email).distinct()).all()
     if len(clients) != 1:
         return
@@ -393,7 +398,7 @@ def match_requester(session: Session, ticket: Ticket) -> None:
     from tickets.models import Project, Subdivision, Unit, contract_holders
 
     held = select(contract_holders.c.contract_id).where(contract_holders.c.client_id == client_id)
-    rows = session.execute(
+    rows = conn.execute(
         select(Contract.id, Contract.number, Unit.id, Subdivision.id, Project.id, Project.promoter_id)
         .select_from(Contract).outerjoin(Unit, Contract.unit_id == Unit.id)
         .outerjoin(Subdivision, Unit.subdivision_id == Subdivision.id)
@@ -429,7 +434,7 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                 author_user: User | None = None, author_email: str | None = None,
                 author_name: str | None = None, public: bool = False,
                 inbound=None, files: list[NewFile] | None = None,
-                message_id: str | None = None, reopen: bool = True,
+                reopen: bool = True,
                 at: datetime | None = None) -> LogbookEntry:
     """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
 
@@ -450,8 +455,6 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
     )
     if files:
         attach_files(session, ctx, ticket, entry, files)
-    if message_id:
-        session.add(ThreadMessage(message_id=message_id, ticket=ticket))
     ticket.updated_at = utcnow()
     event, recipients = None, []
     if not is_staff:

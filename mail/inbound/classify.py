@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.utils import getaddresses
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from mail.inbound.parse import ParsedMessage
 from tickets.codes import find_codes
-from tickets.models import InboundMessage, OutboxMessage, Outcome, ThreadMessage, Ticket, User
+from tickets.models import InboundMessage, OutboxMessage, Outcome, Ticket, User
 from tickets.services import find_user_by_email
 
 
@@ -157,9 +157,14 @@ def find_ticket_by_thread(session: Session, ids) -> Ticket | None:
     ids = [i for i in dict.fromkeys(ids) if i][:100]
     if not ids:
         return None
-    found = dict(session.execute(select(ThreadMessage.message_id, ThreadMessage.ticket_id)
-                                 .where(ThreadMessage.message_id.in_(ids))
-                                 .order_by(ThreadMessage.id)).all())  # the newest row per id wins
+    # a ticket's thread: the messages that came in about it and the ones we sent (RFC 5322 3.6.4)
+    known = union_all(
+        select(InboundMessage.message_id, InboundMessage.ticket_id)
+        .where(InboundMessage.message_id.in_(ids), InboundMessage.ticket_id.is_not(None)),
+        select(OutboxMessage.message_id, OutboxMessage.ticket_id)
+        .where(OutboxMessage.message_id.in_(ids), OutboxMessage.ticket_id.is_not(None)),
+    )
+    found = dict(session.connection().execute(known).all())
     for mid in ids:
         if mid in found:
             return session.get(Ticket, found[mid])
@@ -188,10 +193,10 @@ def rule_duplicate(session: Session, msg: ParsedMessage, rules: Rules) -> Decisi
     """Seen before: the same Message-ID with the same normalised body (a re-delivery)."""
     if not msg.message_id:
         return None
-    prior = session.execute(select(InboundMessage.id, InboundMessage.ticket_id).where(
+    prior = session.connection().execute(select(InboundMessage.id, InboundMessage.ticket_id).where(
         InboundMessage.message_id == msg.message_id,
         InboundMessage.body_digest == msg.body_digest,
-        InboundMessage.outcome != Outcome.DUPLICATE.value).order_by(InboundMessage.id).limit(1)).first()
+        InboundMessage.outcome != Outcome.DUPLICATE.value).limit(1)).first()  # by the message_id index
     if prior is None:
         return None
     return Decision(Outcome.DUPLICATE, "duplicate", f"duplicate of inbound #{prior.id}",

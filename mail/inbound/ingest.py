@@ -270,7 +270,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
             requester_email=fwd.from_addr, requester_name=fwd.from_name,
             requested_at=record.received_at, mailbox=record.mailbox,
             defaults_=mbox.defaults, registered_by=staff, files=files_of(msg),
-            message_id=msg.message_id, participants=[], inbound=record)
+            participants=[], inbound=record)
         own_words = clean_text(_forwarder_words(msg))
         if own_words:
             services.add_entry(session, ticket, EntryKind.COMMENT, own_words, author_user_id=staff.id,
@@ -282,10 +282,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
         session, ctx, subject=msg.subject, detail=clean_text(best_text(msg)),
         requester_email=msg.from_addr, requester_name=msg.from_name,
         requested_at=record.received_at, mailbox=record.mailbox, defaults_=mbox.defaults,
-        files=files_of(msg), message_id=msg.message_id, participants=participants, inbound=record)
-    services.add_entry(session, ticket, EntryKind.EMAIL_IN, f"Correo recibido: {msg.subject}",
-                       author_email=msg.from_addr, author_name=msg.from_name, public=True,
-                       inbound=record, at=record.received_at)
+        files=files_of(msg), participants=participants, inbound=record)
     return ticket
 
 
@@ -309,7 +306,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
         decision.ticket = services.open_ticket(
             session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,
             requester_name=msg.from_name, requested_at=record.received_at, mailbox=record.mailbox,
-            defaults_=mbox.defaults, files=files_of(msg), message_id=msg.message_id,
+            defaults_=mbox.defaults, files=files_of(msg), inbound=record,
             linked_from=ticket)
         decision.reason = f"linked_to_{ticket.code}"
         return
@@ -317,7 +314,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
                               if decision.staff is None else [])
     services.add_comment(session, ctx, ticket, text=text, author_user=decision.staff,
                          author_email=msg.from_addr, author_name=msg.from_name,
-                         inbound=record, files=files_of(msg), message_id=msg.message_id,
+                         inbound=record, files=files_of(msg),
                          reopen=True, at=record.received_at)
 
 

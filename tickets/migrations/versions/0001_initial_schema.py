@@ -294,15 +294,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_ticket_id'), ['ticket_id'], unique=False)
 
-    op.create_table('thread_messages',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('message_id', sa.String(length=998), nullable=False),
-    sa.Column('ticket_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_thread_messages_ticket_id_tickets')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_thread_messages'))
-    )
-    with op.batch_alter_table('thread_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_thread_messages_message_id'), ['message_id'], unique=False)
 
     op.create_table('ticket_participants',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -397,10 +388,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_participants_ticket_id'))
 
     op.drop_table('ticket_participants')
-    with op.batch_alter_table('thread_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_thread_messages_message_id'))
 
-    op.drop_table('thread_messages')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_state'))
