@@ -132,6 +132,7 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
             apply(session, ctx, mbox, msg, decision, record, raw)
         if record.ticket is not decision.ticket:
             record.ticket = decision.ticket
+        record.reason = decision.reason  # an action may refine it (e.g. linked_to_AT-…)
     code = decision.ticket.code if decision.ticket else None
     log.info("inbound %s uid=%s -> %s (%s%s) %s", env.mailbox, env.uid, decision.outcome.value,
              decision.rule, f": {decision.reason}" if decision.reason else "", code or "")
