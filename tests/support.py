@@ -166,3 +166,16 @@ def imap_user(dovecot):
     user = f"box{next(_user_counter)}x{id(dovecot) % 10000}"
     dovecot.add_user(user, "secret")
     return user, "secret"
+
+
+@pytest.fixture
+def Session(database_url, tmp_path):  # noqa: N802 - a session factory, named like one
+    """A migrated database holding the filter/export test tickets (tests.test_queries.build_data)."""
+    from tests.test_queries import build_data
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    factory = make_sessionmaker(engine)
+    build_data(factory, tmp_path)
+    yield factory
+    engine.dispose()

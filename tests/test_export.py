@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from tests.test_queries import TODAY, build_data
-from tickets.db import make_engine, make_sessionmaker, migrate
+from tests.test_queries import TODAY
 from tickets.export import HEADERS, format_for_path, neutralise, write_export
 from tickets.queries import ROW_KEYS, Filters, TicketRow, iter_ticket_rows
 
@@ -237,16 +236,6 @@ def test_xlsx_streams_in_constant_memory(tmp_path):
 
 
 # --------------------------------------------------------------------------- from the database
-
-
-@pytest.fixture
-def Session(database_url, tmp_path):
-    engine = make_engine(database_url)
-    migrate(engine)
-    factory = make_sessionmaker(engine)
-    build_data(factory, tmp_path)
-    yield factory
-    engine.dispose()
 
 
 def test_export_from_database(Session, tmp_path):

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.sql import Select
 
-from tickets.db import make_engine, make_sessionmaker, migrate
 from tickets.models import (
     Area,
     Category,
@@ -140,14 +139,6 @@ def build_data(Session, tmp_path) -> None:
         t5.kind = "solicitud"
 
 
-@pytest.fixture
-def Session(database_url, tmp_path):
-    engine = make_engine(database_url)
-    migrate(engine)
-    factory = make_sessionmaker(engine)
-    build_data(factory, tmp_path)
-    yield factory
-    engine.dispose()
 
 
 def nums(rows) -> list[int]:

@@ -141,19 +141,6 @@ def find_clients_by_email(session: Session, email: str | None) -> list[Client]:
     ))
 
 
-def contracts_of(session: Session, client: Client) -> list[Contract]:
-    """Contracts where ``client`` is a holder (titular)."""
-    from sqlalchemy.orm import joinedload, selectinload
-
-    from tickets.models import Project, Subdivision, Unit
-
-    return list(session.scalars(
-        select(Contract).where(Contract.holders.any(Client.id == client.id)).order_by(Contract.id)
-        .options(joinedload(Contract.unit).joinedload(Unit.subdivision).joinedload(Subdivision.project)
-                 .joinedload(Project.promoter), selectinload(Contract.holders))
-    ).unique())
-
-
 # --- logbook and outbox ---------------------------------------------------------------------------
 
 
@@ -411,23 +398,6 @@ def match_requester(session: Session, ticket: Ticket) -> None:
     if unit_id is not None:
         ticket.unit_id, ticket.subdivision_id = unit_id, subdivision_id
         ticket.project_id, ticket.promoter_id = project_id, promoter_id
-
-
-def fill_from_contract(ticket: Ticket, contract: Contract, client: Client | None = None) -> None:
-    """Fill project, subdivision, unit, promoter, contract and holder from a contract."""
-    ticket.contract = contract
-    ticket.contract_number = contract.number
-    unit = contract.unit
-    if unit is not None:
-        ticket.unit = unit
-        ticket.subdivision = unit.subdivision
-        ticket.project = unit.subdivision.project
-        ticket.promoter = unit.subdivision.project.promoter
-    holders = contract.holders
-    if client is not None and any(h.id == client.id for h in holders):
-        ticket.holder = client
-    elif holders:
-        ticket.holder = holders[0]
 
 
 def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,

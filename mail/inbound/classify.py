@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.utils import getaddresses
 
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
@@ -314,8 +313,3 @@ def classify(session: Session, msg: ParsedMessage, rules: Rules) -> Decision:
         if decision is not None:
             return decision
     raise AssertionError("rule_new_ticket always decides")  # pragma: no cover
-
-
-def addresses(values) -> list[str]:
-    """Lower-case bare addresses from header values."""
-    return [a.lower() for _n, a in getaddresses(list(values)) if a and "@" in a]
