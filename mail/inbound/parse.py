@@ -379,6 +379,44 @@ def _usable_addr(addr: str) -> str | None:
 _ENCODED_ADDR_RE = re.compile(r"<[^<>]*=\?[^<>]*\?=[^<>]*>")
 
 
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_SIMPLE_ADDR = (rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
+#: One mailbox of the plain shapes nearly all mail uses (RFC 5322 section 3.4): ``addr``, ``<addr>``,
+#: ``Name <addr>`` (atoms, dots, non-ASCII letters, encoded words) or ``"Quoted, Name" <addr>``,
+#: then a comma or the end. Anything else (comments, groups, escapes, routes) takes the full parser.
+_SIMPLE_MAILBOX_RE = re.compile(
+    rf"[ \t]*(?:(?P<bare>{_SIMPLE_ADDR})"
+    rf"|(?:(?P<phrase>[^\x00-\x1f\x7f-\x9f\"(),:;<>@\[\]\\]*?)"
+    rf"|\"(?P<quoted>[^\x00-\x1f\x7f-\x9f\"\\]*)\")[ \t]*<(?P<angle>{_SIMPLE_ADDR})>)[ \t]*(?:,|$)"
+)
+
+
+def _simple_addresses(raw: str) -> list[tuple[str, str | None]] | None:
+    """(display name, address) pairs of a header made only of plain mailboxes, else None.
+
+    The fast path of `_parse_addresses` (the RFC 5322 parser of the standard library costs
+    ≈ 0.1 ms per header): it gives the same pairs for what it accepts, and declines the rest.
+    """
+    pairs: list[tuple[str, str | None]] = []
+    pos, end = 0, len(raw)
+    while pos < end:
+        m = _SIMPLE_MAILBOX_RE.match(raw, pos)
+        if m is None or m.end() == pos:
+            return None
+        if m["bare"] is not None:
+            pairs.append(("", _usable_addr(m["bare"])))
+        else:
+            display = m["quoted"] if m["quoted"] is not None else m["phrase"]
+            pairs.append((_collapse(_decode_unstructured(display)) if display else "", _usable_addr(m["angle"])))
+        pos = m.end()
+        if raw.endswith(",", 0, pos) and not raw[pos:].strip():
+            return None  # a trailing comma: let the full parser judge it
+    if len({a for _, a in pairs}) < len(pairs):
+        return None  # the same address twice (or an unusable one): the full parser decides its name
+    return pairs or None
+
+
 def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
     """All (display name, lower-cased address or None) pairs of the headers called `name`.
 
@@ -392,6 +430,10 @@ def _parse_addresses(msg: Message, name: str) -> list[tuple[str, str | None]]:
             # RFC 2047 section 5: an encoded word never appears inside an addr-spec; one there
             # hides what the address really is (e.g. our own address plus an invisible character)
             result.append((_collapse(_decode_unstructured(raw.split("<", 1)[0])), None))
+            continue
+        simple = _simple_addresses(_unsurrogate(raw))
+        if simple is not None:
+            result.extend(simple)
             continue
         pairs: list[tuple[str, str | None]] | None = None
         try:
