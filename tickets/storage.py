@@ -8,6 +8,7 @@ content maps to the same name, so a retry reuses it).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -23,17 +24,30 @@ def path_for(root: Path, digest: str) -> Path:
     return Path(root) / digest[:2] / digest
 
 
+_tmp_names = itertools.count()
+
+
 def store_bytes(root: Path, data: bytes) -> str:
-    """Store ``data`` once and return its SHA-256 hex digest. Raises OSError on disk errors."""
+    """Store ``data`` once and return its SHA-256 hex digest. Raises OSError on disk errors.
+
+    Written to a temporary name in the target folder, then renamed (atomic on POSIX), so a
+    crash never leaves a partial file under a content name. String paths and a per-process
+    temporary name: this runs for every inbound message (bench/README.md).
+    """
     digest = sha256_hex(data)
-    target = path_for(root, digest)
-    if target.exists():
+    folder = os.path.join(root, digest[:2])
+    target = os.path.join(folder, digest)
+    if os.path.exists(target):
         return digest
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_tmp_names)}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:  # the first file of its folder
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, flags, 0o600)
+    except FileExistsError:  # left by an earlier process with the same pid
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
