@@ -24,19 +24,17 @@ def format_code(prefix: str, seq: int) -> str:
     return f"{prefix}-{seq:06d}"
 
 
+_TAKE_NEXT = (update(Counter).where(Counter.name == TICKET_COUNTER)
+              .values(value=Counter.value + 1).returning(Counter.value))
+
+
 def next_code(session: Session, prefix: str) -> str:
-    """Take the next code of the sequence, in the caller's transaction (flushes; no commit)."""
+    """Take the next code of the sequence, in the caller's transaction (no commit)."""
     conn = session.connection()
-    row = conn.execute(
-        update(Counter).where(Counter.name == TICKET_COUNTER)
-        .values(value=Counter.value + 1).returning(Counter.value)
-    ).scalar()
+    row = conn.execute(_TAKE_NEXT).scalar()
     if row is None:  # first ticket ever (migrate seeds the row; this covers a hand-made schema)
         ensure_counter(session)
-        row = conn.execute(
-            update(Counter).where(Counter.name == TICKET_COUNTER)
-            .values(value=Counter.value + 1).returning(Counter.value)
-        ).scalar()
+        row = conn.execute(_TAKE_NEXT).scalar()
     return format_code(prefix, int(row))
 
 

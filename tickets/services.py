@@ -1,8 +1,14 @@
 """Ticket services: the only code that changes tickets, writes their logbook and queues their mail.
 
 The mail pipeline, the CLI and the panel all call these. Each function takes a Session and works
-inside the caller's transaction (it flushes, never commits): the caller owns ``begin()``.
+inside the caller's transaction (it writes or flushes, never commits): the caller owns ``begin()``.
 Outbox rows are written here, in the same transaction as the change that causes them.
+
+New tickets and the append-only rows (logbook entries, attachments, participants, outbox) are
+written with prebuilt Core statements rather than through the ORM unit of work, and the hot
+look-ups are prebuilt too: ingest runs these for every message, and building a statement or
+flushing an object graph costs several times what SQLite takes to run it (bench/README.md).
+Changes to an existing ticket (status, assignee) go through the ORM as usual.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import defaults, storage
 from tickets.codes import next_code
@@ -35,6 +42,8 @@ from tickets.models import (
     TicketParticipant,
     TicketType,
     User,
+    contract_holders,
+    ticket_watchers,
     utcnow,
 )
 from tickets.text import fold
@@ -125,37 +134,87 @@ def get_ticket(session: Session, code: str, prefix: str = "AT") -> Ticket:
     return ticket
 
 
+_STAFF_ID_BY_EMAIL = select(User.id).where(User.email == bindparam("email"), User.active.is_(True))
+_CLIENT_IDS_BY_EMAIL = select(ClientEmail.client_id).where(ClientEmail.email == bindparam("email"))
+
+
 def find_user_by_email(session: Session, email: str | None) -> User | None:
-    """The active staff user with this address (case-insensitive), or None."""
+    """The active staff user with this address (case-insensitive), or None.
+
+    Looked up by id first (a plain query: most senders are not staff), then loaded.
+    """
     if not email:
         return None
-    return session.scalar(select(User).where(User.email == email.lower(), User.active.is_(True)))
+    user_id = session.connection().execute(_STAFF_ID_BY_EMAIL, {"email": email.lower()}).scalar()
+    return session.get(User, user_id) if user_id is not None else None
 
 
-def find_clients_by_email(session: Session, email: str | None) -> list[Client]:
-    """Clients that have this address among their emails (usually zero or one)."""
-    if not email:
-        return []
-    return list(session.scalars(
-        select(Client).join(ClientEmail).where(ClientEmail.email == email.lower()).distinct()
-    ))
+@dataclass(frozen=True)
+class StatusFlags:
+    """What the services need to know of a status: its name and whether it is attended/closed."""
+
+    name: str
+    attended: bool
+    closed: bool
+
+
+_status_cache: dict[object, tuple[float, dict[int, StatusFlags]]] = {}
+
+
+def status_flags(session: Session, status_id: int) -> StatusFlags:
+    """Name and flags of the status with this id, from a per-database cache of all statuses
+    (`REFERENCE_CACHE_TTL_S`; cleared by `clear_reference_cache`). Raises KeyError for an unknown id.
+    """
+    bind = session.get_bind()
+    hit = _status_cache.get(bind)
+    if hit is None or hit[0] <= time.monotonic() or status_id not in hit[1]:
+        rows = session.connection().execute(select(Status.id, Status.name, Status.attended, Status.closed))
+        hit = (time.monotonic() + REFERENCE_CACHE_TTL_S,
+               {r.id: StatusFlags(r.name, bool(r.attended), bool(r.closed)) for r in rows})
+        _status_cache[bind] = hit
+    return hit[1][status_id]
 
 
 # --- logbook and outbox ---------------------------------------------------------------------------
+#
+# Logbook entries, attachments, thread participants and outbox rows are append-only: they are
+# written with one Core INSERT each, at once, instead of as ORM objects in a flush. The unit of work
+# costs about four times as much per row (bench/README.md, "Inbound"), and ingest writes several of
+# these rows for every message. A loaded ``ticket.entries`` collection is expired so that a later
+# read in the same session sees the new entry.
+
+_INSERT_ENTRY = insert(LogbookEntry)
+_INSERT_ATTACHMENT = insert(Attachment)
+_INSERT_OUTBOX = insert(OutboxMessage)
+_INSERT_PARTICIPANT = insert(TicketParticipant)
+_SELECT_PARTICIPANTS = select(TicketParticipant.email).where(TicketParticipant.ticket_id == bindparam("tid"))
+_HOLDERS_OF_CONTRACT = select(contract_holders.c.client_id).where(contract_holders.c.contract_id == bindparam("cid"))
+_WATCHER_EMAILS = (select(User.email).join(ticket_watchers, ticket_watchers.c.user_id == User.id)
+                   .where(ticket_watchers.c.ticket_id == bindparam("tid")))
+_TOUCH_TICKET = update(Ticket).where(Ticket.id == bindparam("tid")).values(updated_at=bindparam("now"))
 
 
-def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> LogbookEntry:
-    """Append a logbook entry to ``ticket`` (added to the session; flushed with the transaction)."""
+def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> int:
+    """Append a logbook entry to ``ticket`` and return its id (written now, in the caller's transaction).
+
+    ``fields``: other `LogbookEntry` columns (``at`` in UTC, default now; ``author_*``, ``public``,
+    ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database.
+    """
     if fields.get("author_name"):
         fields["author_name"] = fields["author_name"][:200]
-    entry = LogbookEntry(ticket=ticket, kind=kind.value, text=text, **fields)
-    session.add(entry)
-    return entry
+    if ticket.id is None:  # a ticket the caller added through the ORM and did not flush yet
+        session.flush()
+    entry_id = session.connection().execute(
+        _INSERT_ENTRY, {"ticket_id": ticket.id, "kind": kind.value, "text": text, **fields}
+    ).inserted_primary_key[0]
+    if "entries" in ticket.__dict__:
+        session.expire(ticket, ["entries"])
+    return entry_id
 
 
 def record_change(session: Session, ticket: Ticket, field_name: str, old, new, *,
-                  by: User | None = None, by_email: str | None = None) -> LogbookEntry | None:
-    """Write a field-change entry (field, old, new, who, when); nothing when old == new."""
+                  by: User | None = None, by_email: str | None = None) -> int | None:
+    """Write a field-change entry (field, old, new, who, when) and return its id; None when old == new."""
     old_s = None if old is None else str(old)
     new_s = None if new is None else str(new)
     if old_s == new_s:
@@ -166,17 +225,16 @@ def record_change(session: Session, ticket: Ticket, field_name: str, old, new, *
                      author_name=by.name if by else None)
 
 
-def attach_files(session: Session, ctx: Context, ticket: Ticket, entry: LogbookEntry | None,
-                 files: list[NewFile]) -> list[Attachment]:
-    """Store ``files`` content-addressed and link them to the ticket (and entry)."""
-    out = []
-    for f in files:
-        digest = storage.store_bytes(ctx.storage_dir, f.data)
-        att = Attachment(ticket=ticket, entry=entry, filename=f.filename, content_type=f.content_type,
-                         size=len(f.data), sha256=digest)
-        session.add(att)
-        out.append(att)
-    return out
+def attach_files(session: Session, ctx: Context, ticket: Ticket, entry_id: int | None,
+                 files: list[NewFile]) -> list[str]:
+    """Store ``files`` content-addressed, link them to the ticket (and entry); returns their SHA-256s."""
+    if not files:
+        return []
+    rows = [{"ticket_id": ticket.id, "entry_id": entry_id, "filename": f.filename,
+             "content_type": f.content_type, "size": len(f.data),
+             "sha256": storage.store_bytes(ctx.storage_dir, f.data)} for f in files]
+    session.connection().execute(_INSERT_ATTACHMENT, rows)
+    return [r["sha256"] for r in rows]
 
 
 def new_message_id(ctx: Context, ticket: Ticket | None, event: str) -> str:
@@ -186,18 +244,21 @@ def new_message_id(ctx: Context, ticket: Ticket | None, event: str) -> str:
 
 
 def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str,
-               to: list[str], context: dict | None = None) -> OutboxMessage | None:
-    """Write an outbox row (sent later by a worker); None when there is nobody to send it to.
+               to: list[str], context: dict | None = None) -> str | None:
+    """Write an outbox row (sent later by a worker) and return its Message-ID (without <>);
+    None when there is nobody to send it to.
 
-    The Message-ID is fixed now and recorded on the ticket's thread, so replies to it match.
+    The Message-ID is fixed now: it joins the ticket's thread, so replies to it match
+    (see `mail.inbound.classify.find_ticket_by_thread`).
     """
     to = sorted({a.lower() for a in to if a})
     if not to:
         return None
     mid = new_message_id(ctx, ticket, event)
-    row = OutboxMessage(ticket=ticket, event=event, to_addrs=to, context=context or {}, message_id=mid)
-    session.add(row)  # its message_id joins the ticket's thread (see mail.inbound.classify)
-    return row
+    session.connection().execute(_INSERT_OUTBOX, {
+        "ticket_id": ticket.id if ticket else None, "event": event, "to_addrs": to,
+        "context": context or {}, "message_id": mid})
+    return mid
 
 
 def add_participants(session: Session, ticket: Ticket, emails, *, new_ticket: bool = False) -> None:
@@ -205,31 +266,39 @@ def add_participants(session: Session, ticket: Ticket, emails, *, new_ticket: bo
     wanted = {e.lower() for e in emails if e}
     if not wanted:
         return
-    known = set() if new_ticket else set(session.scalars(
-        select(TicketParticipant.email).where(TicketParticipant.ticket_id == ticket.id)))
-    for e in sorted(wanted - known):
-        session.add(TicketParticipant(ticket=ticket, email=e))
+    conn = session.connection()
+    known = set() if new_ticket else set(conn.scalars(_SELECT_PARTICIPANTS, {"tid": ticket.id}))
+    new = sorted(wanted - known)
+    if new:
+        conn.execute(_INSERT_PARTICIPANT, [{"ticket_id": ticket.id, "email": e} for e in new])
 
 
 def is_allowed_sender(session: Session, ticket: Ticket, email: str | None) -> bool:
-    """May ``email`` comment on ``ticket`` by mail? Requester, holders, staff, thread addresses."""
+    """May ``email`` comment on ``ticket`` by mail? Requester, holders, staff, thread addresses.
+
+    Plain queries, cheapest first: this runs for every reply that is not from the requester.
+    """
     if not email:
         return False
     email = email.lower()
     if ticket.requester_email and ticket.requester_email.lower() == email:
         return True
-    if find_user_by_email(session, email) is not None:
+    conn = session.connection()
+    if conn.execute(_STAFF_ID_BY_EMAIL, {"email": email}).first() is not None:
         return True
-    client_ids = {c.id for c in find_clients_by_email(session, email)}
+    client_ids = set(conn.scalars(_CLIENT_IDS_BY_EMAIL, {"email": email}))
     if client_ids and (ticket.requester_client_id in client_ids or ticket.holder_client_id in client_ids):
         return True
-    if client_ids and ticket.contract is not None and any(h.id in client_ids for h in ticket.contract.holders):
+    if client_ids and ticket.contract_id is not None and client_ids & set(
+            conn.scalars(_HOLDERS_OF_CONTRACT, {"cid": ticket.contract_id})):
         return True
-    return session.scalar(select(TicketParticipant.id).where(
-        TicketParticipant.ticket_id == ticket.id, TicketParticipant.email == email)) is not None
+    return email in set(conn.scalars(_SELECT_PARTICIPANTS, {"tid": ticket.id}))
 
 
 # --- ticket life cycle ----------------------------------------------------------------------------
+
+
+_INSERT_TICKET = insert(Ticket)
 
 
 def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
@@ -239,51 +308,58 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
                 registered_by: User | None = None, files: list[NewFile] | None = None,
                 participants: list[str] | None = None,
                 acknowledge: bool = True, linked_from: Ticket | None = None,
-                inbound=None) -> Ticket:
-    """Create a ticket with the next code and its first logbook entries.
+                inbound_id: int | None = None) -> Ticket:
+    """Create a ticket with the next code and its first logbook entries; returns it (persistent).
 
     The requester is matched to a Client by email; when that client holds exactly one contract,
     its project, subdivision, unit, promoter, contract number and holder are filled in (the seed's
     "Buscar por"). The acknowledgement outbox row is written when ``acknowledge`` and there is a
-    requester address. Dates are UTC; ``requested_at`` defaults to now. ``inbound``: the
-    `InboundMessage` the ticket comes from, linked to it in the same flush.
+    requester address. Dates are UTC; ``requested_at`` defaults to now. ``inbound_id``: the
+    `InboundMessage` the ticket comes from; it opens the logbook (an "email in" entry linked to
+    the raw original), else an "event" entry says who registered the ticket.
     A named default (type, category, area) that does not exist is logged and the first one is
     used instead, so a misconfigured mailbox still records its mail.
     Raises: ServiceError when the status or priority named in the defaults does not exist.
+
+    The rows are written with Core INSERTs (this runs for every new mail ticket); the returned
+    object is attached to the session as already persistent, its references loading on first use.
     """
+    if session.new:  # e.g. a user added by the caller: its id is needed below
+        session.flush()
     d = defaults_ or TicketDefaults()
     ref = resolve_defaults(session, d)
     now = utcnow()
-    ticket = Ticket(
-        code=next_code(session, ctx.code_prefix), requested_at=requested_at or now, type_id=ref.type_id,
-        status_id=ref.status_id, priority_id=ref.priority_id, category_id=ref.category_id,
-        area_id=ref.area_id, project_id=ref.project_id, promoter_id=ref.promoter_id,
-        subject=(subject or "(sin asunto)")[:2000], detail=detail or "",
-        requester_email=requester_email.lower() if requester_email else None,
-        requester_name=(requester_name or "")[:200], channel=channel, mailbox=mailbox,
-        registered_by=registered_by, created_at=now, updated_at=now,
-        linked_from_id=linked_from.id if linked_from else None,
-    )
-    match_requester(session, ticket)
-    session.add(ticket)
-    if inbound is not None:
-        inbound.ticket = ticket
-    if inbound is not None:  # the mail it came from opens the logbook (its raw original linked)
+    values = {
+        "code": next_code(session, ctx.code_prefix), "requested_at": requested_at or now,
+        "type_id": ref.type_id, "status_id": ref.status_id, "priority_id": ref.priority_id,
+        "category_id": ref.category_id, "area_id": ref.area_id, "project_id": ref.project_id,
+        "promoter_id": ref.promoter_id, "subject": (subject or "(sin asunto)")[:2000],
+        "detail": detail or "", "requester_email": requester_email.lower() if requester_email else None,
+        "requester_name": (requester_name or "")[:200], "channel": channel, "mailbox": mailbox,
+        "registered_by_id": registered_by.id if registered_by else None,
+        "created_at": now, "updated_at": now, "linked_from_id": linked_from.id if linked_from else None,
+    }
+    match_requester(session, values)
+    values["id"] = session.connection().execute(_INSERT_TICKET, values).inserted_primary_key[0]
+    ticket = Ticket(**values)
+    make_transient_to_detached(ticket)  # what was inserted, without reading it back; the other
+    session.add(ticket)                 # columns load on first use
+    if inbound_id is not None:  # the mail it came from opens the logbook (its raw original linked)
         add_entry(session, ticket, EntryKind.EMAIL_IN,
                   f"Correo recibido: {ticket.subject}"
                   + (f" (reenviado por {registered_by.name})" if registered_by else ""),
                   author_email=ticket.requester_email, author_name=ticket.requester_name, public=True,
-                  inbound=inbound, at=ticket.requested_at)
+                  inbound_id=inbound_id, at=ticket.requested_at)
     else:
         add_entry(session, ticket, EntryKind.EVENT,
                   f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
                   author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
     if files:
-        entry = add_entry(session, ticket, EntryKind.ATTACHMENT,
-                          f"{len(files)} archivo(s) adjunto(s) con la solicitud",
-                          author_email=ticket.requester_email, author_name=ticket.requester_name,
-                          at=ticket.requested_at)
-        attach_files(session, ctx, ticket, entry, files)
+        entry_id = add_entry(session, ticket, EntryKind.ATTACHMENT,
+                             f"{len(files)} archivo(s) adjunto(s) con la solicitud",
+                             author_email=ticket.requester_email, author_name=ticket.requester_name,
+                             at=ticket.requested_at)
+        attach_files(session, ctx, ticket, entry_id, files)
     # the requester is always allowed; participants are the other addresses on the thread
     add_participants(session, ticket, [p for p in participants or [] if p != ticket.requester_email],
                      new_ticket=True)
@@ -295,10 +371,6 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
             "requested_at": ticket.requested_at.isoformat(),
             "max_days": max_response_days(ref.type_max_days, ref.type_priority_days, ref.priority_name),
             "day_rule": ref.type_day_rule})
-    session.flush()  # one flush for the ticket and its first rows; callers get ids
-    # the references were set by id: let them load on first use
-    session.expire(ticket, ["type", "status", "priority", "category", "area", "project", "promoter",
-                            "subdivision", "unit", "contract", "holder", "requester_client"])
     return ticket
 
 
@@ -326,8 +398,9 @@ _defaults_cache: dict[tuple, tuple[float, ResolvedDefaults]] = {}
 
 
 def clear_reference_cache() -> None:
-    """Forget the resolved defaults (after a catalog load or a rename)."""
+    """Forget the resolved defaults and the status flags (after a catalog load or a rename)."""
     _defaults_cache.clear()
+    _status_cache.clear()
 
 
 def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
@@ -337,7 +410,7 @@ def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
     project) is used, so a misconfigured mailbox still records its mail.
     Raises: ServiceError when the status or priority does not exist.
     """
-    key = (str(session.get_bind().url), d.type, d.category, d.area, d.project, d.priority, d.status)
+    key = (session.get_bind(), d.type, d.category, d.area, d.project, d.priority, d.status)
     hit = _defaults_cache.get(key)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
@@ -365,81 +438,98 @@ def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
     return resolved
 
 
-def match_requester(session: Session, ticket: Ticket) -> None:
+def _requester_query():
+    from tickets.models import Project, Subdivision, Unit
+
+    return (select(ClientEmail.client_id, Client.name, Contract.id, Contract.number, Unit.id,
+                   Subdivision.id, Project.id, Project.promoter_id)
+            .select_from(ClientEmail).join(Client, Client.id == ClientEmail.client_id)
+            .outerjoin(contract_holders, contract_holders.c.client_id == Client.id)
+            .outerjoin(Contract, Contract.id == contract_holders.c.contract_id)
+            .outerjoin(Unit, Contract.unit_id == Unit.id)
+            .outerjoin(Subdivision, Unit.subdivision_id == Subdivision.id)
+            .outerjoin(Project, Subdivision.project_id == Project.id)
+            .where(ClientEmail.email == bindparam("email")))
+
+
+#: One row per (client with this email, contract the client holds); contract columns NULL if none.
+_CLIENTS_AND_CONTRACTS = _requester_query()
+
+
+def match_requester(session: Session, values: dict) -> None:
     """The seed's "Buscar por": link the requester's Client (by email) and, when that client
     holds exactly one contract, fill contract, unit, subdivision, project, promoter and holder.
 
-    Two plain queries (no ORM objects): this runs for every new mail ticket.
+    ``values``: the new ticket's column values (``requester_email`` lower-cased), updated in place.
+    Nothing is filled when the email belongs to several clients. One plain query (no ORM
+    objects): this runs for every new mail ticket.
     """
-    if not ticket.requester_email:
+    if not values.get("requester_email"):
         return
-    conn = session.connection()  # plain rows: no ORM loading on this hot path
-    clients = conn.execute(select(Client.id, Client.name).join(ClientEmail)
-                              .where(ClientEmail.email == ticket.requester_email).distinct()).all()
-    if len(clients) != 1:
+    rows = session.connection().execute(_CLIENTS_AND_CONTRACTS, {"email": values["requester_email"]}).all()
+    if len({r[0] for r in rows}) != 1:
         return
-    client_id, client_name = clients[0]
-    ticket.requester_client_id = client_id
-    if not ticket.requester_name:
-        ticket.requester_name = client_name
-    from tickets.models import Project, Subdivision, Unit, contract_holders
-
-    held = select(contract_holders.c.contract_id).where(contract_holders.c.client_id == client_id)
-    rows = conn.execute(
-        select(Contract.id, Contract.number, Unit.id, Subdivision.id, Project.id, Project.promoter_id)
-        .select_from(Contract).outerjoin(Unit, Contract.unit_id == Unit.id)
-        .outerjoin(Subdivision, Unit.subdivision_id == Subdivision.id)
-        .outerjoin(Project, Subdivision.project_id == Project.id)
-        .where(Contract.id.in_(held))).all()
-    if len(rows) != 1:
+    client_id, client_name = rows[0][0], rows[0][1]
+    values["requester_client_id"] = client_id
+    if not values.get("requester_name"):
+        values["requester_name"] = client_name
+    contracts = {r[2]: r for r in rows if r[2] is not None}
+    if len(contracts) != 1:
         return
-    contract_id, number, unit_id, subdivision_id, project_id, promoter_id = rows[0]
-    ticket.contract_id, ticket.contract_number, ticket.holder_client_id = contract_id, number, client_id
+    _, _, contract_id, number, unit_id, subdivision_id, project_id, promoter_id = next(iter(contracts.values()))
+    values.update(contract_id=contract_id, contract_number=number, holder_client_id=client_id)
     if unit_id is not None:
-        ticket.unit_id, ticket.subdivision_id = unit_id, subdivision_id
-        ticket.project_id, ticket.promoter_id = project_id, promoter_id
+        values.update(unit_id=unit_id, subdivision_id=subdivision_id, project_id=project_id,
+                      promoter_id=promoter_id)
 
 
 def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                 author_user: User | None = None, author_email: str | None = None,
                 author_name: str | None = None, public: bool = False,
-                inbound=None, files: list[NewFile] | None = None,
+                inbound_id: int | None = None, files: list[NewFile] | None = None,
                 reopen: bool = True,
-                at: datetime | None = None) -> LogbookEntry:
+                at: datetime | None = None) -> int:
     """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
 
     ``at`` (UTC) is when it was written or received (default now).
 
     A client's comment (not staff) is mailed to the assignee and watchers; a public staff comment
-    is mailed to the requester. Returns the entry, flushed (has an id), not committed.
+    is mailed to the requester. Returns the entry's id (written, not committed).
     """
     is_staff = author_user is not None
-    entry = add_entry(
+    entry_id = add_entry(
         session, ticket, EntryKind.COMMENT, text,
         author_user_id=author_user.id if author_user else None,
         author_client_id=ticket.requester_client_id if (not is_staff and author_email and
                                                         author_email == ticket.requester_email) else None,
         author_email=(author_user.email if author_user else author_email),
         author_name=(author_user.name if author_user else author_name),
-        public=public or not is_staff, inbound=inbound, at=at or utcnow(),
+        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(),
     )
     if files:
-        attach_files(session, ctx, ticket, entry, files)
-    ticket.updated_at = utcnow()
+        attach_files(session, ctx, ticket, entry_id, files)
+    touch(session, ticket)
     event, recipients = None, []
     if not is_staff:
-        if reopen and (ticket.status.closed or ticket.status.attended):
+        status = status_flags(session, ticket.status_id)
+        if reopen and (status.closed or status.attended):
             reopen_ticket(session, ticket, by_email=author_email)
-        recipients = [u.email for u in ticket.watchers]
+        recipients = list(session.connection().scalars(_WATCHER_EMAILS, {"tid": ticket.id}))
         if ticket.assignee is not None:
             recipients.append(ticket.assignee.email)
         event = "client_comment"
     elif public and ticket.requester_email:
         event, recipients = "public_reply", [ticket.requester_email]
-    session.flush()  # the entry's id goes into the notification
     if event:
-        queue_mail(session, ctx, ticket, event, recipients, {"code": ticket.code, "entry_id": entry.id})
-    return entry
+        queue_mail(session, ctx, ticket, event, recipients, {"code": ticket.code, "entry_id": entry_id})
+    return entry_id
+
+
+def touch(session: Session, ticket: Ticket) -> None:
+    """Set ``updated_at`` to now (UTC) in the database and on the loaded object, without a flush."""
+    now = utcnow()
+    session.connection().execute(_TOUCH_TICKET, {"tid": ticket.id, "now": now})
+    set_committed_value(ticket, "updated_at", now)
 
 
 def reopen_ticket(session: Session, ticket: Ticket, *, by: User | None = None,

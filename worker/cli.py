@@ -394,26 +394,25 @@ def comment(app: App, code: str, text: str, public: bool, by_email: str | None) 
 
     def act(s, ticket):
         user = _actor(s, by_email)
-        entry = services.add_comment(s, app.ctx, ticket, text=text.strip(), author_user=user,
-                                     author_email=None if user else "cli", author_name="CLI",
-                                     public=public) if user else _cli_comment(s, app, ticket, text, public)
-        return f"{ticket.code}: comentario #{entry.id} ({'público' if public else 'interno'})"
+        entry_id = services.add_comment(s, app.ctx, ticket, text=text.strip(), author_user=user,
+                                        author_email=None if user else "cli", author_name="CLI",
+                                        public=public) if user else _cli_comment(s, app, ticket, text, public)
+        return f"{ticket.code}: comentario #{entry_id} ({'público' if public else 'interno'})"
 
     _ticket_action(app, code, act)
 
 
-def _cli_comment(s, app: App, ticket, text: str, public: bool):
-    """A staff comment without a named user (written from the CLI by an operator)."""
+def _cli_comment(s, app: App, ticket, text: str, public: bool) -> int:
+    """A staff comment without a named user (written from the CLI by an operator); returns its id."""
     from tickets import services
     from tickets.models import EntryKind
 
-    entry = services.add_entry(s, ticket, EntryKind.COMMENT, text.strip(), author_name="operador (CLI)",
-                               public=public)
-    s.flush()  # the entry's id is printed and mailed
+    entry_id = services.add_entry(s, ticket, EntryKind.COMMENT, text.strip(), author_name="operador (CLI)",
+                                  public=public)
     if public and ticket.requester_email:
         services.queue_mail(s, app.ctx, ticket, "public_reply", [ticket.requester_email],
-                            {"code": ticket.code, "entry_id": entry.id})
-    return entry
+                            {"code": ticket.code, "entry_id": entry_id})
+    return entry_id
 
 
 # --- held mail --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 
-from sqlalchemy import select, union_all
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from mail.inbound.parse import ParsedMessage
@@ -142,10 +142,25 @@ def strip_prefixes(subject: str) -> str:
 # --- rules that look things up -----------------------------------------------------------------------
 
 
+_TICKET_BY_CODE = select(Ticket).where(Ticket.code == bindparam("code"))
+# a ticket's thread: the messages that came in about it and the ones we sent (RFC 5322 3.6.4)
+_THREAD_TICKETS = union_all(
+    select(InboundMessage.message_id, InboundMessage.ticket_id)
+    .where(InboundMessage.message_id.in_(bindparam("ids", expanding=True)), InboundMessage.ticket_id.is_not(None)),
+    select(OutboxMessage.message_id, OutboxMessage.ticket_id)
+    .where(OutboxMessage.message_id.in_(bindparam("ids", expanding=True)), OutboxMessage.ticket_id.is_not(None)),
+)
+_PRIOR_DELIVERY = select(InboundMessage.id, InboundMessage.ticket_id).where(
+    InboundMessage.message_id == bindparam("mid"), InboundMessage.body_digest == bindparam("digest"),
+    InboundMessage.outcome != Outcome.DUPLICATE.value).limit(1)  # by the message_id index
+_OUTBOX_BY_MESSAGE_ID = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
+    OutboxMessage.message_id == bindparam("mid")).limit(1)
+
+
 def find_ticket_by_codes(session: Session, text: str, prefix: str) -> Ticket | None:
     """The first existing ticket whose code is mentioned in ``text``."""
     for code in find_codes(text, prefix):
-        t = session.scalar(select(Ticket).where(Ticket.code == code))
+        t = session.scalar(_TICKET_BY_CODE, {"code": code})
         if t is not None:
             return t
     return None
@@ -156,14 +171,7 @@ def find_ticket_by_thread(session: Session, ids) -> Ticket | None:
     ids = [i for i in dict.fromkeys(ids) if i][:100]
     if not ids:
         return None
-    # a ticket's thread: the messages that came in about it and the ones we sent (RFC 5322 3.6.4)
-    known = union_all(
-        select(InboundMessage.message_id, InboundMessage.ticket_id)
-        .where(InboundMessage.message_id.in_(ids), InboundMessage.ticket_id.is_not(None)),
-        select(OutboxMessage.message_id, OutboxMessage.ticket_id)
-        .where(OutboxMessage.message_id.in_(ids), OutboxMessage.ticket_id.is_not(None)),
-    )
-    found = dict(session.connection().execute(known).all())
+    found = dict(session.connection().execute(_THREAD_TICKETS, {"ids": ids}).all())
     for mid in ids:
         if mid in found:
             return session.get(Ticket, found[mid])
@@ -192,10 +200,8 @@ def rule_duplicate(session: Session, msg: ParsedMessage, rules: Rules) -> Decisi
     """Seen before: the same Message-ID with the same normalised body (a re-delivery)."""
     if not msg.message_id:
         return None
-    prior = session.connection().execute(select(InboundMessage.id, InboundMessage.ticket_id).where(
-        InboundMessage.message_id == msg.message_id,
-        InboundMessage.body_digest == msg.body_digest,
-        InboundMessage.outcome != Outcome.DUPLICATE.value).limit(1)).first()  # by the message_id index
+    prior = session.connection().execute(
+        _PRIOR_DELIVERY, {"mid": msg.message_id, "digest": msg.body_digest}).first()
     if prior is None:
         return None
     return Decision(Outcome.DUPLICATE, "duplicate", f"duplicate of inbound #{prior.id}",
@@ -232,7 +238,7 @@ def rule_bounce(session: Session, msg: ParsedMessage, rules: Rules) -> Decision 
     outbox = None
     ticket = None
     if original is not None and original.message_id:
-        outbox = session.scalar(select(OutboxMessage).where(OutboxMessage.message_id == original.message_id))
+        outbox = session.connection().execute(_OUTBOX_BY_MESSAGE_ID, {"mid": original.message_id}).first()
     if outbox is not None and outbox.ticket_id:
         ticket = session.get(Ticket, outbox.ticket_id)
     if ticket is None and original is not None:
