@@ -332,8 +332,18 @@ def _raw_headers(msg: Message) -> list[tuple[str, str]]:
 
 
 def _raw_get_all(msg: Message, name: str) -> list[str]:
-    lname = name.lower()
-    return [v for k, v in _raw_headers(msg) if k.lower() == lname]
+    """Raw values of the headers called ``name`` (any case), in order.
+
+    The headers of a part are indexed by lower-cased name once, on first use (a message's
+    headers are read some thirty times while parsing it, and never changed).
+    """
+    index = msg.__dict__.get("_atencion_raw_index")
+    if index is None:
+        index = {}
+        for k, v in _raw_headers(msg):
+            index.setdefault(k.lower(), []).append(v)
+        msg.__dict__["_atencion_raw_index"] = index
+    return list(index.get(name.lower(), ()))
 
 
 def _raw_get(msg: Message, name: str) -> str | None:
@@ -345,6 +355,8 @@ _ADDR_RE = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*"
 )
 
+
+_PLAIN_ADDR_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\Z")
 
 #: RFC 5321 section 4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
 MAX_ADDRESS_CHARS = 254
@@ -360,6 +372,10 @@ def _usable_addr(addr: str) -> str | None:
     addr = (addr or "").strip().strip("<>").strip()
     if addr.count("@") < 1 or len(addr) > MAX_ADDRESS_CHARS:
         return None
+    if _PLAIN_ADDR_RE.match(addr):  # printable ASCII only: none of the checks below can refuse it
+        local, _, domain = addr.partition("@")
+        domain = domain.rstrip(".")
+        return f"{local}@{domain}".lower() if local and domain else None
     local, _, domain = addr.rpartition("@")
     local, domain = local.strip(), domain.strip().rstrip(".")
     if not local or not domain:
