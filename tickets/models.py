@@ -448,7 +448,12 @@ class MailboxState(Base):
 
 
 class InboundMessage(Base):
-    """Every message that came in, with its one outcome; raw bytes kept in the content store."""
+    """Every message that came in, with its one outcome, and its raw bytes.
+
+    ``raw``: the message as received, kept in the same transaction as the record (deferred: the
+    ORM reads it only when asked). NULL for a message over the size limit, whose bytes are in the
+    content store under ``raw_sha256`` instead (`mail.inbound.ingest.raw_of` reads either).
+    """
 
     __tablename__ = "inbound_messages"
     __table_args__ = (
@@ -464,6 +469,7 @@ class InboundMessage(Base):
     body_digest: Mapped[str | None] = mapped_column(String(64))
     raw_sha256: Mapped[str] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     from_addr: Mapped[str | None] = mapped_column(String(320))
     from_name: Mapped[str | None] = mapped_column(String(200))
     subject: Mapped[str | None] = mapped_column(Text)

@@ -49,7 +49,7 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
             "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
                              "sha256": a.sha256} for a in e.attachments],
             **({"field": e.field, "old": e.old, "new": e.new} if e.kind == "change" else {}),
-            # the full original message, kept whole in the content store (DATA_DIR/files)
+            # the full original message, kept whole (mail.inbound.ingest.raw_of reads it)
             **({"inbound_id": e.inbound_id, "raw_sha256": raws.get(e.inbound_id)} if e.inbound_id else {}),
         }
         for e in ticket.entries

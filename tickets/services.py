@@ -194,7 +194,7 @@ _WATCHER_EMAILS = (select(User.email).join(ticket_watchers, ticket_watchers.c.us
 _TOUCH_TICKET = update(Ticket).where(Ticket.id == bindparam("tid")).values(updated_at=bindparam("now"))
 
 
-def add_entry(session: Session, ticket: Ticket, kind: EntryKind, text: str = "", **fields) -> int:
+def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, text: str = "", **fields) -> int:
     """Append a logbook entry to ``ticket`` and return its id (written now, in the caller's transaction).
 
     ``fields``: other `LogbookEntry` columns (``at`` in UTC, default now; ``author_*``, ``public``,
@@ -225,7 +225,7 @@ def record_change(session: Session, ticket: Ticket, field_name: str, old, new, *
                      author_name=by.name if by else None)
 
 
-def attach_files(session: Session, ctx: Context, ticket: Ticket, entry_id: int | None,
+def attach_files(session: Session, ctx: Context, ticket: Ticket | NewTicket, entry_id: int | None,
                  files: list[NewFile]) -> list[str]:
     """Store ``files`` content-addressed, link them to the ticket (and entry); returns their SHA-256s."""
     if not files:
@@ -237,13 +237,13 @@ def attach_files(session: Session, ctx: Context, ticket: Ticket, entry_id: int |
     return [r["sha256"] for r in rows]
 
 
-def new_message_id(ctx: Context, ticket: Ticket | None, event: str) -> str:
+def new_message_id(ctx: Context, ticket: Ticket | NewTicket | None, event: str) -> str:
     """A Message-ID of ours (without <>): ``AT-000123.ack.3f9a…@domain``."""
     code = ticket.code if ticket else "atencion"
     return f"{code}.{event}.{secrets.token_hex(6)}@{ctx.mail_domain}"
 
 
-def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str,
+def queue_mail(session: Session, ctx: Context, ticket: Ticket | NewTicket | None, event: str,
                to: list[str], context: dict | None = None) -> str | None:
     """Write an outbox row (sent later by a worker) and return its Message-ID (without <>);
     None when there is nobody to send it to.
@@ -261,7 +261,7 @@ def queue_mail(session: Session, ctx: Context, ticket: Ticket | None, event: str
     return mid
 
 
-def add_participants(session: Session, ticket: Ticket, emails, *, new_ticket: bool = False) -> None:
+def add_participants(session: Session, ticket: Ticket | NewTicket, emails, *, new_ticket: bool = False) -> None:
     """Remember addresses on the ticket's thread (they may comment by email)."""
     wanted = {e.lower() for e in emails if e}
     if not wanted:
@@ -301,15 +301,42 @@ def is_allowed_sender(session: Session, ticket: Ticket, email: str | None) -> bo
 _INSERT_TICKET = insert(Ticket)
 
 
-def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket `open_ticket_row` just wrote: id, code, what its first rows quote, and ``values``
+    (every column value inserted, UTC datetimes)."""
+
+    id: int
+    code: str
+    subject: str
+    requester_email: str | None
+    requester_name: str
+    requested_at: datetime
+    values: dict
+
+
+def open_ticket(session: Session, ctx: Context, **fields) -> Ticket:
+    """`open_ticket_row`, returning the ticket as an ORM object attached to the session.
+
+    The object holds what was inserted without reading it back; its references and other
+    columns load on first use. Raises what `open_ticket_row` raises.
+    """
+    new = open_ticket_row(session, ctx, **fields)
+    ticket = Ticket(**new.values)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
+
+
+def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str,
                 requester_email: str | None, requester_name: str = "",
                 requested_at: datetime | None = None, channel: str = "email",
                 mailbox: str | None = None, defaults_: TicketDefaults | None = None,
                 registered_by: User | None = None, files: list[NewFile] | None = None,
                 participants: list[str] | None = None,
                 acknowledge: bool = True, linked_from: Ticket | None = None,
-                inbound_id: int | None = None) -> Ticket:
-    """Create a ticket with the next code and its first logbook entries; returns it (persistent).
+                inbound_id: int | None = None) -> NewTicket:
+    """Create a ticket with the next code and its first logbook entries; returns what was written.
 
     The requester is matched to a Client by email; when that client holds exactly one contract,
     its project, subdivision, unit, promoter, contract number and holder are filled in (the seed's
@@ -321,8 +348,8 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     used instead, so a misconfigured mailbox still records its mail.
     Raises: ServiceError when the status or priority named in the defaults does not exist.
 
-    The rows are written with Core INSERTs (this runs for every new mail ticket); the returned
-    object is attached to the session as already persistent, its references loading on first use.
+    The rows are written with Core INSERTs and no ORM object is made: this runs for every new
+    mail ticket (`open_ticket` gives the ORM object).
     """
     if session.new:  # e.g. a user added by the caller: its id is needed below
         session.flush()
@@ -341,9 +368,8 @@ def open_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     }
     match_requester(session, values)
     values["id"] = session.connection().execute(_INSERT_TICKET, values).inserted_primary_key[0]
-    ticket = Ticket(**values)
-    make_transient_to_detached(ticket)  # what was inserted, without reading it back; the other
-    session.add(ticket)                 # columns load on first use
+    ticket = NewTicket(values["id"], values["code"], values["subject"], values["requester_email"],
+                       values["requester_name"], values["requested_at"], values)
     if inbound_id is not None:  # the mail it came from opens the logbook (its raw original linked)
         add_entry(session, ticket, EntryKind.EMAIL_IN,
                   f"Correo recibido: {ticket.subject}"

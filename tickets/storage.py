@@ -1,8 +1,10 @@
 """Content-addressed file store: ``<root>/<aa>/<sha256>`` (256 folders), written atomically.
 
-Used for attachments and for the raw bytes of every inbound message. A file is written before the
-database transaction that refers to it commits; an orphan left by a rollback is harmless (the same
-content maps to the same name, so a retry reuses it).
+Used for attachments, and for the raw bytes of an inbound message over the size limit (the others
+are kept in their inbound record, in the same transaction: a file per message costs more than the
+rest of the pipeline on some disks, bench/README.md). A file is written before the database
+transaction that refers to it commits; an orphan left by a rollback is harmless (the same content
+maps to the same name, so a retry reuses it).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mail.inbound.parse import ParsedMessage
 from tickets.codes import find_codes
 from tickets.models import InboundMessage, OutboxMessage, Outcome, Ticket, User
-from tickets.services import find_user_by_email
+from tickets.services import NewTicket, find_user_by_email
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Decision:
     outcome: Outcome
     rule: str
     reason: str | None = None
-    ticket: Ticket | None = None
+    ticket: Ticket | NewTicket | None = None  # NewTicket: one ingest just opened
     staff: User | None = None  # the staff sender, when the sender is a staff user
     data: dict = field(default_factory=dict)
 

@@ -1,9 +1,10 @@
 """One inbound message, start to end, in one database transaction.
 
-`ingest` keeps the raw bytes (content store), parses, classifies, applies the decision through the
-ticket services (which write the outbox rows), and records the message with its one outcome —
-all in one transaction. The caller (poller or importer) flags or moves the message on the server
-only after this returns. Nothing raises out of `ingest` for a bad message: it is held instead.
+`ingest` parses, classifies, applies the decision through the ticket services (which write the
+outbox rows), and records the message with its one outcome and its raw bytes — all in one
+transaction (a message over the size limit has its bytes in the content store instead). The
+caller (poller or importer) flags or moves the message on the server only after this returns.
+Nothing raises out of `ingest` for a bad message: it is held instead.
 """
 
 from __future__ import annotations
@@ -86,6 +87,20 @@ def already_recorded(session: Session, env: Envelope) -> InboundMessage | None:
         InboundMessage.uid == env.uid))
 
 
+_RAW_OF = select(InboundMessage.raw, InboundMessage.raw_sha256).where(InboundMessage.id == bindparam("rid"))
+
+
+def raw_of(session: Session, ctx: Context, inbound_id: int) -> bytes:
+    """The message exactly as received: from its inbound record, or from the content store when
+    it was over the size limit. Raises LookupError when there is no such record, FileNotFoundError
+    when an oversized message's file is missing from the store.
+    """
+    row = session.connection().execute(_RAW_OF, {"rid": inbound_id}).first()
+    if row is None:
+        raise LookupError(f"no inbound message #{inbound_id}")
+    return row.raw if row.raw is not None else storage.read_bytes(ctx.storage_dir, row.raw_sha256)
+
+
 def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, raw: bytes,
            env: Envelope) -> Result:
     """Process one message in one transaction and return its outcome (never raises for bad mail).
@@ -99,7 +114,9 @@ def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, ra
             if prior is not None:
                 return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
                               prior.ticket.code if prior.ticket else None, prior.id, True)
-    raw_sha = storage.store_bytes(ctx.storage_dir, raw)
+    raw_sha = storage.sha256_hex(raw)
+    if len(raw) > mbox.max_message_bytes:  # not for a database row: the content store keeps it
+        storage.store_bytes(ctx.storage_dir, raw)
     try:
         return _ingest_once(sessions, ctx, mbox, raw, raw_sha, env)
     except IntegrityError:
@@ -114,7 +131,7 @@ def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, ra
         raise  # the database is down or not migrated: a system fault, the message stays unread
     except Exception as exc:  # a bug on odd input must not lose the message: hold it
         log.exception("ingest failed for %s uid=%s; holding it", env.mailbox, env.uid)
-        return _hold_after_error(sessions, raw, raw_sha, env, exc)
+        return _hold_after_error(sessions, raw, raw_sha, env, exc, keep_raw=len(raw) <= mbox.max_message_bytes)
 
 
 _INSERT_INBOUND = insert(InboundMessage)
@@ -143,6 +160,7 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
             "mailbox": env.mailbox, "uidvalidity": env.uidvalidity, "uid": env.uid,
             "source_ref": env.source_ref, "message_id": msg.message_id if msg else None,
             "body_digest": msg.body_digest if msg else None, "raw_sha256": raw_sha, "raw_size": len(raw),
+            "raw": raw if len(raw) <= mbox.max_message_bytes else None,
             "from_addr": msg.from_addr if msg else None, "from_name": msg.from_name[:200] if msg else None,
             "subject": msg.subject[:2000] if msg else None, "received_at": received,
             "outcome": decision.outcome.value, "reason": decision.reason,
@@ -182,10 +200,12 @@ def ingest_oversized(sessions: sessionmaker[Session], ctx: Context, path, env: E
     return Result(Outcome.HELD, "limits", "too_large", None, record.id)
 
 
-def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Exception) -> Result:
+def _hold_after_error(sessions, raw: bytes, raw_sha: str, env: Envelope, exc: Exception, *,
+                      keep_raw: bool) -> Result:
     with sessions.begin() as session:
         record = InboundMessage(mailbox=env.mailbox, uidvalidity=env.uidvalidity, uid=env.uid,
                                 source_ref=env.source_ref, raw_sha256=raw_sha, raw_size=len(raw),
+                                raw=raw if keep_raw else None,
                                 received_at=env.received_at or utcnow(), outcome=Outcome.HELD.value,
                                 reason="processing_error")
         session.add(record)
@@ -310,7 +330,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
         fwd = decision.data["forwarded"]
         staff = decision.staff
         subject = fwd.subject or strip_prefixes(msg.subject)
-        ticket = services.open_ticket(
+        ticket = services.open_ticket_row(
             session, ctx, subject=subject, detail=clean_text(fwd.text),
             requester_email=fwd.from_addr, requester_name=fwd.from_name,
             requested_at=record.received_at, mailbox=record.mailbox,
@@ -323,7 +343,7 @@ def create_ticket(session: Session, ctx: Context, mbox: MailboxRules, msg: Parse
                                inbound_id=record.id)
         record.text = clean_text(fwd.text)[:RECORD_TEXT_CHARS]
         return ticket
-    ticket = services.open_ticket(
+    ticket = services.open_ticket_row(
         session, ctx, subject=msg.subject, detail=clean_text(best_text(msg)),
         requester_email=msg.from_addr, requester_name=msg.from_name,
         requested_at=record.received_at, mailbox=record.mailbox, defaults_=mbox.defaults,
@@ -349,7 +369,7 @@ def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessa
     record.text = text[:RECORD_TEXT_CHARS]
     if decision.staff is None and services.status_flags(session, ticket.status_id).closed \
             and not mbox.reopen_closed:
-        decision.ticket = services.open_ticket(
+        decision.ticket = services.open_ticket_row(
             session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,
             requester_name=msg.from_name, requested_at=record.received_at, mailbox=record.mailbox,
             defaults_=mbox.defaults, files=files_of(msg), inbound_id=record.id,
@@ -386,7 +406,7 @@ def release_held(session: Session, ctx: Context, mbox: MailboxRules, held: HeldM
     if not msg.from_addr:
         raise ReleaseError(f"el correo retenido {held.id} no tiene remitente")
     record = held.inbound or InboundMessage(
-        mailbox="held", raw_sha256=storage.store_bytes(ctx.storage_dir, held.raw),
+        mailbox="held", raw_sha256=storage.sha256_hex(held.raw), raw=held.raw,
         raw_size=len(held.raw), received_at=held.received_at, outcome=Outcome.HELD.value)
     if record.id is None:
         session.add(record)

@@ -257,6 +257,7 @@ def upgrade() -> None:
     sa.Column('body_digest', sa.String(length=64), nullable=True),
     sa.Column('raw_sha256', sa.String(length=64), nullable=False),
     sa.Column('raw_size', sa.BigInteger(), nullable=False),
+    sa.Column('raw', sa.LargeBinary(), nullable=True),
     sa.Column('from_addr', sa.String(length=320), nullable=True),
     sa.Column('from_name', sa.String(length=200), nullable=True),
     sa.Column('subject', sa.Text(), nullable=True),
