@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tracemalloc
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -246,6 +247,10 @@ def test_export_from_database(Session, tmp_path):
             assert write_export(iter_ticket_rows(s, f, today=TODAY, order="code"),
                                 tmp_path / f"out.{ext}") == 2
 
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for ext in ("xlsx", "csv", "json"):  # an ordinary new file, not mkstemp's owner-only one
+        assert (tmp_path / f"out.{ext}").stat().st_mode & 0o777 == 0o666 & ~mask
     ws = openpyxl.load_workbook(tmp_path / "out.xlsx").active
     table = [[c.value for c in r] for r in ws.iter_rows()]
     assert table[0] == SPANISH_HEADERS and len(table) == 3

@@ -115,6 +115,13 @@ def _display(key: str, value: Any, clean=None) -> Any:
     return value
 
 
+def _umask() -> int:
+    """The process's file-mode creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_export(rows: Iterable[TicketRow | dict], path_or_stream: str | os.PathLike | IO,
                  fmt: str | None = None) -> int:
     """Write ``rows`` (consumed once, never held in memory) as ``fmt`` — xlsx, csv or json.
@@ -136,6 +143,7 @@ def write_export(rows: Iterable[TicketRow | dict], path_or_stream: str | os.Path
         os.close(fd)
         try:
             count = _write_path(rows, tmp, fmt)
+            os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file (mkstemp makes it 0600)
             os.replace(tmp, target)
             return count
         except BaseException:
