@@ -11,6 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from mail.inbound.ingest import best_text, html_word_bound
 from mail.inbound.parse import UnparseableMessage, html_to_text, parse_message
 
@@ -45,8 +47,25 @@ def test_bound_is_never_below_the_converted_text():
     assert checked > 100
 
 
-def test_bound_on_lists_entities_and_glued_tags():
-    html = "<ul><li>uno</li><li>dos</li></ul><p>a&nbsp;b</p><div>x</div><div>y</div><br>z"
+@pytest.mark.parametrize("html", [
+    "<ul><li>uno</li><li>dos</li></ul><p>a&nbsp;b</p><div>x</div><div>y</div><br>z",
+    # found by a hostile tester: text a regex strip used to take for markup
+    "<p>Hola.</p><p>Monto < S/ 5000: la puerta del 504 no cierra; plazo > 5 días.</p>",
+    "a < b and c > d",
+    "<p>a</p>< b c d e >f",
+    "<!-->uno dos tres cuatro<!-- x -->",
+    "<!--->uno dos tres cuatro<!-- x -->",
+    "<p>x</p><!-- a --!> b c d e f g -->h",
+    "<style-x>uno dos tres cuatro</style>",
+    "<script-x>uno dos tres cuatro</script>",
+    '<p title="<script>">uno dos tres cuatro cinco</p><p>seis</script></p>',
+    '<p title="<!--">uno dos tres cuatro cinco</p><!-- x -->',
+    "<xmp><b>x y z</b> <style>q r s</style></xmp>",
+    "<plaintext>a <b> c <style>d e f</style> g",
+    "a&#32b&#x20;c&nbsp;d",
+    "<html><head><style>p {margin: 0}</style></head><body><p>Estimados, gracias.</p></body></html>",
+])
+def test_bound_on_odd_html(html):
     assert html_word_bound(html) >= len(html_to_text(html).split())
 
 

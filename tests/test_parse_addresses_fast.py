@@ -112,6 +112,26 @@ def test_fast_path_common_shapes(value, expected):
     "j@x.pe,",                         # trailing comma
     "<@route:j@x.pe>",                 # obsolete route
     "",
+    "=?utf-8?q?postventa?=@inmobiliaria-andina.pe",       # an encoded word inside an address
+    "Soporte <=?utf-8?b?cG9zdHZlbnRh?=@inmobiliaria-andina.pe>",
+    "Juan <" + "a" * 250 + "@x.pe>",   # unusable (longer than RFC 5321 allows)
+    "=??q??= <a@x.pe>",                 # a malformed encoded word in the name
+    "b@x.pe," + " " * 3000 + "x",       # long: the full parser's limits apply
 ])
 def test_fast_path_declines_what_it_does_not_know(value):
     assert through_fast_path(value) is None
+
+
+def test_an_encoded_word_cannot_hide_our_own_address():
+    raw = (b"From: =?utf-8?q?postventa?=@inmobiliaria-andina.pe\r\nTo: ana@x.pe\r\n"
+           b"Subject: bucle\r\n\r\nhola\r\n")
+    assert parse.parse_message(raw).from_addr == "postventa@inmobiliaria-andina.pe"
+
+
+def test_runs_of_spaces_after_a_comma_parse_quickly():
+    """Folded runs of spaces once made the fast path's regex cubic (a 4 KB header took 15 s)."""
+    raw = (b"From: Rosa <rosa.quispe.h@gmail.com>\r\nTo: postventa@inmobiliaria-andina.pe,"
+           + (b"\r\n" + b" " * 900) * 4 + b"x\r\nCc: " + b"a " * 3000 + b"<c@x.pe>\r\n"
+           b"Subject: s\r\n\r\nbody\r\n")
+    msg = parse.parse_message(raw)
+    assert msg.from_addr == "rosa.quispe.h@gmail.com" and "postventa@inmobiliaria-andina.pe" in msg.to

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.support import SUPPORT, build
-from tickets import storage
+from tickets import services, storage
 from tickets.models import HeldMessage, OutboxMessage, Ticket
 
 ROSA = "Rosa Quispe Huamán <rosa.quispe.h@gmail.com>"
@@ -228,11 +228,21 @@ def test_reply_to_closed_ticket_can_open_a_linked_one(database_url, tmp_path, do
         env.poll(mb)
         with env.sessions.begin() as s:
             set_status(s, env.ctx, s.scalar(select(Ticket).where(Ticket.code == "AT-000001")), "Cerrado")
-        dovecot.append(user, build("Re: [AT-000001] Timbre no suena", "Volvió a fallar hoy.", sender=ROSA))
-        assert env.poll(mb).counts == {"comment": 1}
+        dovecot.append(user, build("Re: [AT-000001] Timbre no suena", "Volvió a fallar hoy.", sender=ROSA,
+                                   cc="Luis Quispe <luis.quispe@example.pe>"))
+        assert env.poll(mb).counts == {"ticket": 1}
         assert env.ticket("AT-000001").status.name == "Cerrado"
         new = env.ticket("AT-000002")
         assert new.linked_from_id == env.ticket("AT-000001").id and "Volvió a fallar hoy." in new.detail
+        assert [(m.outcome, m.reason) for m in env.inbound()][-1] == ("ticket", "linked_to_AT-000001")
+        # the next reply to the closed ticket goes to the open linked one, not to a third ticket
+        dovecot.append(user, build("Re: [AT-000001] Timbre no suena", "Sigue igual.", sender=ROSA))
+        assert env.poll(mb).counts == {"comment": 1}
+        assert [t.code for t in env.tickets()] == ["AT-000001", "AT-000002"]
+        assert [e.text for e in env.entries("AT-000002", "comment")] == ["Sigue igual."]
+        assert [(m.outcome, m.reason) for m in env.inbound()][-1] == ("comment", "follow_up_of_AT-000001")
+        with env.sessions() as s:  # the Cc of the first reply may write on the linked ticket
+            assert services.is_allowed_sender(s, env.ticket("AT-000002"), "luis.quispe@example.pe")
     finally:
         env.engine.dispose()
 

@@ -273,6 +273,14 @@ def add_participants(session: Session, ticket: Ticket | NewTicket, emails, *, ne
         conn.execute(_INSERT_PARTICIPANT, [{"ticket_id": ticket.id, "email": e} for e in new])
 
 
+def open_linked_ticket(session: Session, ticket: Ticket) -> Ticket | None:
+    """The newest ticket opened as a follow-up of ``ticket`` (``linked_from``) that is not closed."""
+    return session.scalar(
+        select(Ticket).join(Status, Ticket.status_id == Status.id)
+        .where(Ticket.linked_from_id == ticket.id, Status.closed.is_(False))
+        .order_by(Ticket.id.desc()).limit(1))
+
+
 def is_allowed_sender(session: Session, ticket: Ticket, email: str | None) -> bool:
     """May ``email`` comment on ``ticket`` by mail? Requester, holders, staff, thread addresses.
 

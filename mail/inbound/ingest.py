@@ -173,7 +173,8 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
         apply(session, ctx, mbox, msg, decision, record, raw)
         changed = {key: new for key, new in (
             ("ticket_id", decision.ticket.id if decision.ticket else None),
-            ("text", record.text), ("reason", decision.reason)) if new != values[key]}
+            ("text", record.text), ("reason", decision.reason), ("outcome", decision.outcome.value))
+            if new != values[key]}
         if changed:
             conn.execute(_UPDATE_INBOUND, {"rid": record.id, **changed})
     code = decision.ticket.code if decision.ticket else None
@@ -256,19 +257,27 @@ def best_text(msg: ParsedMessage) -> str:
     return text
 
 
-_UNSHOWN_RE = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
-_TAG_RE = re.compile(r"<[^>]*>")
-_ENTITY_RE = re.compile(r"&[^;\s]{1,32};")
+#: Elements whose content a browser shows as literal text, tags and all: no bound is attempted.
+_RAWTEXT_RE = re.compile(r"<(?:xmp|plaintext|textarea|listing|noembed|noframes|noscript|iframe)(?=[\s/>])",
+                         re.IGNORECASE)
+#: A style sheet or script with nothing tag-like inside (never shown).
+_UNSHOWN_RE = re.compile(r"<(style|script)(?=[\s/>])[^<>]*>[^<]*</\1\s*>", re.IGNORECASE)
+#: A tag starts with "<" and a letter, "/", "!" or "?" (a bare "<" is text: "Monto < S/ 5000").
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>|<[!?][^<>]*>")
+_ENTITY_RE = re.compile(r"&#?[A-Za-z0-9]{1,32};?")
 
 
 def html_word_bound(html: str) -> int:
     """At least as many words as `parse.html_to_text` gives for ``html``, computed without it.
 
-    Style sheets, scripts and comments are dropped (never shown), tags become spaces (that can
-    only split words), each entity a word of its own (``&gt;`` is
-    one; ``a&nbsp;b`` counts three), and each list item may add a bullet: a bound within a few
-    percent for ordinary mail, at a small fraction of the conversion's cost.
+    Tags become spaces (that can only split words), style sheets and scripts without tags inside
+    are dropped, each entity counts as a word of its own (``&gt;`` is one; ``a&nbsp;b`` three), and
+    each list item may add a bullet. HTML with literal-text elements (``<xmp>``, ``<textarea>``…)
+    gets no bound (its length is returned). Markup hidden in attribute values can still fool it;
+    the sender then only loses the longer of its own two alternatives (the raw message is kept).
     """
+    if _RAWTEXT_RE.search(html):
+        return len(html)
     shown = _TAG_RE.sub(" ", _UNSHOWN_RE.sub(" ", html))
     return len(_ENTITY_RE.sub(" & ", shown).split()) + html.lower().count("<li")
 
@@ -363,21 +372,31 @@ def _forwarder_words(msg: ParsedMessage) -> str:
 
 def comment(session: Session, ctx: Context, mbox: MailboxRules, msg: ParsedMessage,
             decision: Decision, record: Record) -> None:
-    """A comment with the reply's new text only; a closed ticket reopens or gets a linked one."""
+    """A comment with the reply's new text only.
+
+    A client's reply to a closed ticket reopens it, or, when the mailbox does not reopen
+    (``reopen_closed`` false), opens a new ticket linked to it (outcome "ticket"); later replies to
+    the closed ticket are comments on that linked ticket while it is open.
+    """
     ticket = decision.ticket
     text = clean_text(extract_new_text(msg.text, html=msg.html)) or "(sin texto)"
     record.text = text[:RECORD_TEXT_CHARS]
+    cc = [a for a in msg.cc if a not in mbox.rules.own_addresses]
     if decision.staff is None and services.status_flags(session, ticket.status_id).closed \
             and not mbox.reopen_closed:
-        decision.ticket = services.open_ticket_row(
-            session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,
-            requester_name=msg.from_name, requested_at=record.received_at, mailbox=record.mailbox,
-            defaults_=mbox.defaults, files=files_of(msg), inbound_id=record.id,
-            linked_from=ticket)
-        decision.reason = f"linked_to_{ticket.code}"
-        return
-    services.add_participants(session, ticket, [a for a in msg.cc if a not in mbox.rules.own_addresses]
-                              if decision.staff is None else [])
+        follow_up = services.open_linked_ticket(session, ticket)
+        if follow_up is None:  # the first reply after closing: a new ticket linked to the old one
+            decision.ticket = services.open_ticket_row(
+                session, ctx, subject=msg.subject, detail=text, requester_email=msg.from_addr,
+                requester_name=msg.from_name, requested_at=record.received_at, mailbox=record.mailbox,
+                defaults_=mbox.defaults, files=files_of(msg), participants=cc, inbound_id=record.id,
+                linked_from=ticket)
+            decision.outcome = Outcome.TICKET
+            decision.reason = f"linked_to_{ticket.code}"
+            return
+        decision.reason = f"follow_up_of_{ticket.code}"
+        decision.ticket = ticket = follow_up  # later replies go to that open linked ticket
+    services.add_participants(session, ticket, cc if decision.staff is None else [])
     services.add_comment(session, ctx, ticket, text=text, author_user=decision.staff,
                          author_email=msg.from_addr, author_name=msg.from_name,
                          inbound_id=record.id, files=files_of(msg),

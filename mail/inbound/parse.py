@@ -401,10 +401,12 @@ _SIMPLE_ADDR = (rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0
 #: One mailbox of the plain shapes nearly all mail uses (RFC 5322 section 3.4): ``addr``, ``<addr>``,
 #: ``Name <addr>`` (atoms, dots, non-ASCII letters, encoded words) or ``"Quoted, Name" <addr>``,
 #: then a comma or the end. Anything else (comments, groups, escapes, routes) takes the full parser.
+_PHRASE_CHAR = r"[^\x00-\x20\x7f-\x9f\"(),:;<>@\[\]\\]"
 _SIMPLE_MAILBOX_RE = re.compile(
+    # words separated by spaces (no run of whitespace can be split two ways: linear time)
     rf"[ \t]*(?:(?P<bare>{_SIMPLE_ADDR})"
-    rf"|(?:(?P<phrase>[^\x00-\x1f\x7f-\x9f\"(),:;<>@\[\]\\]*?)"
-    rf"|\"(?P<quoted>[^\x00-\x1f\x7f-\x9f\"\\]*)\")[ \t]*<(?P<angle>{_SIMPLE_ADDR})>)[ \t]*(?:,|$)"
+    rf"|(?:(?P<phrase>{_PHRASE_CHAR}+(?: +{_PHRASE_CHAR}+)*)"
+    rf"|\"(?P<quoted>[^\x00-\x1f\x7f-\x9f\"\\]*)\")?[ \t]*<(?P<angle>{_SIMPLE_ADDR})>)[ \t]*(?:,|$)"
 )
 
 
@@ -412,24 +414,32 @@ def _simple_addresses(raw: str) -> list[tuple[str, str | None]] | None:
     """(display name, address) pairs of a header made only of plain mailboxes, else None.
 
     The fast path of `_parse_addresses` (the RFC 5322 parser of the standard library costs
-    ≈ 0.1 ms per header): it gives the same pairs for what it accepts, and declines the rest.
+    ≈ 0.1 ms per header): it gives the same pairs for what it accepts, and declines the rest —
+    long values, an encoded word in an address (RFC 2047 section 5 forbids it; the full path
+    decodes it, so our own address cannot hide that way), a malformed encoded word in a name,
+    an unusable or repeated address.
     """
+    if len(raw) > MAX_STRUCTURED_HEADER_CHARS:
+        return None
     pairs: list[tuple[str, str | None]] = []
     pos, end = 0, len(raw)
     while pos < end:
         m = _SIMPLE_MAILBOX_RE.match(raw, pos)
         if m is None or m.end() == pos:
             return None
-        if m["bare"] is not None:
-            pairs.append(("", _usable_addr(m["bare"])))
-        else:
-            display = m["quoted"] if m["quoted"] is not None else m["phrase"]
-            pairs.append((_collapse(_decode_unstructured(display)) if display else "", _usable_addr(m["angle"])))
+        addr = m["bare"] if m["bare"] is not None else m["angle"]
+        if "=?" in addr:
+            return None
+        display = "" if m["bare"] is not None else (m["quoted"] if m["quoted"] is not None else m["phrase"]) or ""
+        if "=?" in display and "=?" in _ENCODED_WORD_RE.sub("", display):
+            return None
+        pairs.append((_collapse(_decode_unstructured(display)) if display else "", _usable_addr(addr)))
         pos = m.end()
         if raw.endswith(",", 0, pos) and not raw[pos:].strip():
             return None  # a trailing comma: let the full parser judge it
-    if len({a for _, a in pairs}) < len(pairs):
-        return None  # the same address twice (or an unusable one): the full parser decides its name
+    addrs = [a for _, a in pairs]
+    if None in addrs or len(set(addrs)) < len(addrs):
+        return None  # an unusable or repeated address: the full parser decides the names
     return pairs or None
 
 
