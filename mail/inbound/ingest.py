@@ -78,13 +78,22 @@ class Result:
     already_recorded: bool = False
 
 
+_RECORDED = select(InboundMessage).where(
+    InboundMessage.mailbox == bindparam("mailbox"), InboundMessage.uidvalidity == bindparam("uidvalidity"),
+    InboundMessage.uid == bindparam("uid"))
+
+
 def already_recorded(session: Session, env: Envelope) -> InboundMessage | None:
     """The inbound record for this mailbox + UIDVALIDITY + UID, if it was processed before."""
     if env.uid is None:
         return None
-    return session.scalar(select(InboundMessage).where(
-        InboundMessage.mailbox == env.mailbox, InboundMessage.uidvalidity == env.uidvalidity,
-        InboundMessage.uid == env.uid))
+    return session.scalar(_RECORDED, {"mailbox": env.mailbox, "uidvalidity": env.uidvalidity, "uid": env.uid})
+
+
+def _seen(prior: InboundMessage) -> Result:
+    """The outcome a message already recorded got the first time."""
+    return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
+                  prior.ticket.code if prior.ticket else None, prior.id, True)
 
 
 _RAW_OF = select(InboundMessage.raw, InboundMessage.raw_sha256).where(InboundMessage.id == bindparam("rid"))
@@ -108,30 +117,24 @@ def ingest(sessions: sessionmaker[Session], ctx: Context, mbox: MailboxRules, ra
     A message already recorded for the same mailbox + UIDVALIDITY + UID is not processed again
     (``Result.already_recorded``). Raises only for system faults (database down, disk full).
     """
-    if env.uid is not None:
-        with sessions.begin() as session:
-            prior = already_recorded(session, env)
-            if prior is not None:
-                return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
-                              prior.ticket.code if prior.ticket else None, prior.id, True)
     raw_sha = storage.sha256_hex(raw)
-    if len(raw) > mbox.max_message_bytes:  # not for a database row: the content store keeps it
+    oversized = len(raw) > mbox.max_message_bytes
+    if oversized:  # not for a database row: the content store keeps it
         storage.store_bytes(ctx.storage_dir, raw)
     try:
-        return _ingest_once(sessions, ctx, mbox, raw, raw_sha, env)
+        return _ingest_once(sessions, ctx, mbox, raw, raw_sha, env, oversized=oversized)
     except IntegrityError:
         # another poller recorded the same UID first: its outcome stands
         with sessions.begin() as session:
             prior = already_recorded(session, env)
             if prior is None:
                 raise
-            return Result(Outcome(prior.outcome), "seen-uid", prior.reason,
-                          prior.ticket.code if prior.ticket else None, prior.id, True)
+            return _seen(prior)
     except (OperationalError, ProgrammingError, InterfaceError):
         raise  # the database is down or not migrated: a system fault, the message stays unread
     except Exception as exc:  # a bug on odd input must not lose the message: hold it
         log.exception("ingest failed for %s uid=%s; holding it", env.mailbox, env.uid)
-        return _hold_after_error(sessions, raw, raw_sha, env, exc, keep_raw=len(raw) <= mbox.max_message_bytes)
+        return _hold_after_error(sessions, raw, raw_sha, env, exc, keep_raw=not oversized)
 
 
 _INSERT_INBOUND = insert(InboundMessage)
@@ -140,11 +143,12 @@ _INSERT_HELD = insert(HeldMessage)
 _MARK_BOUNCED = update(OutboxMessage).where(OutboxMessage.id == bindparam("oid")).values(state="bounced")
 
 
-def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, env: Envelope) -> Result:
+def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, env: Envelope, *,
+                 oversized: bool) -> Result:
     received = env.received_at or utcnow()
     msg: ParsedMessage | None = None
     decision: Decision
-    if len(raw) > mbox.max_message_bytes:
+    if oversized:
         decision = Decision(Outcome.HELD, "limits", "too_large", data={"size": len(raw)})
     else:
         try:
@@ -152,6 +156,9 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
         except UnparseableMessage as exc:
             decision = Decision(Outcome.HELD, "unparseable", "unparseable", data={"error": str(exc)})
     with sessions.begin() as session:
+        prior = already_recorded(session, env)  # e.g. committed, then a crash before the flag
+        if prior is not None:
+            return _seen(prior)
         if msg is not None:
             decision = classify(session, msg, mbox.rules)
         # the record is written first (the logbook links to it), then refined once if an action
@@ -160,7 +167,7 @@ def _ingest_once(sessions, ctx, mbox: MailboxRules, raw: bytes, raw_sha: str, en
             "mailbox": env.mailbox, "uidvalidity": env.uidvalidity, "uid": env.uid,
             "source_ref": env.source_ref, "message_id": msg.message_id if msg else None,
             "body_digest": msg.body_digest if msg else None, "raw_sha256": raw_sha, "raw_size": len(raw),
-            "raw": raw if len(raw) <= mbox.max_message_bytes else None,
+            "raw": None if oversized else raw,
             "from_addr": msg.from_addr if msg else None, "from_name": msg.from_name[:200] if msg else None,
             "subject": msg.subject[:2000] if msg else None, "received_at": received,
             "outcome": decision.outcome.value, "reason": decision.reason,
