@@ -205,23 +205,29 @@ def test_next_code_starts_the_counter_when_missing(env):
         assert next_code(s, "AT") == "AT-000002"
 
 
+def _writer_b(env, took: threading.Event, result: dict) -> threading.Thread:
+    """Writer B, started: once ``took`` is set it opens a ticket; its code (or the traceback of
+    what it raised) goes into ``result``."""
+
+    def run():
+        took.wait(10)
+        try:
+            result["code"] = _open(env, "escritor B")
+        except BaseException:  # noqa: BLE001 - reported by the caller's assertions
+            result["error"] = traceback.format_exc()
+
+    b = threading.Thread(target=run)
+    b.start()
+    return b
+
+
 def test_waiting_writer_gets_the_number_a_rollback_gives_back(env):
     """Writer A takes a number and holds its transaction; writer B waits (row lock on PostgreSQL,
     BEGIN IMMEDIATE on SQLite); A rolls back; B gets A's number — no gap, no duplicate."""
     from tickets.services import open_ticket
 
-    took = threading.Event()
-    result: dict = {}
-
-    def writer_b():
-        took.wait(10)
-        try:
-            result["code"] = _open(env, "escritor B")
-        except Exception:  # noqa: BLE001 - shown by the assertion below
-            result["error"] = traceback.format_exc()
-
-    b = threading.Thread(target=writer_b)
-    b.start()
+    took, result = threading.Event(), {}
+    b = _writer_b(env, took, result)
     with pytest.raises(_Rollback), env.sessions.begin() as s:
         t = open_ticket(s, env.ctx, subject="escritor A", detail="-", requester_email=None)
         assert t.code == "AT-000001"
@@ -239,18 +245,8 @@ def _first_two_writers(env):
     own first ticket meanwhile; A commits. Returns (A's code, B's result dict)."""
     from tickets.services import open_ticket
 
-    took = threading.Event()
-    result: dict = {}
-
-    def writer_b():
-        took.wait(10)
-        try:
-            result["code"] = _open(env, "escritor B")
-        except BaseException:  # noqa: BLE001 - reported by the caller
-            result["error"] = traceback.format_exc()
-
-    b = threading.Thread(target=writer_b)
-    b.start()
+    took, result = threading.Event(), {}
+    b = _writer_b(env, took, result)
     with env.sessions.begin() as s:
         code_a = open_ticket(s, env.ctx, subject="escritor A", detail="-", requester_email=None).code
         took.set()
