@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from mail.inbound.classify import Rules
 from mail.inbound.ingest import MailboxRules
+from mail.inbound.rules import RuleSettings
 from mail.inbound.sources import ImapSource, ImapTarget, MaildirSource, SourceError
 from tickets.services import TicketDefaults
 
@@ -84,12 +84,11 @@ class MailboxConfig:
     def rules(self, settings) -> MailboxRules:
         """The ingest settings of this mailbox."""
         return MailboxRules(
-            rules=Rules(code_prefix=settings.code_prefix, own_addresses=self.own_addresses(settings),
-                        max_attachments=settings.max_attachments),
+            rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=self.own_addresses(settings),
+                               max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed),
             defaults=TicketDefaults(type=self.type, category=self.category, area=self.area,
                                     project=self.project),
             max_message_bytes=settings.max_message_kib * 1024,
-            reopen_closed=settings.reopen_closed,
         )
 
 
@@ -140,7 +139,6 @@ def import_rules(settings, name: str = "import") -> MailboxRules:
     except ConfigError:
         pass
     return MailboxRules(
-        rules=Rules(code_prefix=settings.code_prefix, own_addresses=frozenset(own),
-                    max_attachments=settings.max_attachments),
-        defaults=TicketDefaults(), max_message_bytes=settings.max_message_kib * 1024,
-        reopen_closed=settings.reopen_closed)
+        rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=frozenset(own),
+                           max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed),
+        defaults=TicketDefaults(), max_message_bytes=settings.max_message_kib * 1024)

@@ -20,6 +20,10 @@ PIPELINE_DELIBERATE: dict[tuple[str, str], str] = {
                            "and the failed address is noted on the ticket it refers to)" for f in BOUNCE_FILES},
     ("mail017.box", "body"): "spam whose text/plain and HTML alternatives carry different texts of the same "
                              "length: we keep the text/plain alternative (DESIGN: text part first)",
+    **{(f, field): "DESIGN step 7: Reply-To holds one external address other than From, and From is no known "
+                   "client or staff user (a web form's mailer, a relay): the Reply-To person is the requester; "
+                   "the parser still reads From as Zammad does (tests/test_zammad_parse.py)"
+       for f in ("mail017.box", "mail058.box", "mail098.box") for field in ("from_email", "from_display_name")},
 }
 
 

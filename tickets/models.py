@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -414,7 +415,11 @@ class LogbookEntry(Base):
 
 
 class Attachment(Base):
-    """A file on a ticket, stored content-addressed (sha256) under the data directory."""
+    """A file on a ticket, stored content-addressed (sha256) under the data directory.
+
+    ``inline``: an image the mail's HTML body shows by ``cid:`` (RFC 2392; ``content_id`` without
+    <>) — kept to show the body, not listed among the ticket's files.
+    """
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -424,6 +429,8 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    inline: Mapped[bool] = mapped_column(default=False, server_default=false())
+    content_id: Mapped[str | None] = mapped_column(String(998))
     ticket: Mapped[Ticket] = relationship()
     entry: Mapped[LogbookEntry | None] = relationship(back_populates="attachments")
 

@@ -57,11 +57,14 @@ class ServiceError(ValueError):
 
 @dataclass(frozen=True)
 class NewFile:
-    """A file to attach: sanitised name, content type and bytes."""
+    """A file to attach: sanitised name, content type and bytes; ``inline`` for an image a mail's
+    HTML body shows by ``cid:`` (``content_id``), kept but not one of the ticket's files."""
 
     filename: str
     content_type: str
     data: bytes
+    inline: bool = False
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,10 +234,20 @@ def attach_files(session: Session, ctx: Context, ticket: Ticket | NewTicket, ent
     if not files:
         return []
     rows = [{"ticket_id": ticket.id, "entry_id": entry_id, "filename": f.filename,
-             "content_type": f.content_type, "size": len(f.data),
+             "content_type": f.content_type, "size": len(f.data), "inline": f.inline,
+             "content_id": f.content_id[:998] if f.content_id else None,
              "sha256": storage.store_bytes(ctx.storage_dir, f.data)} for f in files]
     session.connection().execute(_INSERT_ATTACHMENT, rows)
     return [r["sha256"] for r in rows]
+
+
+def files_note(files: list[NewFile]) -> str:
+    """The logbook text for the files that came with a request: "2 archivos adjuntos con la
+    solicitud"; images shown in the mail's body are not counted as files."""
+    n = sum(1 for f in files if not f.inline)
+    if n == 0:
+        return "Imágenes incluidas en el cuerpo del correo"
+    return f"{n} archivo{'s' if n != 1 else ''} adjunto{'s' if n != 1 else ''} con la solicitud"
 
 
 def new_message_id(ctx: Context, ticket: Ticket | NewTicket | None, event: str) -> str:
@@ -249,7 +262,7 @@ def queue_mail(session: Session, ctx: Context, ticket: Ticket | NewTicket | None
     None when there is nobody to send it to.
 
     The Message-ID is fixed now: it joins the ticket's thread, so replies to it match
-    (see `mail.inbound.classify.find_ticket_by_thread`).
+    (see `mail.inbound.rules.lookups.find_ticket_by_thread`).
     """
     to = sorted({a.lower() for a in to if a})
     if not to:
@@ -389,8 +402,7 @@ def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str
                   f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
                   author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
     if files:
-        entry_id = add_entry(session, ticket, EntryKind.ATTACHMENT,
-                             f"{len(files)} archivo(s) adjunto(s) con la solicitud",
+        entry_id = add_entry(session, ticket, EntryKind.ATTACHMENT, files_note(files),
                              author_email=ticket.requester_email, author_name=ticket.requester_name,
                              at=ticket.requested_at)
         attach_files(session, ctx, ticket, entry_id, files)

@@ -1,0 +1,176 @@
+"""Carrying out a rule chain's decision through the ticket services (GNU Mailman's handlers).
+
+Each function does one effect inside the caller's transaction and returns the ticket it touched;
+none changes the decision. The services write the logbook and the outbox rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from mail.inbound.markers import REPLY_PREFIX_RE
+from mail.inbound.parse import ParsedMessage
+from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
+from tickets import services
+from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket
+from tickets.services import Context, NewFile, NewTicket, TicketDefaults
+
+__all__ = ["Record", "Result", "apply", "clean_text", "files_of", "record_text", "subject_of_raw"]
+
+#: Longest detail or comment kept in the database (the raw message is kept whole).
+MAX_TEXT_CHARS = 200_000
+#: Text kept on the inbound record itself, for review and search.
+RECORD_TEXT_CHARS = 5_000
+
+_INSERT_HELD = insert(HeldMessage)
+_MARK_BOUNCED = update(OutboxMessage).values(state="bounced")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one message: outcome, rule, reason, ticket code, inbound record id;
+    ``already_recorded`` when the same mailbox + UIDVALIDITY + UID had been processed before."""
+
+    outcome: Outcome
+    rule: str
+    reason: str | None
+    code: str | None
+    inbound_id: int | None
+    already_recorded: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """The inbound record being written: its id, mailbox and receive time (UTC)."""
+
+    id: int
+    mailbox: str
+    received_at: datetime
+
+
+def clean_text(text: str | None) -> str:
+    """Text safe for every database: no NULs, surrounding blanks trimmed, at most `MAX_TEXT_CHARS`."""
+    return (text or "").replace("\x00", "").strip()[:MAX_TEXT_CHARS]
+
+
+def files_of(msg: ParsedMessage) -> list[NewFile]:
+    """The message's attachments as files to store (images shown in its body flagged inline)."""
+    return [NewFile(a.filename, a.content_type, a.data, inline=a.inline, content_id=a.content_id)
+            for a in msg.attachments]
+
+
+def subject_of_raw(raw: bytes) -> str | None:
+    """The raw Subject line, printable characters only (for messages that could not be parsed)."""
+    for line in raw[:65536].splitlines():
+        if not line.strip():
+            break
+        if line.lower().startswith(b"subject:"):
+            text = line[8:].decode("utf-8", "replace")
+            return "".join(ch for ch in text if ch.isprintable()).strip()[:500] or None
+    return None
+
+
+def record_text(msg: ParsedMessage | None, decision: Decision) -> str | None:
+    """What the inbound record keeps of the message: a comment's new text, a staff forward's
+    client text, else the whole text; at most `RECORD_TEXT_CHARS` characters."""
+    if msg is None:
+        return None
+    if isinstance(decision.payload, ForwardPayload):
+        text = decision.payload.forwarded.text
+    elif decision.outcome is Outcome.COMMENT or (isinstance(decision.payload, TicketPayload)
+                                                  and decision.payload.linked_from is not None):
+        text = msg.new_text
+    else:
+        text = msg.text
+    return clean_text(text)[:RECORD_TEXT_CHARS]
+
+
+def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record: Record, raw: bytes,
+         *, raw_kept_elsewhere: bool = False) -> None:
+    """Keep the message for review in the panel ("Correos retenidos"), raw bytes included (a
+    message over the size limit stays in the content store); nobody is mailed."""
+    payload = decision.payload if isinstance(decision.payload, HeldPayload) else HeldPayload()
+    session.connection().execute(_INSERT_HELD, {
+        "inbound_id": record.id, "reason": decision.reason or decision.rule, "detail": payload.detail,
+        "from_addr": msg.from_addr if msg else None,
+        "subject": msg.subject[:2000] if msg else subject_of_raw(raw),
+        "received_at": record.received_at, "text": clean_text(msg.text) if msg else None,
+        "raw": None if raw_kept_elsewhere else raw,
+        "ticket_id": decision.ticket.id if decision.ticket else None})
+
+
+def note_bounce(session: Session, decision: Decision, received_at: datetime) -> None:
+    """Mark the returned outbound message bounced and leave a note on its ticket."""
+    payload = decision.payload
+    assert isinstance(payload, BouncePayload)
+    if payload.outbox_id:
+        session.connection().execute(_MARK_BOUNCED.where(OutboxMessage.id == payload.outbox_id))
+    if decision.ticket is None:
+        return
+    who = ", ".join(payload.failed) if payload.failed else "un destinatario"
+    services.add_entry(session, decision.ticket, EntryKind.NOTE,
+                       f"No se pudo entregar el correo a {who} (rebote del servidor de correo).", at=received_at)
+
+
+def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults, own: frozenset[str],
+                msg: ParsedMessage, decision: Decision, record: Record) -> NewTicket:
+    """A new ticket from the message; for a staff forward, from the client's forwarded mail, with
+    the staff member's own words as an internal comment."""
+    payload = decision.payload
+    if isinstance(payload, ForwardPayload):
+        original, staff = payload.forwarded, payload.staff
+        ticket = services.open_ticket_row(
+            session, ctx, subject=original.subject or REPLY_PREFIX_RE.sub("", msg.subject).strip(),
+            detail=clean_text(original.text), requester_email=original.from_addr,
+            requester_name=original.from_name, requested_at=record.received_at, mailbox=record.mailbox,
+            defaults_=defaults, registered_by=staff, files=files_of(msg), inbound_id=record.id)
+        if words := clean_text(msg.forwarder_text):
+            services.add_entry(session, ticket, EntryKind.COMMENT, words, author_user_id=staff.id,
+                               author_email=staff.email, author_name=staff.name, public=False,
+                               inbound_id=record.id)
+        return ticket
+    assert isinstance(payload, TicketPayload)
+    linked = payload.linked_from
+    participants = [a for a in (msg.cc if linked else (*msg.to, *msg.cc)) if a not in own]
+    return services.open_ticket_row(
+        session, ctx, subject=msg.subject, detail=clean_text(msg.new_text if linked else msg.text),
+        requester_email=payload.requester.email, requester_name=payload.requester.name,
+        requested_at=record.received_at, mailbox=record.mailbox, defaults_=defaults, files=files_of(msg),
+        participants=participants, inbound_id=record.id, linked_from=linked)
+
+
+def comment(session: Session, ctx: Context, own: frozenset[str], msg: ParsedMessage, decision: Decision,
+            record: Record) -> Ticket:
+    """A comment on the decision's ticket with the reply's new text only; a client's Cc joins the
+    thread (they may write too); a client's reply reopens an attended or closed ticket."""
+    payload = decision.payload if isinstance(decision.payload, CommentPayload) else CommentPayload()
+    ticket = decision.ticket
+    if payload.author is None:
+        services.add_participants(session, ticket, [a for a in msg.cc if a not in own])
+    services.add_comment(session, ctx, ticket, text=clean_text(msg.new_text) or "(sin texto)",
+                         author_user=payload.author, author_email=msg.from_addr, author_name=msg.from_name,
+                         inbound_id=record.id, files=files_of(msg), reopen=True, at=record.received_at)
+    return ticket
+
+
+def apply(session: Session, ctx: Context, defaults: TicketDefaults, own: frozenset[str],
+          msg: ParsedMessage | None, decision: Decision, record: Record, raw: bytes, *,
+          raw_kept_elsewhere: bool = False) -> Ticket | NewTicket | None:
+    """Carry out ``decision``; returns the ticket it opened or touched (None for none).
+
+    ``defaults``: the mailbox's defaults for new tickets; ``own``: our own addresses (never
+    participants of a thread).
+    """
+    if decision.outcome is Outcome.HELD:
+        hold(session, msg, decision, record, raw, raw_kept_elsewhere=raw_kept_elsewhere)
+    elif decision.outcome is Outcome.IGNORED and isinstance(decision.payload, BouncePayload):
+        note_bounce(session, decision, record.received_at)
+    elif decision.outcome is Outcome.TICKET:
+        return open_ticket(session, ctx, defaults, own, msg, decision, record)
+    elif decision.outcome is Outcome.COMMENT:
+        return comment(session, ctx, own, msg, decision, record)
+    return decision.ticket

@@ -1,0 +1,71 @@
+"""Which body is a message's text (`mail.inbound.parse.body.choose_text`), and inline images."""
+
+from __future__ import annotations
+
+from mail.inbound.parse import parse_message
+from mail.inbound.parse.body import choose_text
+from tests.support import build
+
+WORDS = " ".join(f"palabra{i}" for i in range(40))
+
+
+def test_stub_plain_part_gives_the_html_text():
+    assert choose_text("Saludos", f"<p>{WORDS}</p>", []).startswith("palabra0")
+
+
+def test_complete_plain_part_is_kept():
+    assert choose_text(WORDS, f"<p>{WORDS}</p><p>Enviado desde mi celular</p>", []) == WORDS
+
+
+def test_html_only_and_tnef_only():
+    assert choose_text(None, "<div>Hola <b>mundo</b></div>", []) == "Hola mundo"
+    assert choose_text("  \n", None, ["del winmail.dat"]) == "del winmail.dat"
+    assert choose_text(None, None, []) == ""
+
+
+def test_text_has_unix_line_endings_and_no_nul():
+    assert choose_text("\r\nuno\r\ndos\x00\r\n\r\n", None, []) == "uno\ndos"
+
+
+def test_a_message_whose_plain_part_is_a_stub_reads_as_its_html():
+    msg = parse_message(build("Consulta", "Saludos", html=f"<html><body><p>{WORDS}</p></body></html>"))
+    assert msg.text.startswith("palabra0") and msg.html.startswith("<html>")
+
+
+def test_images_shown_by_cid_are_inline_not_files():
+    raw = (
+        "From: Rosa <rosa@x.pe>\r\nTo: postventa@inmobiliaria-andina.pe\r\nSubject: Foto del baño\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=R\r\n\r\n"
+        "--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        '<p>Así está el baño:</p><img src="cid:foto1@x.pe"><img src=\'CID:firma%40x.pe\'>\r\n'
+        "--R\r\nContent-Type: image/jpeg; name=foto.jpg\r\nContent-ID: <foto1@x.pe>\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQ\r\n"
+        "--R\r\nContent-Type: image/png; name=firma.png\r\nContent-ID: <firma@x.pe>\r\n"
+        "Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n"
+        "--R\r\nContent-Type: image/png; name=plano.png\r\nContent-ID: <plano@x.pe>\r\n"
+        "Content-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n--R--\r\n"
+    ).encode()
+    msg = parse_message(raw)
+    assert [(a.filename, a.inline) for a in msg.attachments] == [
+        ("foto.jpg", True), ("firma.png", True), ("plano.png", False)]
+    assert [a.filename for a in msg.files] == ["plano.png"]  # not shown in the body: the client's file
+
+
+def test_signature_parts_are_not_files():
+    for ctype, name in (("application/pkcs7-signature", "smime.p7s"),
+                        ("application/x-pkcs7-signature", "smime.p7s"),
+                        ("application/pgp-signature", "signature.asc")):
+        raw = (
+            "From: Rosa <rosa@x.pe>\r\nTo: postventa@inmobiliaria-andina.pe\r\nSubject: Firmado\r\n"
+            f'MIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol="{ctype}"; boundary=S\r\n\r\n'
+            "--S\r\nContent-Type: multipart/mixed; boundary=M\r\n\r\n"
+            "--M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAdjunto el acta firmada.\r\n"
+            "--M\r\nContent-Type: application/pdf; name=acta.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            "JVBERi0=\r\n--M--\r\n"
+            f"--S\r\nContent-Type: {ctype}; name={name}\r\nContent-Disposition: attachment; filename={name}\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3\r\n--S--\r\n"
+        ).encode()
+        msg = parse_message(raw)
+        assert [a.filename for a in msg.attachments] == ["acta.pdf"], ctype
+        assert msg.text == "Adjunto el acta firmada."
+        assert name.encode() in msg.raw  # the raw message keeps the signature
