@@ -5,7 +5,8 @@ lines and phone footers, each named after the client that writes it. Used by mai
 (the new text of a reply); meant for the parser's inline-forward split and the classification rules.
 
 Every pattern works on one line, or on a few short lines joined, so none of them can run long on a
-huge body. No database, no network.
+huge body; the line patterns (`*_RE` below "Lines") are compiled MULTILINE, so they also find a
+line in a whole text with `.search(text)`. No database, no network.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "MAX_MARKER_CHARS",
     "REPLY_PREFIX_RE",
     "FORWARD_PREFIX_RE",
     "FORWARD_SEPARATOR_RE",
@@ -66,14 +68,14 @@ FORWARD_SEPARATOR_RE = re.compile(
     r"|D[ée]but du message r[ée]exp[ée]di[ée]|Anfang der weitergeleiteten Nachricht"
     r"|Mensagem encaminhada|Inizio messaggio inoltrato)[ \t]*:"
     r")[ \t*_]*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
 #: The rule Outlook (web, Hotmail/Outlook.com, mobile) draws above its quoted header block; mailing
 #: lists (Mailman) draw it above their footer.
-OUTLOOK_RULE_RE = re.compile(r"^[ \t]*_{10,}[ \t]*$")
+OUTLOOK_RULE_RE = re.compile(r"^[ \t]*_{10,}[ \t]*$", re.MULTILINE)
 #: A quoted line: ">" (RFC 3676 section 4.5, every client), or Supercite's initials ("JD> text",
 #: Emacs).
-QUOTED_LINE_RE = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,3}>(?=[ \t]|$))")
+QUOTED_LINE_RE = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,3}>(?=[ \t]|$))", re.MULTILINE)
 
 
 def is_forward_separator(line: str) -> bool:
@@ -116,7 +118,7 @@ _FIELD_NAMES = "|".join(
 #: "Enviado el: …", "De : …" (French spacing), "> Sent: …". Groups: `key`, `value`.
 HEADER_FIELD_RE = re.compile(
     rf"^[ \t>*]*(?P<key>{_FIELD_NAMES})[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(?P<value>.*)$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
 #: Any other field inside a block ("Importance: High", "Reply-To: …", "Risposta: …").
 _OTHER_FIELD_RE = re.compile(r"^[ \t>*]*[^\W\d_][\w'’ .-]{0,24}[ \t]*\**[ \t]*:")
@@ -302,5 +304,5 @@ PHONE_FOOTER_RE = re.compile(
     r"(?:[ \t]*<?https?://\S+)?"
     r"(?:[ \t]*[.,;-]?[ \t]*(?:please[ \t]+)?(?:excuse|pardon|disculp|perd[oó]n|sorry)[^\n]{0,60})?"
     r"[ \t)>]*$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
