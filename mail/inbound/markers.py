@@ -136,8 +136,8 @@ _TIME_RE = re.compile(r"\d{1,2}:\d{2}")
 def header_block_end(lines: list[str], i: int) -> int:
     """Index just after the quoted header block starting at lines[i], or `i` when there is none.
 
-    A block is a run of header fields (at most 10 lines; a value may fold over up to two lines, as
-    Gmail's "Subject: Two\\nline subject") that starts with a known field and holds a From field, a
+    A block is a run of header fields, each once (at most 10 lines; a value may fold over up to two
+    lines, as Gmail's "Subject: Two\\nline subject") that starts with a known field and holds a From, a
     Date/Sent field and a To or Subject field, in any order: Outlook "From/Sent/To/Subject",
     Thunderbird forwards "Subject/Date/From/To", French webmails "Message du/De/A/Sujet". Two
     fields are enough when the date has a time and the other is an address (talon's
@@ -153,7 +153,9 @@ def header_block_end(lines: list[str], i: int) -> int:
         field = _field(line)
         if field is not None or (j > i and len(line) <= MAX_MARKER_CHARS and _OTHER_FIELD_RE.match(line)):
             kind, value = field or ("other", "")
-            fields.setdefault(kind, value)
+            if kind in fields and kind != "other":
+                break  # a block names each field once
+            fields[kind] = value
             end, folded = j + 1, 0
         elif line.strip() and folded < 2:
             folded += 1
@@ -254,7 +256,7 @@ def attribution_at(lines: list[str], i: int) -> int | None:
             return None
         parts.append(line)
         j += 1
-        if _is_attribution(" ".join(parts)):
+        if line.endswith((":", "wrote", "-")) and _is_attribution(" ".join(parts)):
             return j - i
     return None
 
