@@ -426,6 +426,8 @@ def test_attribution_sharing_a_line_with_the_reply(body: str, expected: str) -> 
         "Sent the photos on 3/11/2025 to the engineer.\nHe wrote back today.",
         "2024-01-15 14:30:25 llegó el técnico\n2024/01/15 salió",  # dates in the sender's text
         "Fecha: 3/11\nPara: el jueves\nAsunto: visita",  # a form, no From field
+        'Hola\nLe pregunté a juan@x.pe y esto escribió:\n"El lunes vamos"\n\nSaludos',  # "Le" is Spanish too
+        'Mi correo es rosa@x.pe\nY esto es lo que el ingeniero escribió:\n"El lunes vamos"',
     ],
 )
 def test_sender_lines_that_look_like_attributions_are_kept(body: str) -> None:

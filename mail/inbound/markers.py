@@ -191,7 +191,9 @@ _VERB = (
 _ENDS_WITH_VERB_RE = re.compile(rf"\b{_VERB}\s*:$", re.IGNORECASE)
 #: Gmail before 2018 and Gmail in ru/no: "2017-11-24 16:32 GMT+01:00 Name <a@b.c>:",
 #: "ср, 30 апр. 2025 г. в 15:19, John <a@b.c>:", Mail.ru "…, 3:32 PM +0300 from a@b.c <a@b.c>:".
-_ENDS_WITH_ADDRESS_RE = re.compile(r"@[^\s@<>()]+\s*[>)\]]\s*:$")
+_ENDS_WITH_ADDRESS_RE = re.compile(r"@[^\s@<>()]+\s*[>)\]]+\s*:$")
+#: A sender written "Name <a@b.c>" or "Name (a@b.c)", as clients write it and people seldom do.
+_NAMED_ADDRESS_RE = re.compile(r"<[^\s<>@]*@[^\s<>]+>|\([^\s()@]*@[^\s()]+\)")
 #: Attributions without a colon: "On … wrote" (Gmail via some gateways), Android and Zoho
 #: "---- On … wrote ----", "---- John Smith wrote ----", "------On 12/29/1987 … wrote-----".
 _ON_WROTE_RE = re.compile(r"^On\s.{1,300}\bwrote$")
@@ -206,21 +208,26 @@ _DATE_FIRST_RE = re.compile(
 #: sentence that ends in "escribió:".
 _WHEN_RE = re.compile(r"\d{1,2}[:.]\d{2}\b|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\b(?:19|20)\d{2}\b")
 #: Words an attribution opens with: On (en), El (es), Le (fr), Am (de), Op (nl), Em (pt), Il / In
-#: data (it), W dniu / Dnia (pl), Den / På (nordic), Vào (vi), At (Eudora); or a date first, or a
-#: weekday and a day ("ср, 30 апр.", "pe 20. lokakuuta", "Wednesday, 17 November 2021").
+#: data (it), W dniu / Dnia (pl), Den / På (nordic), Vào (vi), At (Eudora).
+_OPENING_WORD = r"(?:On|El|Le|Am|Op|Em|Il|In data|W dniu|Dnia|Den|På|Vào|At)\s"
+#: How an attribution opens: one of those words and the date within two words ("On Tue, Apr 11,
+#: 2017", "El martes, 3 de", "Le 2016-11-16"; so "Le pregunté a Juan" is not one), a date first,
+#: or a weekday and a day ("ср, 30 апр.", "pe 20. lokakuuta", "Wednesday, 17 November 2021").
 _OPENER_RE = re.compile(
-    r"^(?:(?:On|El|Le|Am|Op|Em|Il|In data|W dniu|Dnia|Den|På|Vào|At)\s|\d"
-    r"|[^\W\d_]{1,4}[.,]?\s+\d|[^\W\d_]{5,12},\s+\d)"
+    rf"^(?:{_OPENING_WORD}\s*(?:[^\W\d_]+[.,]?\s+){{0,2}}\d|\d|[^\W\d_]{{1,4}}[.,]?\s+\d|[^\W\d_]{{5,12}},\s+\d)"
 )
-_WORD_OPENER_RE = re.compile(r"^(?:On|El|Le|Am|Op|Em|Il|In data|W dniu|Dnia|Den|På|Vào|At)\s")
+_WORD_OPENER_RE = re.compile(rf"^{_OPENING_WORD}")
 
 
 def _is_attribution(text: str) -> bool:
     """True when `text` (one line, or a wrapped attribution joined with spaces) is a whole
-    attribution: ends with a verb and a colon and names an address, or opens like one and names a
-    date; ends with an address and a colon and names a date; or is one of the colon-less forms."""
+    attribution: ends with a verb and a colon and names the sender's address ("Rosa <r@x.pe>
+    escribió:"), or opens like one and names a date or an address; ends with an address and a
+    colon and names a date; or is one of the colon-less forms."""
     if _ENDS_WITH_VERB_RE.search(text):
-        return "@" in text or (_OPENER_RE.match(text) is not None and _WHEN_RE.search(text) is not None)
+        if _NAMED_ADDRESS_RE.search(text):
+            return True
+        return _OPENER_RE.match(text) is not None and ("@" in text or _WHEN_RE.search(text) is not None)
     if _ENDS_WITH_ADDRESS_RE.search(text):
         return _WHEN_RE.search(text) is not None
     if _ON_WROTE_RE.match(text):
@@ -234,17 +241,18 @@ def attribution_at(lines: list[str], i: int) -> int | None:
     One line, or up to five when the client wrapped it: Gmail "On Mon, … Rosa <\\nrosa@x.pe>
     wrote:", Gmail es "El lun, … Rosa (<\\nrosa@x.pe>) escribió:", Polymail "On … John Smith",
     a blank line, "<", "mailto:John Smith <j@x>", "> wrote:". A wrapped attribution opens like one
-    (see _OPENER_RE) or names an address on its first line, and no later line opens a new one, so
-    the sender's own line above an attribution is never taken into it.
+    (see _OPENER_RE), names the sender "Name <a@b.c>" or ends in "<" on its first line, and no
+    later line opens a new one, so the sender's own line above an attribution is not taken in.
     """
     first = lines[i].strip()
     if not first or len(first) > MAX_MARKER_CHARS:
         return None
     if _is_attribution(first):
         return 1
-    if not (_OPENER_RE.match(first) or "@" in first or "<" in first):
+    named = _NAMED_ADDRESS_RE.search(first) is not None
+    if not (_OPENER_RE.match(first) or named or first.endswith("<")):
         return None
-    if first.endswith((".", "!", "?")) and "@" not in first:
+    if first.endswith((".", "!", "?")) and not named:
         return None  # a finished sentence of the sender's, not a wrapped attribution
     parts, j = [first], i + 1
     while j < len(lines) and j < i + 5:
@@ -268,7 +276,7 @@ _SHARED_RE = re.compile(r"(?<=\S)[ \t-]+((?:On|El)\s.{5,300}\b(?:wrote|escribi[�
 
 def shared_attribution_start(line: str) -> int | None:
     """Where an attribution starts after the sender's own words on the same line, or None."""
-    if len(line) > MAX_MARKER_CHARS or _WORD_OPENER_RE.match(line.strip()):
+    if len(line) > MAX_MARKER_CHARS or _OPENER_RE.match(line.strip()):
         return None
     if not line.rstrip().endswith(("wrote:", "escribió:", "escribio:")):
         return None
