@@ -1,119 +1,110 @@
-"""Keep only the new text of a reply: strip quoted history, attribution lines, signatures and phone
-footers written by Gmail, Outlook (desktop and web), Apple Mail and Thunderbird, in Spanish and English.
+"""Keep only the new text of a reply: what the sender wrote, without the quoted history, the
+attribution and header lines above it, the signature, phone footers and mailing-list footers.
 
-Detection works on lines. Our own patterns come first; the header patterns of the library
-`mail-parser-reply` (languages "es" and "en") are added as extra cut points. Every rule is
-conservative: when stripping would leave nothing, the original text is returned (stripped).
+The markers (which client writes what) live in mail.inbound.markers; this module is the algorithm.
+It walks the lines once (DESIGN, Inbound mail, step 6):
+- ">" lines are history and are dropped wherever they are, so answers written between quoted
+  paragraphs or below them stay, in order;
+- a marker (an attribution, a separator, a header block, a phone footer) followed by ">" lines is
+  dropped with them and the walk goes on;
+- a marker followed by unquoted text (Outlook's header block over the original message, Yahoo's
+  unquoted history) ends the new text: everything after it is history. When the sender has
+  written nothing yet, only the marker is dropped: the text below is all there is.
+When unsure, keep: when stripping would leave nothing, the original text is returned (stripped).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from mail.inbound.markers import (
+    MAX_MARKER_CHARS,
+    OUTLOOK_RULE_RE,
+    PHONE_FOOTER_RE,
+    QUOTED_LINE_RE,
+    attribution_at,
+    header_block_end,
+    is_forward_separator,
+    shared_attribution_start,
+)
 
 __all__ = ["extract_new_text"]
 
-# "On Mon, Nov 3, 2025 at 10:15 AM Rosa <rosa@x.pe> wrote:" (Gmail/Apple/Thunderbird en), possibly
-# wrapped over two or three lines; "El lun, 3 nov 2025 a las 10:15, Rosa (<rosa@x.pe>) escribió:"
-# (Gmail es), "El 03/11/2025, a las 10:15, Rosa <...> escribió:" (Apple Mail es),
-# "El 3/11/25 10:15, Rosa escribió:" (Thunderbird es). Also de/fr/pt/it for good measure.
-_ATTRIBUTION_RE = re.compile(
-    r"^[ \t]*(?:"
-    r"On\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\bwrote\s*:"
-    r"|El\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\bescribi[óo]\s*:"
-    r"|Em\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\bescreveu\s*:"
-    r"|Am\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\bschrieb[^\n:]{0,80}:"
-    r"|Le\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\b[ée]crit\s*:"
-    r"|Il\b[^\n]{0,300}(?:\n[^\n]{1,300}){0,2}?\bscritto\s*:"
-    r"|[^\n]{0,200}<[^\n>@]+@[^\n>]+>\s*(?:wrote|escribi[óo])\s*:"
-    r")[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-# Outlook separators and inline-forward markers.
-_SEPARATOR_RE = re.compile(
-    r"^[ \t]*(?:-{2,}\s*(?:Original Message|Mensaje original|Forwarded message|Mensaje reenviado"
-    r"|Message d'origine|Urspr[üu]ngliche Nachricht|Weitergeleitete Nachricht)\s*-{2,}"
-    r"|(?:Begin forwarded message|Inicio del mensaje reenviado|Comienzo del mensaje reenviado)\s*:)[ \t]*$",
-    re.IGNORECASE,
-)
-_UNDERSCORES_RE = re.compile(r"^[ \t]*_{20,}[ \t]*$")
-# One header line of an Outlook quoted block ("De: ...", "*From:* ...", "Enviado el: ...").
-_HEADER_LINE_RE = re.compile(
-    r"^[ \t>*]*(From|De|Sent|Enviado(?: el)?|Date|Fecha|To|Para|Cc|CC|Subject|Asunto|Importance|Importancia)"
-    r"[ \t]*\**[ \t]*:",
-    re.IGNORECASE,
-)
-_FROM_KEYS = {"from", "de"}
-_SENT_KEYS = {"sent", "enviado", "enviado el", "date", "fecha"}
-_OTHER_KEYS = {"to", "para", "subject", "asunto", "cc"}
-# Phone and webmail footers: "Enviado desde mi iPhone", "Sent from my Galaxy", "Get Outlook for iOS".
-_PHONE_FOOTER_RE = re.compile(
-    r"^[ \t]*(?:(?:Enviado|Sent|Envoy[ée]|Gesendet)\s+(?:desde|from|de|von)\s+[^\n]{1,60}"
-    r"|(?:Get|Obtener|Obtenga|Descargue|Descargar)\s+Outlook\s+(?:for|para)\s+[^\n]{1,40})[ \t]*$",
-    re.IGNORECASE,
-)
-# RFC 3676 section 4.3 signature delimiter ("-- "); "--" alone is accepted too (trailing space lost).
+#: RFC 3676 section 4.3 signature delimiter ("-- "); "--" alone too (the trailing space gets lost).
 _SIGNATURE_RE = re.compile(r"^--[ \t]?$")
+#: At most this many non-blank lines below a rule of underscores make a footer (Mailman's list
+#: footer is three: list name, address, URL).
+_FOOTER_MAX_LINES = 6
+#: A line of decoration only, left at the end after a cut ("====", "-----").
+_DECORATION_RE = re.compile(r"^[ \t]*[-_=*~]+[ \t]*$")
 
 
-@lru_cache(maxsize=1)
-def _library_header_re() -> re.Pattern[str] | None:
-    """The reply-header regex of mail-parser-reply for Spanish and English, or None if unavailable."""
-    try:
-        from mailparser_reply.parser import EmailMessage
+def _marker_at(lines: list[str], i: int) -> int:
+    """Number of lines of the marker starting at lines[i] (0 when none): a separator line, an
+    Outlook rule over a header block, a header block, an attribution or a phone footer."""
+    line = lines[i]
+    if not line.strip() or len(line) > MAX_MARKER_CHARS:
+        return 0
+    if is_forward_separator(line) or PHONE_FOOTER_RE.match(line):
+        return 1
+    if OUTLOOK_RULE_RE.match(line):
+        nxt = _next_nonblank(lines, i + 1)
+        return nxt - i if nxt is not None and header_block_end(lines, nxt) > nxt else 0
+    end = header_block_end(lines, i)
+    if end > i:
+        return end - i
+    return attribution_at(lines, i) or 0
 
-        return EmailMessage(text="", languages=["es", "en"]).HEADER_REGEX
-    except Exception:  # noqa: BLE001 - the library is an optional extra detector
-        return None
+
+def _next_nonblank(lines: list[str], i: int) -> int | None:
+    while i < len(lines):
+        if lines[i].strip():
+            return i
+        i += 1
+    return None
 
 
-def _outlook_block_at(lines: list[str], i: int) -> bool:
-    """True when lines[i] starts an Outlook header block: From/De plus a Sent/Date line and a
-    To/Subject line within the next five lines."""
-    m = _HEADER_LINE_RE.match(lines[i])
-    if not m or m.group(1).lower() not in _FROM_KEYS:
+def _is_quoted(lines: list[str], i: int) -> bool:
+    """A ">" line, or an unquoted line squeezed between two quoted lines that belongs to the quote:
+    the line above stops mid-sentence (a long line without a final stop) or inside a bracket (a
+    link cut by the wrap), or the line ends with the ">" of the next one (Outlook re-wrapping)."""
+    if QUOTED_LINE_RE.match(lines[i]):
+        return True
+    if not (0 < i < len(lines) - 1 and lines[i].strip()):
         return False
-    keys = set()
-    for line in lines[i + 1 : i + 7]:
-        hm = _HEADER_LINE_RE.match(line)
-        if hm:
-            keys.add(hm.group(1).lower())
-    return bool(keys & _SENT_KEYS) and bool(keys & _OTHER_KEYS)
+    above, line = lines[i - 1].rstrip(), lines[i].rstrip()
+    if not (QUOTED_LINE_RE.match(above) and QUOTED_LINE_RE.match(lines[i + 1])):
+        return False
+    quoted = above.lstrip(" \t>")
+    unfinished = len(quoted) >= 48 and not quoted.endswith((".", "!", "?", ":"))
+    open_bracket = quoted.count("(") > quoted.count(")") or quoted.count("<") > quoted.count(">")
+    return unfinished or open_bracket or line.endswith(" >")
 
 
-def _first_quote_line(lines: list[str], text: str) -> int | None:
-    """Index of the first line of quoted history, or None."""
-    cuts: list[int] = []
-    for i, line in enumerate(lines):
-        if _SEPARATOR_RE.match(line):
-            cuts.append(i)
-            break
-        if _UNDERSCORES_RE.match(line):
-            following = [ln for ln in lines[i + 1 : i + 4] if ln.strip()]
-            if following and _HEADER_LINE_RE.match(following[0]):
-                cuts.append(i)
-                break
-        if _outlook_block_at(lines, i):
-            cuts.append(i)
-            break
-    m = _ATTRIBUTION_RE.search(text)
-    if m:
-        cuts.append(text.count("\n", 0, m.start()))
-    lib = _library_header_re()
-    if lib is not None:
-        stripped = "\n".join(line.strip() for line in lines)
-        for lm in lib.finditer(stripped):
-            start = lm.start()
-            while start < len(stripped) and stripped[start] == "\n":
-                start += 1
-            cuts.append(stripped.count("\n", 0, start))
-            break
-    return min(cuts) if cuts else None
-
-
-def _strip_quoted_lines(lines: list[str]) -> list[str]:
-    """Drop lines quoted with ">" (RFC 3676 section 4.5)."""
-    return [line for line in lines if not line.lstrip().startswith(">")]
+def _new_lines(lines: list[str]) -> list[str]:
+    """The lines the sender wrote, in order (see the module docstring)."""
+    out: list[str] = []
+    wrote = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_quoted(lines, i):
+            i += 1
+            continue
+        start = shared_attribution_start(line)
+        nxt = _next_nonblank(lines, i + 1) if start is not None else None
+        if nxt is not None and _is_quoted(lines, nxt):
+            line = line[:start]  # "reply On … wrote:" over a quote: keep "reply"
+        elif span := _marker_at(lines, i):
+            nxt = _next_nonblank(lines, i + span)
+            if nxt is None or (wrote and not (_is_quoted(lines, nxt) or _marker_at(lines, nxt))):
+                break  # nothing below, or unquoted history below the sender's last line
+            i += span
+            continue
+        out.append(line)
+        wrote = wrote or bool(line.strip())
+        i += 1
+    return out
 
 
 def _strip_signature(lines: list[str]) -> list[str]:
@@ -124,22 +115,29 @@ def _strip_signature(lines: list[str]) -> list[str]:
     return lines
 
 
-def _strip_phone_footer(lines: list[str]) -> list[str]:
-    """Cut a phone/webmail footer when it is among the last three non-empty lines."""
-    non_empty = [i for i, line in enumerate(lines) if line.strip()]
-    for i in non_empty[-3:]:
-        if _PHONE_FOOTER_RE.match(lines[i]):
-            return lines[:i]
+def _strip_list_footer(lines: list[str]) -> list[str]:
+    """Cut a footer under a rule of underscores at the end (Mailman's "____ / riak-users mailing
+    list / address / URL", a signature under a rule) when the sender wrote something above it."""
+    rules = [i for i, line in enumerate(lines) if OUTLOOK_RULE_RE.match(line)]
+    if not rules:
+        return lines
+    last = rules[-1]
+    below = [line for line in lines[last + 1 :] if line.strip()]
+    above = any(line.strip() for line in lines[:last])
+    if above and 0 < len(below) <= _FOOTER_MAX_LINES:
+        return lines[:last]
     return lines
 
 
 def _tidy(lines: list[str]) -> str:
-    text = "\n".join(line.rstrip() for line in lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    lines = [line.rstrip() for line in lines]
+    while lines and (not lines[-1] or _DECORATION_RE.match(lines[-1])):
+        lines.pop()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def extract_new_text(text: str, *, html: str | None = None) -> str:
-    """Return only the new text of a reply, without quoted history, signature or phone footer.
+    """Return only the new text of a reply, without quoted history, signature or footers.
 
     Parameters: text(str): the plain-text body (ParsedMessage.text). html(str | None): the HTML
     body, used only when `text` is empty (converted with inscriptis).
@@ -154,12 +152,7 @@ def extract_new_text(text: str, *, html: str | None = None) -> str:
     original = text.strip()
     if not original:
         return ""
-    lines = text.split("\n")
-    cut = _first_quote_line(lines, text)
-    if cut is not None:
-        lines = lines[:cut]
-    lines = _strip_quoted_lines(lines)
+    lines = _new_lines(text.split("\n"))
     lines = _strip_signature(lines)
-    lines = _strip_phone_footer(lines)
-    result = _tidy(lines)
-    return result or original
+    lines = _strip_list_footer(lines)
+    return _tidy(lines) or original

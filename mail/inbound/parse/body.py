@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mail.inbound.parse.html import html_to_text
+from mail.inbound.quotes import extract_new_text
 
 __all__ = ["choose_text"]
 
@@ -15,15 +16,17 @@ def _says_clearly_more(longer: str, shorter: str) -> bool:
 def choose_text(plain: str | None, html: str | None, tnef_texts: list[str]) -> str:
     """The message's text, without NULs, \\n line endings, blank lines at either end stripped.
 
-    The text/plain alternative (DESIGN.md: text part first), unless the HTML alternative converted
-    to text says clearly more: some clients send a plain part with little of what the HTML shows.
+    The text/plain alternative (DESIGN.md: text part first), unless what the sender wrote in the
+    HTML alternative (its new text, quoted history cut) says clearly more than in the plain one:
+    some clients send a plain part with little of what the HTML shows.
     Without a plain body, the HTML as text; without either, the text of a winmail.dat (TNEF).
     """
     if plain is not None and plain.strip():
         text = plain
         if html and html.strip():
             html_text = html_to_text(html)
-            if _says_clearly_more(html_text, plain):
+            # compared on what the sender wrote: the HTML often carries history the plain part omits
+            if _says_clearly_more(extract_new_text(html_text), extract_new_text(plain)):
                 text = html_text
     elif html and html.strip():
         text = html_to_text(html)

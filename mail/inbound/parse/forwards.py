@@ -11,7 +11,7 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from mail.inbound.markers import FIELD_KEYS, FORWARD_SEPARATOR_RE, header_block_at
+from mail.inbound.markers import FIELD_KEYS, HEADER_FIELD_RE, OUTLOOK_RULE_RE, header_block_at, is_forward_separator
 from mail.inbound.parse.addresses import split_name_address
 from mail.inbound.parse.headers import collapse, parse_date
 from mail.inbound.parse.model import ForwardedMessage
@@ -20,18 +20,14 @@ __all__ = ["DEFAULT_TZ", "parse_loose_date", "split_forward"]
 
 #: Time zone assumed for dates written without one inside forwarded text (DESIGN.md default).
 DEFAULT_TZ: tzinfo = ZoneInfo("America/Lima")
-#: One "Name: value" line of a forwarded header block, in any language ("*De:* …", "> Para: …").
-_FIELD_LINE_RE = re.compile(
-    r"^[ \t>*]*([A-Za-z\u00c0-\u00ff][\w\u00c0-\u00ff-]{0,25}(?: el| a)?)[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(.*)$")
-#: Outlook on the web draws a line of underscores above the quoted header block.
-_UNDERSCORES_RE = re.compile(r"^[ \t>]*_{20,}[ \t]*$")
+#: Another "Name: value" line inside a forwarded header block ("Importance: High", "Reply-To: …").
+_OTHER_FIELD_RE = re.compile(r"^[ \t>*]*([^\W\d_][\w-]{0,25})[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(.*)$")
 
 
 def _forward_start(lines: list[str]) -> tuple[int, int] | None:
     """(first line of the forward, first line of its header block), or None."""
     for i, line in enumerate(lines):
-        bare = line.lstrip(" \t>")
-        if FORWARD_SEPARATOR_RE.match(bare) or _UNDERSCORES_RE.match(line):
+        if is_forward_separator(line) or OUTLOOK_RULE_RE.match(line.lstrip(">")):
             return i, i + 1
         if header_block_at(lines, i):
             return i, i
@@ -39,16 +35,18 @@ def _forward_start(lines: list[str]) -> tuple[int, int] | None:
 
 
 def _read_fields(lines: list[str]) -> tuple[dict[str, str], int]:
-    """The header block at the top of ``lines`` as {key: value} (keys of `FIELD_KEYS`, else the
+    """The header block at the top of ``lines`` as {key: value} (the kinds of `FIELD_KEYS`, else the
     field name lower-cased) and the index of the first line after it."""
     fields: dict[str, str] = {}
     idx = 0
     while idx < len(lines):
         line = lines[idx]
-        m = _FIELD_LINE_RE.match(line)
-        if m:
-            name = m.group(1).lower()
-            fields.setdefault(FIELD_KEYS.get(name, name), m.group(2).strip().strip("*").strip())
+        known, other = HEADER_FIELD_RE.match(line), _OTHER_FIELD_RE.match(line)
+        if known:
+            key = FIELD_KEYS[" ".join(known.group("key").lower().split())]
+            fields.setdefault(key, known.group("value").strip().strip("*").strip())
+        elif other:
+            fields.setdefault(other.group(1).lower(), other.group(2).strip().strip("*").strip())
         elif not line.strip() and not fields:
             pass  # blank lines between the marker and the block
         elif fields and line.strip() and (line[:1] in " \t" or lines[idx - 1].rstrip().endswith(("<", "@", ","))):

@@ -23,7 +23,7 @@ def _is_forward(msg: ParsedMessage) -> bool:
     """Attached, or marked as a forward by its subject or a separator line: an ordinary reply's
     quoted header block looks like an inline forward too."""
     return (msg.forwarded[0].attached or bool(FORWARD_PREFIX_RE.match(msg.subject or ""))
-            or any(FORWARD_SEPARATOR_RE.match(line.lstrip(" \t>")) for line in msg.text.split("\n")))
+            or FORWARD_SEPARATOR_RE.search(msg.text) is not None)
 
 
 def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decision | None:
