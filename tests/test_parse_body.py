@@ -10,21 +10,31 @@ WORDS = " ".join(f"palabra{i}" for i in range(40))
 
 
 def test_stub_plain_part_gives_the_html_text():
-    assert choose_text("Saludos", f"<p>{WORDS}</p>", []).startswith("palabra0")
+    text, new_text = choose_text("Saludos", f"<p>{WORDS}</p>", [])
+    assert text.startswith("palabra0") and new_text.startswith("palabra0")
 
 
 def test_complete_plain_part_is_kept():
-    assert choose_text(WORDS, f"<p>{WORDS}</p><p>Enviado desde mi celular</p>", []) == WORDS
+    assert choose_text(WORDS, f"<p>{WORDS}</p><p>Enviado desde mi celular</p>", []) == (WORDS, WORDS)
+
+
+def test_history_only_in_the_html_keeps_the_plain_new_text():
+    """Yahoo: the plain part has the reply only, the HTML the reply and the quoted history."""
+    reply = "Sí, el jueves a las 10 está bien.\nRosa"
+    history = "<p>On Wed, 4/4/12, Postventa &lt;p@x.pe&gt; wrote:</p><blockquote><p>" + WORDS + "</p></blockquote>"
+    text, new_text = choose_text(reply, f"<p>Sí, el jueves a las 10 está bien.<br>Rosa Q.</p>{history}", [])
+    assert "palabra0" in text  # the whole body: the HTML says clearly more
+    assert new_text == reply  # what she wrote: the plain part's
 
 
 def test_html_only_and_tnef_only():
-    assert choose_text(None, "<div>Hola <b>mundo</b></div>", []) == "Hola mundo"
-    assert choose_text("  \n", None, ["del winmail.dat"]) == "del winmail.dat"
-    assert choose_text(None, None, []) == ""
+    assert choose_text(None, "<div>Hola <b>mundo</b></div>", []) == ("Hola mundo", "Hola mundo")
+    assert choose_text("  \n", None, ["del winmail.dat"])[0] == "del winmail.dat"
+    assert choose_text(None, None, []) == ("", "")
 
 
 def test_text_has_unix_line_endings_and_no_nul():
-    assert choose_text("\r\nuno\r\ndos\x00\r\n\r\n", None, []) == "uno\ndos"
+    assert choose_text("\r\nuno\r\ndos\x00\r\n\r\n", None, [])[0] == "uno\ndos"
 
 
 def test_a_message_whose_plain_part_is_a_stub_reads_as_its_html():

@@ -13,25 +13,35 @@ def _says_clearly_more(longer: str, shorter: str) -> bool:
     return len(longer.split()) > 2 * len(shorter.split()) + 5
 
 
-def choose_text(plain: str | None, html: str | None, tnef_texts: list[str]) -> str:
-    """The message's text, without NULs, \\n line endings, blank lines at either end stripped.
+def _clean(text: str) -> str:
+    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip("\n")
 
-    The text/plain alternative (DESIGN.md: text part first), unless what the sender wrote in the
-    HTML alternative (its new text, quoted history cut) says clearly more than in the plain one:
-    some clients send a plain part with little of what the HTML shows.
-    Without a plain body, the HTML as text; without either, the text of a winmail.dat (TNEF).
+
+def choose_text(plain: str | None, html: str | None, tnef_texts: list[str]) -> tuple[str, str]:
+    """(text, new text) of a message: its whole body as read, and what the sender wrote (quoted
+    history, signature and phone footer cut by `mail.inbound.quotes.extract_new_text`). No NULs,
+    \\n line endings, blank lines at either end stripped.
+
+    Each is the text/plain alternative's (DESIGN.md: text part first), unless the HTML alternative
+    says clearly more — compared on the whole body for the text and on the new text for the new
+    text, because the HTML often carries history the plain part omits, and some clients send a
+    plain part with little of what the HTML shows. Without a plain body, the HTML as text; without
+    either, the text of a winmail.dat (TNEF).
     """
     if plain is not None and plain.strip():
-        text = plain
+        text, new_text = _clean(plain), extract_new_text(plain)
         if html and html.strip():
-            html_text = html_to_text(html)
-            # compared on what the sender wrote: the HTML often carries history the plain part omits
-            if _says_clearly_more(extract_new_text(html_text), extract_new_text(plain)):
+            html_text = _clean(html_to_text(html))
+            if _says_clearly_more(html_text, text):
                 text = html_text
-    elif html and html.strip():
-        text = html_to_text(html)
+            html_new_text = extract_new_text(html_text)
+            if _says_clearly_more(html_new_text, new_text):
+                new_text = html_new_text
+        return text, new_text
+    if html and html.strip():
+        text = _clean(html_to_text(html))
     elif tnef_texts:
-        text = "\n\n".join(t for t in tnef_texts if t)
+        text = _clean("\n\n".join(t for t in tnef_texts if t))
     else:
-        text = plain or ""
-    return text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        text = _clean(plain or "")
+    return text, extract_new_text(text)

@@ -140,7 +140,7 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
         walker.defects.setdefault("TooDeeplyNested", None)
         body = Body(plain=clean_text(decode_bytes(prepared.partition(b"\n\n")[2])))
     walker.note_defects(msg)
-    text = choose_text(body.plain, body.html, walker.tnef_texts)
+    text, new_text = choose_text(body.plain, body.html, walker.tnef_texts)
     html = body.html if body.html is not None else ("\n".join(walker.tnef_html) or None)
     html = html.replace("\x00", "") if html is not None else None
 
@@ -149,7 +149,6 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
                         for a in walker.attachments)
     sender = _sender(msg)
     own_words, inline_forward = split_forward(text, default_tz=default_tz)
-    new_text = extract_new_text(text)
     return_path = raw_value(msg, "return-path")
     if return_path is not None:
         bare = collapse(unsurrogate(return_path)).strip("<>").strip()
