@@ -5,12 +5,12 @@ server cannot be had; ``obtain()`` turns that into a skip, except when the ``CI`
 variable is set, where it fails (see DESIGN.md, "Testing"). One module per concern:
 
 - common.py: ServerUnavailable, in_ci, obtain, ports, processes, apt_install
-- ca.py: the test certificate authority
+- ca.py: the test certificate authority (trustme) and the PEM files a TLS server needs
 - dovecot.py: Dovecot, a throwaway IMAP server, with imaplib helpers
 - postgres.py: the local server probe, a throwaway cluster, fresh databases, drop
 """
 
-from tests.servers.ca import TestCA
+from tests.servers.ca import ServerCertificate, new_ca, write_ca_cert, write_server_certificate
 from tests.servers.common import (
     ServerUnavailable,
     apt_install,
@@ -36,7 +36,7 @@ from tests.servers.postgres import (
 __all__ = [
     "Dovecot",
     "PostgresCluster",
-    "TestCA",
+    "ServerCertificate",
     "ServerUnavailable",
     "apt_install",
     "drop_database",
@@ -45,6 +45,7 @@ __all__ = [
     "fresh_postgres_database",
     "in_ci",
     "is_root",
+    "new_ca",
     "obtain",
     "port_open",
     "postgres_admin_url",
@@ -52,4 +53,6 @@ __all__ = [
     "probe_postgres",
     "process_gone",
     "wait_gone",
+    "write_ca_cert",
+    "write_server_certificate",
 ]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import quote
 
-from tests.servers.ca import TestCA
+from tests.servers.ca import ServerCertificate, write_server_certificate
 from tests.servers.common import ServerUnavailable, apt_install, free_port, is_root, port_open, wait_gone
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ class Dovecot:
     >>> d.url("alice")    # 'imap://alice:secret@127.0.0.1:PORT/INBOX'
     >>> d.stop()
 
-    ``tls=True``: a throwaway CA (``d.ca``, its certificate ``d.ca_file``) signs a certificate for
+    ``tls=True``: a throwaway CA (trustme; its certificate is ``d.ca_file``) signs a certificate for
     ``tls_hosts`` (default: the host and localhost); the plain port offers STARTTLS and ``d.tls_port``
     is an imaps port (dovecot-tls.conf.in). ``oauth2_introspection_url``: XOAUTH2/OAUTHBEARER logins
     are checked by Dovecot's oauth2 passdb against that RFC 7662 endpoint (``introspection_mode =
@@ -71,7 +71,7 @@ class Dovecot:
         self.tls_port = tls_port
         self.tls_hosts = tuple(tls_hosts) if tls_hosts else (host, "localhost")
         self.oauth2_introspection_url = oauth2_introspection_url
-        self.ca: TestCA | None = None
+        self.certificate: ServerCertificate | None = None
         self.binary = binary
         self.host = host
         self.port = port
@@ -111,8 +111,7 @@ class Dovecot:
             while not self.tls_port or self.tls_port == self.port:
                 self.tls_port = free_port(self.host)
             try:
-                self.ca = TestCA(d / "tls", "Atencion Test CA")
-                self.ca.issue("server", hosts=self.tls_hosts)
+                self.certificate = write_server_certificate(d / "tls", self.tls_hosts)
             except (ServerUnavailable, OSError) as exc:
                 self._cleanup_dir()
                 raise ServerUnavailable(f"test certificates: {exc}") from exc
@@ -231,9 +230,9 @@ class Dovecot:
     @property
     def ca_file(self) -> str:
         """The CA certificate (PEM) that signed the server certificate (``tls=True`` only)."""
-        if self.ca is None:
+        if self.certificate is None:
             raise RuntimeError("this Dovecot has no TLS")
-        return str(self.ca.cert)
+        return str(self.certificate.ca_cert)
 
     # -- logs
 
