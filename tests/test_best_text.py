@@ -15,14 +15,15 @@ import pytest
 
 from mail.inbound.ingest import best_text, html_word_bound
 from mail.inbound.parse import UnparseableMessage, html_to_text, parse_message
+from tests.shared_data import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 def html_bodies():
     raws = []
-    for base in (SHARED / "corpus", SHARED / "cases", SHARED / "peer", ROOT / "tests", ROOT / "examples"):
+    shared = [require_shared(name) for name in ("corpus", "cases", "peer")]
+    for base in (*shared, ROOT / "tests", ROOT / "examples"):
         raws += [p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file() and p.suffix in {"", ".eml"}]
     sys.path.insert(0, str(ROOT / "bench"))
     try:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 import mail.inbound.parse as parse
+from tests.shared_data import require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender", "delivered-to", "bcc", "resent-from",
                    "x-original-to"}
 
@@ -52,7 +52,8 @@ def header_values(raw: bytes) -> list[str]:
 
 def real_values() -> list[str]:
     values = []
-    for base in (SHARED / "corpus", SHARED / "cases", SHARED / "peer", ROOT / "tests", ROOT / "examples"):
+    shared = [require_shared(name) for name in ("corpus", "cases", "peer")]
+    for base in (*shared, ROOT / "tests", ROOT / "examples"):
         for path in sorted(base.rglob("*")) if base.is_dir() else []:
             if path.is_file() and path.suffix in {"", ".eml", ".msg", ".txt", ".mbox"}:
                 values.extend(header_values(path.read_bytes()[:200_000]))
