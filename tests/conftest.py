@@ -1,4 +1,4 @@
-"""Shared fixtures. Keep this file small: helpers belong in tests/servers.py."""
+"""Shared fixtures. Keep this file small: helpers belong in tests/servers/ and tests/support.py."""
 
 import pytest
 

@@ -22,7 +22,6 @@ from tickets.services import Context
 from tickets.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 SUPPORT = "postventa@inmobiliaria-andina.pe"
 
 MINI_CATALOG = {

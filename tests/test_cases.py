@@ -8,16 +8,24 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.support import SHARED, SUPPORT, build
+from tests.shared_data import require_shared
+from tests.support import SUPPORT, build
 from tickets.models import OutboxMessage, Ticket, utcnow
 
-CASES = SHARED / "cases"
 SUBJECT_1 = "Observaciones de la entrega del departamento – Torre B"
 
 
-def case(name: str) -> bytes:
-    [path] = CASES.glob(f"{name}-*.eml")
-    return path.read_bytes()
+@pytest.fixture
+def case():
+    """``case("B01")``: the bytes of that hard case (first among a test's fixtures: without the data set,
+    skip before the rest)."""
+    cases = require_shared("cases")
+
+    def read(name: str) -> bytes:
+        [path] = cases.glob(f"{name}-*.eml")
+        return path.read_bytes()
+
+    return read
 
 
 @pytest.fixture
@@ -46,7 +54,7 @@ def outbox_count(env) -> int:
         return len(s.scalars(select(OutboxMessage)).all())
 
 
-def test_b01_mislabelled_charset(env, mailbox):
+def test_b01_mislabelled_charset(case, env, mailbox):
     [rec] = mailbox(case("B01"))
     assert rec.outcome == "ticket"
     t = env.ticket("AT-000002")
@@ -54,14 +62,14 @@ def test_b01_mislabelled_charset(env, mailbox):
     assert "filtración de agua en el baño principal" in t.detail and "\ufffd" not in t.detail
 
 
-def test_b03_encoded_word_filename(env, mailbox):
+def test_b03_encoded_word_filename(case, env, mailbox):
     [rec] = mailbox(case("B03"))
     assert rec.outcome == "ticket"
     names = [a.filename for e in env.entries("AT-000002") for a in e.attachments]
     assert names == ["Cotización cochera y depósito – Torre B.pdf"]
 
 
-def test_b04_winmail_dat(env, mailbox):
+def test_b04_winmail_dat(case, env, mailbox):
     [rec] = mailbox(case("B04"))
     assert rec.outcome == "ticket"
     t = env.ticket("AT-000002")
@@ -70,7 +78,7 @@ def test_b04_winmail_dat(env, mailbox):
     assert "Observaciones entrega Dpto 302.txt" in names
 
 
-def test_b05_forward_as_attachment(env, mailbox):
+def test_b05_forward_as_attachment(case, env, mailbox):
     [rec] = mailbox(case("B05"))
     assert rec.outcome == "ticket"
     t = env.ticket("AT-000002")
@@ -81,13 +89,13 @@ def test_b05_forward_as_attachment(env, mailbox):
     assert "Cita de entrega de llaves.eml" in names
 
 
-def test_b07_html_fragment(env, mailbox):
+def test_b07_html_fragment(case, env, mailbox):
     [rec] = mailbox(case("B07"))
     assert rec.outcome == "ticket"
     assert "no funciona el intercomunicador del Dpto 1507" in env.ticket("AT-000002").detail
 
 
-def test_b08_malformed_date_uses_receive_time(env, mailbox):
+def test_b08_malformed_date_uses_receive_time(case, env, mailbox):
     start = utcnow() - timedelta(minutes=5)
     [rec] = mailbox(case("B08"))
     assert rec.outcome == "ticket"
@@ -97,7 +105,7 @@ def test_b08_malformed_date_uses_receive_time(env, mailbox):
     assert start <= t.requested_at <= utcnow() + timedelta(minutes=5)  # IMAP INTERNALDATE, not the header
 
 
-def test_b10_rv_prefix_without_threading_headers(env, mailbox):
+def test_b10_rv_prefix_without_threading_headers(case, env, mailbox):
     [rec] = mailbox(case("B10"))
     assert rec.outcome == "comment"
     [c] = env.entries("AT-000001", "comment")
@@ -107,13 +115,13 @@ def test_b10_rv_prefix_without_threading_headers(env, mailbox):
     assert len(env.tickets()) == 1
 
 
-def test_b12_emoji_subject(env, mailbox):
+def test_b12_emoji_subject(case, env, mailbox):
     [rec] = mailbox(case("B12"))
     assert rec.outcome == "ticket"
     assert env.ticket("AT-000002").subject == "🏠🔑 Entrega de llaves – Dpto 1107 ✅"
 
 
-def test_b15_outlook_rule_auto_reply(env, mailbox):
+def test_b15_outlook_rule_auto_reply(case, env, mailbox):
     before = outbox_count(env)
     [rec] = mailbox(case("B15"))
     assert (rec.outcome, rec.reason) == ("ignored", "auto_reply")
@@ -123,7 +131,7 @@ def test_b15_outlook_rule_auto_reply(env, mailbox):
     assert rec.ticket_id == env.ticket("AT-000001").id
 
 
-def test_b16_bounce_of_our_ticket_mail(env, mailbox):
+def test_b16_bounce_of_our_ticket_mail(case, env, mailbox):
     before = outbox_count(env)
     [rec] = mailbox(case("B16"))
     assert (rec.outcome, rec.reason) == ("ignored", "bounce")

@@ -1,7 +1,7 @@
 """IMAP over TLS and STARTTLS with a private CA, and XOAUTH2, against a real Dovecot.
 
 One Dovecot for the module (tests/dovecot-tls.conf.in): its plain port offers STARTTLS, a second
-port speaks TLS, the certificate is signed by a throwaway CA, and XOAUTH2 tokens are checked by
+port speaks TLS, the certificate is signed by a throwaway CA (trustme), and XOAUTH2 tokens are checked by
 Dovecot's oauth2 passdb against a tiny RFC 7662 introspection endpoint served by this module.
 Proof that the session really was encrypted / really used XOAUTH2 comes from Dovecot's own login
 log line ("method=XOAUTH2", "TLS"), not from the client.
@@ -97,9 +97,10 @@ def tls_dovecot(introspection):
 
 
 @pytest.fixture(scope="module")
-def other_ca(tmp_path_factory):
-    """A second throwaway CA that signed nothing the server uses."""
-    return servers.TestCA(tmp_path_factory.mktemp("other-ca"), "Otra CA")
+def other_ca(tmp_path_factory) -> Path:
+    """The certificate (PEM file) of a second throwaway CA that signed nothing the server uses."""
+    ca = servers.obtain(lambda: servers.new_ca("Otra CA"), "trustme")
+    return servers.write_ca_cert(ca, tmp_path_factory.mktemp("other-ca") / "ca.pem")
 
 
 @pytest.fixture
@@ -221,7 +222,7 @@ def test_plain_login_on_loopback_is_not_tls(env, tls_dovecot, user):
 @pytest.mark.parametrize("trust", ["other_ca", "system_cas"])
 def test_untrusted_certificate_fails_and_loses_nothing(env, tls_dovecot, user, other_ca, security, trust):
     uid = tls_dovecot.append(user, build("Puerta no cierra", "La puerta no cierra.", sender=ROSA))
-    cafile = str(other_ca.cert) if trust == "other_ca" else None
+    cafile = str(other_ca) if trust == "other_ca" else None
     url = tls_dovecot.url(user, security=security, cafile=cafile)
     report, logins = poll_and_logins(env, tls_dovecot, user, url)
     assert "CERTIFICATE_VERIFY_FAILED" in report.error, report
@@ -286,15 +287,22 @@ def test_xoauth2_bad_token_fails_and_loses_nothing(env, tls_dovecot, introspecti
     assert "\\Seen" in tls_dovecot.flags(user, uid)
 
 
-def test_test_ca_certificates(tmp_path):
-    """The helper's certificates: the server one chains to its CA, and only to it."""
+def test_server_certificate_files(tmp_path):
+    """The helper's files: the key matches the certificate, which names the hosts and chains to its CA only."""
     import ssl
 
-    ca = servers.TestCA(tmp_path / "a", "CA A")
-    cert, key = ca.issue("srv", hosts=("127.0.0.1", "localhost"))
-    assert cert.read_text().startswith("-----BEGIN CERTIFICATE-----")
-    ctx = ssl.create_default_context(cafile=str(ca.cert))
-    assert len(ctx.get_ca_certs()) == 1
-    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_ctx.load_cert_chain(str(cert), str(key))  # key matches the certificate
-    assert Path(key).stat().st_size > 0
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    files = servers.write_server_certificate(tmp_path / "a", hosts=("127.0.0.1", "localhost"))
+    assert files.cert.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert len(ssl.create_default_context(cafile=str(files.ca_cert)).get_ca_certs()) == 1
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(str(files.cert), str(files.key))  # key matches
+    cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert names.get_values_for_type(x509.DNSName) == ["localhost"]
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(files.ca_cert.read_bytes()))
+    other = servers.write_ca_cert(servers.new_ca("Otra CA"), tmp_path / "other.pem")
+    with pytest.raises((ValueError, InvalidSignature)):  # another CA did not sign it
+        cert.verify_directly_issued_by(x509.load_pem_x509_certificate(other.read_bytes()))

@@ -17,19 +17,16 @@ from mail.inbound.parse import (
     sanitize_filename,
     split_forward,
 )
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CASES = SHARED / "cases"
-CORPUS = SHARED / "corpus"
+from tests.shared_data import require_shared, shared_names
 
 
 def case(prefix: str) -> ParsedMessage:
-    (path,) = CASES.glob(f"{prefix}-*.eml")
+    (path,) = require_shared("cases").glob(f"{prefix}-*.eml")
     return parse_message(path.read_bytes())
 
 
 def corpus(name: str) -> ParsedMessage:
-    return parse_message((CORPUS / name).read_bytes())
+    return parse_message(require_shared("corpus", name).read_bytes())
 
 
 def lit(text: str) -> bytes:
@@ -74,7 +71,7 @@ def test_b04_winmail_dat_tnef() -> None:
 
 
 def test_b04_tnef_body_used_when_there_is_no_other_text() -> None:
-    raw = (CASES / "B04-outlook-winmail-dat-tnef.eml").read_bytes()
+    raw = require_shared("cases", "B04-outlook-winmail-dat-tnef.eml").read_bytes()
     head, _, rest = raw.partition(
         b"--_002_SA1PR12MB6790tnef_\nContent-Type: text/plain"
     )
@@ -458,20 +455,18 @@ def test_outlook_msg_file_is_unparseable() -> None:
         corpus("spamscope/mail_outlook_1")
 
 
-def _corpus_files() -> list[Path]:
+def _is_corpus_mail(p: Path) -> bool:
     skip = {"MANIFEST.md", "manifest.json"}
-    return sorted(
-        p
-        for p in CORPUS.rglob("*")
-        if p.is_file() and p.name not in skip and not p.name.startswith("README")
-    )
+    return p.is_file() and p.name not in skip and not p.name.startswith("README")
 
 
-@pytest.mark.parametrize(
-    "path", _corpus_files(), ids=lambda p: str(p.relative_to(CORPUS))
-)
-def test_every_corpus_file_parses_or_is_unparseable(path: Path) -> None:
-    raw = path.read_bytes()
+def _corpus_files() -> list[Path]:
+    return sorted(p for p in require_shared("corpus").rglob("*") if _is_corpus_mail(p))
+
+
+@pytest.mark.parametrize("name", shared_names("corpus", keep=_is_corpus_mail))
+def test_every_corpus_file_parses_or_is_unparseable(name: str) -> None:
+    raw = require_shared("corpus", name).read_bytes()
     try:
         msg = parse_message(raw)
     except UnparseableMessage:
@@ -499,7 +494,7 @@ def test_corpus_is_large() -> None:
 
 
 def test_two_thousand_messages_parse_in_seconds() -> None:
-    raws = [p.read_bytes() for p in sorted(CASES.glob("*.eml"))]
+    raws = [p.read_bytes() for p in sorted(require_shared("cases").glob("*.eml"))]
     start = time.perf_counter()
     for i in range(2000):
         parse_message(raws[i % len(raws)])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -21,9 +20,9 @@ import pytest
 
 from mail.inbound.apply import clean_text
 from mail.inbound.parse import parse_message
+from tests.shared_data import require_shared
 
 REPO = Path(__file__).resolve().parents[1]
-PEER = Path(os.environ.get("ATENCION_SHARED_DIR") or REPO.parent / "shared") / "peer" / "quotes"
 SOURCES = ("github", "crisp", "talon", "discourse")
 
 #: Misses we keep on purpose: case id -> one-line reason. Never a `keep` case.
@@ -66,15 +65,12 @@ def norm(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def cases() -> list[dict]:
-    if not PEER.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared data sets not found: {PEER} (set ATENCION_SHARED_DIR)")
-        pytest.skip("shared data sets not found: ../shared (set ATENCION_SHARED_DIR)")
+    peer = require_shared("peer", "quotes")
     loaded = []
     for source in SOURCES:
-        doc = json.loads((PEER / "cases" / f"{source}.json").read_text(encoding="utf-8"))
+        doc = json.loads((peer / "cases" / f"{source}.json").read_text(encoding="utf-8"))
         for case in doc["cases"]:
-            raw = (PEER / "cases" / case["eml"]).read_bytes() if "eml" in case else wrap(case["text"], case["id"])
+            raw = (peer / "cases" / case["eml"]).read_bytes() if "eml" in case else wrap(case["text"], case["id"])
             output = norm(comment_text(raw))
             case["ok"] = all(norm(p) in output for p in case["present"]) and not any(
                 norm(a) in output for a in case["absent"]

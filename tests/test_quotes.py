@@ -246,14 +246,11 @@ def test_crlf_input() -> None:
 
 
 def test_b10_outlook_web_reply_from_case_file() -> None:
-    from pathlib import Path
-
     from mail.inbound.parse import parse_message
+    from tests.shared_data import require_shared
 
-    raw = next(
-        (Path(__file__).resolve().parents[2] / "shared" / "cases").glob("B10-*.eml")
-    ).read_bytes()
-    result = extract_new_text(parse_message(raw).text)
+    raw = next(require_shared("cases").glob("B10-*.eml")).read_bytes()
+    result = parse_message(raw).new_text
     assert "Adjunto el plano con las medidas de la ventana del dormitorio" in result
     assert "Enviado:" not in result and "Estimada Sra. Quispe" not in result
 

@@ -142,7 +142,7 @@ def test_missing_postgres_binaries_and_dead_env_url(monkeypatch):
     with pytest.raises(servers.ServerUnavailable, match="initdb"):
         servers.PostgresCluster(bindir="/nonexistent/bin").start()
     assert servers.find_local_postgres(port=servers.free_port()) is None
-    monkeypatch.setattr(servers, "_admin_url", None)
+    monkeypatch.setattr(servers.postgres, "_admin_url", None)
     monkeypatch.setenv(
         "ATENCION_TEST_DATABASE_URL",
         f"postgresql+psycopg://postgres@127.0.0.1:{servers.free_port()}/x",

@@ -55,8 +55,9 @@ def decode_bytes(data: bytes, charset: str | None = None, hint: str | None = Non
 
     Order: for latin/ascii/absent labels UTF-8 first when the bytes are valid UTF-8 (a common lie
     the other way round); the declared charset (strict); else `hint` (a charset the same message
-    uses elsewhere); then charset-normalizer's guess, cp1252 and finally latin-1 (which decodes
-    anything) — a UTF-8 text with a stray broken byte loses only that byte. RFC 2045 section 5.2 makes us-ascii the default, RFC 6657 lets receivers be liberal.
+    uses elsewhere); then charset-normalizer's guess; then UTF-8 when only a stray byte breaks it
+    (that byte is lost, not every accent); cp1252, and finally latin-1 (which decodes anything).
+    RFC 2045 section 5.2 makes us-ascii the default, RFC 6657 lets receivers be liberal.
     """
     if not data:
         return ""

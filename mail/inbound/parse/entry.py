@@ -19,7 +19,15 @@ from mail.inbound.parse.addresses import Address, address_pairs, addresses, salv
 from mail.inbound.parse.body import choose_text
 from mail.inbound.parse.charsets import codec_for, decode_bytes, unsurrogate
 from mail.inbound.parse.forwards import DEFAULT_TZ, split_forward
-from mail.inbound.parse.headers import collapse, decode_unstructured, msg_ids, parse_date, raw_items, raw_value, raw_values
+from mail.inbound.parse.headers import (
+    collapse,
+    decode_unstructured,
+    msg_ids,
+    parse_date,
+    raw_items,
+    raw_value,
+    raw_values,
+)
 from mail.inbound.parse.html import referenced_content_ids
 from mail.inbound.parse.mime import Body, MimeWalker, clean_text
 from mail.inbound.parse.model import ParsedMessage, UnparseableMessage
