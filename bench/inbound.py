@@ -115,7 +115,7 @@ def end_to_end(messages: list[bytes], catalog: dict, workdir: Path, *, profile: 
     with sessions.begin() as s:
         load_catalog_data(s, catalog)
     ctx = Context.from_settings(settings)
-    rules = import_rules(settings)
+    rules = import_rules(settings).resolved(sessions)  # once per pass, as process_source does
     # what the importer computes per file before ingest (FileSource): not part of the pipeline's cost
     envs = [Envelope(mailbox="import", source_ref=f"bench/{i:05d}.eml", received_at=header_date(raw))
             for i, raw in enumerate(messages)]
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
     def run_parse():  # (b) our parser alone
         for raw in msgs:
             try:
-                parse_message(raw, max_attachments=None)
+                parse_message(raw)
             except UnparseableMessage:
                 pass
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,8 @@ from mail.inbound.parse.addresses import address_pairs
 
 
 def pairs(value: str) -> list[tuple[str, str | None]]:
-    msg = email.message_from_bytes(b"To: " + value.encode() + b"\r\n\r\n", policy=email.policy.compat32)
+    msg = email.message.Message(policy=email.policy.compat32)
+    msg._headers = [("To", value)]  # as the parser leaves it: raw 8-bit bytes as surrogates
     return address_pairs(msg, "to")
 
 
@@ -61,3 +64,65 @@ def test_runs_of_spaces_after_a_comma_parse_quickly():
     msg = parse_message(raw)
     assert msg.from_addr == "rosa.quispe.h@gmail.com" and "postventa@inmobiliaria-andina.pe" in msg.to
     assert time.monotonic() - start < 5  # a generous bound: it once took 15 s
+
+
+# --- the plain-mailbox shortcut agrees with the RFC 5322 parser ------------------------------------
+
+HEADERS = {"from", "to", "cc", "reply-to", "sender", "delivered-to", "x-original-to", "x-original-from"}
+NAMES = ["Juan Pérez", "=?UTF-8?Q?Juan_P=C3=A9rez?=", "J. Pérez", '"Pérez, Juan"', "Juan (casa) Pérez", "",
+         "  Ana   María  ", "O'Brien", "a@b", "Ana; María", "Ana.María", "Soporte [Postventa]", "José\u200bPostventa",
+         "jang@xyz"]
+ADDRESSES = ["juan@x.pe", "JUAN.P@Example.COM", "a+b@c.d", "user@localhost", "a..b@x.pe", "a@-x.pe",
+             '"a b"@x.pe', "a@[1.2.3.4]", "a@x.pe.", "ñ@x.pe", "a@x_y.pe", "postventa@inmobiliaria-andina.pe"]
+SHAPES = ["{a}", "<{a}>", "{n} <{a}>", "{n}<{a}>", " {n}  <{a}> "]
+
+
+def generated(count: int, seed: int = 1) -> list[str]:
+    import random
+
+    rnd = random.Random(seed)
+    values = []
+    for _ in range(count):
+        parts = [rnd.choice(SHAPES).format(n=rnd.choice(NAMES), a=rnd.choice(ADDRESSES))
+                 for _ in range(rnd.choice([1, 1, 1, 2, 3]))]
+        values.append(rnd.choice([",", ", ", " ,", ",\r\n "]).join(parts) + rnd.choice(["", "", ",", " "]))
+    return values
+
+
+def real_values() -> list[str]:
+    import sys
+
+    from tests.shared_data import require_shared
+
+    repo = Path(__file__).resolve().parents[1]
+    values = []
+    for base in (*(require_shared(n) for n in ("corpus", "cases", "peer")), repo / "tests", repo / "examples"):
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix in {"", ".eml", ".box", ".msg", ".txt", ".mbox"}:
+                msg = email.message_from_bytes(path.read_bytes()[:200_000], policy=email.policy.compat32)
+                values += [str(v) for k, v in msg.raw_items() if k.lower() in HEADERS]
+    sys.path.insert(0, str(repo / "bench"))
+    try:
+        import corpus
+    finally:
+        sys.path.pop(0)
+    for raw in corpus.generate(400, seed=20261130).messages:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        values += [str(v) for k, v in msg.raw_items() if k.lower() in HEADERS]
+    return values
+
+
+@pytest.mark.parametrize("source", ["real", "generated"])
+def test_plain_mailbox_shortcut_reads_what_the_full_parser_reads(source, monkeypatch):
+    from mail.inbound.parse import addresses
+    from mail.inbound.parse.charsets import unsurrogate
+    from mail.inbound.parse.headers import unfold
+
+    values = real_values() if source == "real" else generated(6000)
+    shortcut = addresses._plain_pairs
+    taken = [(v, shortcut(unsurrogate(unfold(v)))) for v in values]
+    taken = [(v, p) for v, p in taken if p is not None]
+    monkeypatch.setattr(addresses, "_plain_pairs", lambda raw: None)
+    for value, fast in taken:
+        assert fast == pairs(value), value
+    assert len(taken) > len(values) * (0.5 if source == "real" else 0.1)  # it is taken for common mail

@@ -126,9 +126,6 @@ def load_catalog(session: Session, path: Path) -> LoadReport:
 
 def load_catalog_data(session: Session, data: dict) -> LoadReport:
     """Load an already parsed catalog mapping. See `load_catalog`."""
-    from tickets.services import clear_reference_cache
-
-    clear_reference_cache()
     r = LoadReport()
     for i, e in enumerate(data.get("promoters") or []):
         row, new = _get_or_new(session, Promoter, name=_need(e, "name", f"promoters[{i}]"))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -161,21 +160,13 @@ class StatusFlags:
     closed: bool
 
 
-_status_cache: dict[object, tuple[float, dict[int, StatusFlags]]] = {}
+_STATUS_FLAGS = select(Status.name, Status.attended, Status.closed).where(Status.id == bindparam("sid"))
 
 
 def status_flags(session: Session, status_id: int) -> StatusFlags:
-    """Name and flags of the status with this id, from a per-database cache of all statuses
-    (`REFERENCE_CACHE_TTL_S`; cleared by `clear_reference_cache`). Raises KeyError for an unknown id.
-    """
-    bind = session.get_bind()
-    hit = _status_cache.get(bind)
-    if hit is None or hit[0] <= time.monotonic() or status_id not in hit[1]:
-        rows = session.connection().execute(select(Status.id, Status.name, Status.attended, Status.closed))
-        hit = (time.monotonic() + REFERENCE_CACHE_TTL_S,
-               {r.id: StatusFlags(r.name, bool(r.attended), bool(r.closed)) for r in rows})
-        _status_cache[bind] = hit
-    return hit[1][status_id]
+    """Name and flags of the status with this id. Raises sqlalchemy's NoResultFound for an unknown id."""
+    row = session.connection().execute(_STATUS_FLAGS, {"sid": status_id}).one()
+    return StatusFlags(row.name, bool(row.attended), bool(row.closed))
 
 
 # --- logbook and outbox ---------------------------------------------------------------------------
@@ -352,7 +343,7 @@ def open_ticket(session: Session, ctx: Context, **fields) -> Ticket:
 def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str,
                 requester_email: str | None, requester_name: str = "",
                 requested_at: datetime | None = None, channel: str = "email",
-                mailbox: str | None = None, defaults_: TicketDefaults | None = None,
+                mailbox: str | None = None, defaults_: TicketDefaults | ResolvedDefaults | None = None,
                 registered_by: User | None = None, files: list[NewFile] | None = None,
                 participants: list[str] | None = None,
                 acknowledge: bool = True, linked_from: Ticket | None = None,
@@ -374,8 +365,8 @@ def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str
     """
     if session.new:  # e.g. a user added by the caller: its id is needed below
         session.flush()
-    d = defaults_ or TicketDefaults()
-    ref = resolve_defaults(session, d)
+    ref = defaults_ if isinstance(defaults_, ResolvedDefaults) else resolve_defaults(
+        session, defaults_ or TicketDefaults())
     now = utcnow()
     values = {
         "code": next_code(session, ctx.code_prefix), "requested_at": requested_at or now,
@@ -437,29 +428,13 @@ class ResolvedDefaults:
     promoter_id: int | None
 
 
-#: Seconds a resolved set of defaults is reused by this process (reference data changes rarely;
-#: `clear_reference_cache` is called when this process loads a catalog).
-REFERENCE_CACHE_TTL_S = 30.0
-_defaults_cache: dict[tuple, tuple[float, ResolvedDefaults]] = {}
-
-
-def clear_reference_cache() -> None:
-    """Forget the resolved defaults and the status flags (after a catalog load or a rename)."""
-    _defaults_cache.clear()
-    _status_cache.clear()
-
-
 def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
-    """Resolve a mailbox's default names to ids, cached for `REFERENCE_CACHE_TTL_S` per database.
+    """Resolve a mailbox's default names to ids (and the type's SLA settings).
 
     A named type, category, area or project that does not exist is logged and the first one (no
     project) is used, so a misconfigured mailbox still records its mail.
     Raises: ServiceError when the status or priority does not exist.
     """
-    key = (session.get_bind(), d.type, d.category, d.area, d.project, d.priority, d.status)
-    hit = _defaults_cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
     from tickets.models import Project
 
     for model, name, label in ((TicketType, d.type, "type"), (Category, d.category, "category"),
@@ -475,13 +450,11 @@ def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
     category = get_by_name(session, Category, d.category) or session.scalar(select(Category).order_by(Category.id))
     area = get_by_name(session, Area, d.area) or session.scalar(select(Area).order_by(Area.id))
     project = get_by_name(session, Project, d.project)
-    resolved = ResolvedDefaults(
+    return ResolvedDefaults(
         type_id=ttype.id, type_max_days=ttype.max_response_days, type_priority_days=dict(ttype.priority_days or {}),
         type_day_rule=ttype.day_rule, status_id=status.id, priority_id=priority.id, priority_name=priority.name,
         category_id=category.id if category else None, area_id=area.id if area else None,
         project_id=project.id if project else None, promoter_id=project.promoter_id if project else None)
-    _defaults_cache[key] = (time.monotonic() + REFERENCE_CACHE_TTL_S, resolved)
-    return resolved
 
 
 def _requester_query():

@@ -17,7 +17,7 @@ from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
 from tickets import services
 from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket
-from tickets.services import Context, NewFile, NewTicket, TicketDefaults
+from tickets.services import Context, NewFile, NewTicket, ResolvedDefaults, TicketDefaults
 
 __all__ = ["Record", "Result", "apply", "clean_text", "files_of", "record_text", "subject_of_raw"]
 
@@ -116,7 +116,7 @@ def note_bounce(session: Session, decision: Decision, received_at: datetime) -> 
                        f"No se pudo entregar el correo a {who} (rebote del servidor de correo).", at=received_at)
 
 
-def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults, own: frozenset[str],
+def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDefaults, own: frozenset[str],
                 msg: ParsedMessage, decision: Decision, record: Record) -> NewTicket:
     """A new ticket from the message; for a staff forward, from the client's forwarded mail, with
     the staff member's own words as an internal comment."""
@@ -157,7 +157,7 @@ def comment(session: Session, ctx: Context, own: frozenset[str], msg: ParsedMess
     return ticket
 
 
-def apply(session: Session, ctx: Context, defaults: TicketDefaults, own: frozenset[str],
+def apply(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDefaults, own: frozenset[str],
           msg: ParsedMessage | None, decision: Decision, record: Record, raw: bytes, *,
           raw_kept_elsewhere: bool = False) -> Ticket | NewTicket | None:
     """Carry out ``decision``; returns the ticket it opened or touched (None for none).

@@ -10,6 +10,7 @@ message: it is held instead.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from mail.inbound.parse import ParsedMessage, UnparseableMessage, parse_message
 from mail.inbound.rules import Decision, HeldPayload, RuleSettings, classify, prepare
 from tickets import storage
 from tickets.models import HeldMessage, InboundMessage, Outcome, utcnow
-from tickets.services import Context, TicketDefaults
+from tickets.services import Context, ResolvedDefaults, TicketDefaults, resolve_defaults
 
 __all__ = ["Envelope", "MailboxRules", "ReleaseError", "Result", "already_recorded", "ingest", "ingest_oversized",
            "raw_of", "release_held"]
@@ -46,11 +47,20 @@ class Envelope:
 
 @dataclass(frozen=True)
 class MailboxRules:
-    """Per mailbox: the rules' settings, the defaults of new tickets, the size limit (bytes)."""
+    """Per mailbox: the rules' settings, the defaults of new tickets (names, or resolved to ids), the
+    size limit (bytes)."""
 
     rules: RuleSettings
-    defaults: TicketDefaults
+    defaults: TicketDefaults | ResolvedDefaults
     max_message_bytes: int = 25 * 1024 * 1024
+
+    def resolved(self, sessions: sessionmaker[Session]) -> MailboxRules:
+        """These rules with the defaults resolved to ids: a pass over a source reads the reference
+        data once, not for every message. Raises ServiceError (no such status or priority)."""
+        if isinstance(self.defaults, ResolvedDefaults):
+            return self
+        with sessions.begin() as session:
+            return dataclasses.replace(self, defaults=resolve_defaults(session, self.defaults))
 
 
 _RECORDED = select(InboundMessage).where(

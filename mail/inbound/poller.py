@@ -122,6 +122,7 @@ def process_source(sessions: sessionmaker[Session], ctx: Context, rules: Mailbox
                    report: PollReport | None = None) -> PollReport:
     """Ingest every pending item of ``source`` (flag after commit; checkpoint for IMAP)."""
     report = report or PollReport(mailbox)
+    rules = rules.resolved(sessions)
     after_uid = 0
     uidvalidity = source.uidvalidity
     if checkpoint:

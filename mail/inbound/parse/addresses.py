@@ -17,7 +17,7 @@ from email.message import Message
 from typing import NamedTuple
 
 from mail.inbound.parse.charsets import unsurrogate
-from mail.inbound.parse.headers import collapse, decode_unstructured, raw_values, unfold
+from mail.inbound.parse.headers import ENCODED_WORD_RE, collapse, decode_unstructured, raw_values, unfold
 
 __all__ = ["Address", "address_pairs", "addresses", "salvage_address", "split_name_address", "usable_address"]
 
@@ -66,6 +66,37 @@ def usable_address(addr: str | None) -> str | None:
     if not (domain.startswith("[") and domain.endswith("]")) and not all(ch.isalnum() or ch in "-." for ch in domain):
         return None
     return f"{local}@{domain}".lower()
+
+
+#: Characters whose syntax only the RFC 5322 parser reads right: quotes, comments, groups,
+#: quoted-pairs, domain literals.
+_SPECIALS = frozenset('"()\\:;[]')
+
+
+def _plain_pairs(raw: str) -> list[tuple[str, str | None]] | None:
+    """The pairs of a header made of plain mailboxes only — ``addr`` or ``Name <addr>``, comma
+    separated, no RFC 5322 specials (encoded words in names allowed when they hide none), one "@"
+    each, no address twice — else None.
+
+    A measured shortcut (bench/README.md, "Inbound"): the RFC 5322 parser costs ≈ 0.12–0.23 ms a
+    header, ``getaddresses`` ≈ 0.015 ms, and on these shapes both read the same pairs
+    (tests/test_parse_addresses.py checks it on every header of the data sets).
+    """
+    words = ENCODED_WORD_RE.findall(raw) if "=?" in raw else ()
+    if len(raw) > MAX_STRUCTURED_HEADER_CHARS or any("," in w or "@" in w or "<" in w for w in words):
+        return None
+    bare = ENCODED_WORD_RE.sub("x", raw) if words else raw
+    if "=?" in bare or not _SPECIALS.isdisjoint(bare):
+        return None
+    items = [item for item in raw.split(",") if item.strip()]
+    if not items or any(item.count("@") != 1 or item.count("<") > 1 for item in items):
+        return None
+    parsed = email.utils.getaddresses([raw])
+    if any("=?" in a for _, a in parsed):
+        return None  # an encoded word inside an address (RFC 2047 section 5 forbids it): the full path
+    pairs = [(collapse(decode_unstructured(n)) if words else collapse(n), usable_address(a)) for n, a in parsed]
+    found = [a for _, a in pairs]
+    return pairs if len(pairs) == len(items) and all(found) and len(set(found)) == len(found) else None
 
 
 def _stdlib_pairs(name: str, raw: str) -> list[tuple[str, str | None]] | None:
@@ -134,6 +165,10 @@ def address_pairs(part: Message, name: str) -> list[tuple[str, str | None]]:
         raw = unsurrogate(unfold(raw))
         if _ENCODED_ADDRESS_RE.search(raw):
             result.append((collapse(decode_unstructured(raw.split("<", 1)[0])), None))
+            continue
+        plain = _plain_pairs(raw)
+        if plain is not None:
+            result.extend(plain)
             continue
         pairs = _stdlib_pairs(name, raw)
         if pairs is None:

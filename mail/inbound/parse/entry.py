@@ -163,6 +163,7 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
         return_path = (usable_address(bare) or bare.lower()) if bare else ""
     subject = raw_value(msg, "subject")
     original_from = addresses(msg, "x-original-from")
+    reply_to = addresses(msg, "reply-to")
     return ParsedMessage(
         raw=raw,
         message_id=(msg_ids(raw_value(msg, "message-id")) or (None,))[0],
@@ -170,8 +171,8 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
         references=msg_ids(" ".join(raw_values(msg, "references"))),
         from_addr=(sender.email or None) if sender else None,
         from_name=sender.name if sender else "",
-        reply_to=tuple(a.email for a in addresses(msg, "reply-to")),
-        reply_to_mailboxes=addresses(msg, "reply-to"),
+        reply_to=tuple(a.email for a in reply_to),
+        reply_to_mailboxes=reply_to,
         original_from=original_from[0] if len(original_from) == 1 else None,
         to=tuple(a.email for a in addresses(msg, "to")),
         cc=tuple(a.email for a in addresses(msg, "cc")),

@@ -142,16 +142,6 @@ class MimeWalker:
         if level > MAX_PART_DEPTH:
             self.defects.setdefault("TooDeeplyNested", None)
             return Body()
-        if ctype in SIGNATURE_TYPES or (part_filename(part) or "").lower() in ("smime.p7s", "signature.asc"):
-            return Body()
-        if ctype == "message/delivery-status":
-            self.is_delivery_report = True
-            return self.keep_file(part, ctype, default_name=(description(part) or "delivery-status") + ".txt", raw=True)
-        if ctype in ("message/rfc822", "message/global"):
-            return self.attached_message(part)
-        if maintype == "message":
-            return self.keep_file(part, ctype, default_name=(description(part) or ctype.split("/")[1]) + ".txt",
-                                  raw=True)
         if maintype == "multipart":
             if part.is_multipart():
                 return self.multipart(part, ctype, level)
@@ -161,21 +151,32 @@ class MimeWalker:
                 return self.multipart(rebuilt, ctype, level)
             text = self.text_of(part)
             return Body(html=text) if looks_like_html(text) else Body(plain=text)
+        filename = part_filename(part)
+        if ctype in SIGNATURE_TYPES or (filename or "").lower() in ("smime.p7s", "signature.asc"):
+            return Body()
+        if ctype == "message/delivery-status":
+            self.is_delivery_report = True
+            return self.keep_file(part, ctype, filename or (description(part) or "delivery-status") + ".txt", raw=True)
+        if ctype in ("message/rfc822", "message/global"):
+            return self.attached_message(part, filename)
+        if maintype == "message":
+            return self.keep_file(part, ctype, filename or (description(part) or ctype.split("/")[1]) + ".txt",
+                                  raw=True)
         if ctype == "text/rfc822-headers":
             if self._in_report and self.report_original is None:
                 self.report_original = self.parse_nested(payload_bytes(part).rstrip(b"\r\n") + b"\n\n")
-            return self.keep_file(part, ctype, default_name="headers.txt")
-        if (ctype in TNEF_TYPES or (part_filename(part) or "").lower() == "winmail.dat") and self.tnef(part):
+            return self.keep_file(part, ctype, filename or "headers.txt")
+        if (ctype in TNEF_TYPES or (filename or "").lower() == "winmail.dat") and self.tnef(part):
             return Body()
         # A text part is the body unless it is marked as an attachment, or it is a named part inside
         # a multipart other than alternative (RFC 2183: a filename suggests a file).
-        disp, filename = disposition(part), part_filename(part)
+        disp = disposition(part)
         if ctype in ("text/plain", "text/html") and disp != "attachment" and (
                 not filename or level == 0 or parent == "multipart/alternative"
                 or (disp is None and ctype == "text/html")):
             text = self.text_of(part)
             return Body(html=text) if ctype == "text/html" else Body(plain=text)
-        return self.keep_file(part, ctype)
+        return self.keep_file(part, ctype, filename)
 
     def multipart(self, part: Message, ctype: str, level: int) -> Body:
         """The bodies of a multipart: alternatives pick one each; other kinds join theirs."""
@@ -204,13 +205,12 @@ class MimeWalker:
         texts = [b.plain if b.plain is not None else html_to_text(b.html or "") for b in bodies]
         return Body(plain="\n\n".join(t.strip("\n") for t in texts if t.strip()), html="\n".join(htmls) or None)
 
-    def attached_message(self, part: Message) -> Body:
+    def attached_message(self, part: Message, filename: str | None) -> Body:
         """A message/rfc822 part: kept as an .eml file named after its subject, and read as a
         forwarded message (or as the returned message of a delivery report)."""
         payload = part.get_payload()
         data = message_bytes(payload[0]) if isinstance(payload, list) and payload else payload_bytes(part)
         nested = self.parse_nested(data)
-        filename = part_filename(part)
         if nested is not None and nested.subject:
             name = nested.subject + ".eml"
         elif filename:
@@ -241,8 +241,9 @@ class MimeWalker:
             self.tnef_html.append(content.html)
         return True
 
-    def keep_file(self, part: Message, ctype: str, default_name: str = "", raw: bool = False) -> Body:
-        """Keep a part as a file (``raw``: its serialised sub-parts, for message/* parts)."""
+    def keep_file(self, part: Message, ctype: str, filename: str | None, raw: bool = False) -> Body:
+        """Keep a part as a file named ``filename`` (sanitised; None: a name from the type) — ``raw``:
+        its serialised sub-parts, for message/* parts."""
         payload = part.get_payload()
         if (raw or part.is_multipart()) and isinstance(payload, list):
             data = b"\n".join(message_bytes(p) for p in payload if isinstance(p, Message))
@@ -250,7 +251,6 @@ class MimeWalker:
             data = payload_bytes(part)
         content_id = raw_value(part, "content-id")
         content_id = collapse(unsurrogate(content_id)).strip("<>").strip() if content_id else None
-        name = part_filename(part) or default_name
-        self.attachments.append(Attachment(sanitize_filename(name, ctype), ctype, data,
+        self.attachments.append(Attachment(sanitize_filename(filename, ctype), ctype, data,
                                            content_id=content_id or None))
         return Body()
