@@ -45,6 +45,7 @@ from tickets.models import (
     ticket_watchers,
     utcnow,
 )
+from tickets.storage import NewFile
 from tickets.text import fold
 
 log = logging.getLogger(__name__)
@@ -52,18 +53,6 @@ log = logging.getLogger(__name__)
 
 class ServiceError(ValueError):
     """A request the domain refuses (unknown status, user, ticket…); the message is user-facing."""
-
-
-@dataclass(frozen=True)
-class NewFile:
-    """A file to attach: sanitised name, content type and bytes; ``inline`` for an image a mail's
-    HTML body shows by ``cid:`` (``content_id``), kept but not one of the ticket's files."""
-
-    filename: str
-    content_type: str
-    data: bytes
-    inline: bool = False
-    content_id: str | None = None
 
 
 @dataclass(frozen=True)

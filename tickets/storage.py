@@ -13,7 +13,22 @@ import hashlib
 import itertools
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A file to keep: sanitised filename, lower-case "type/subtype", its bytes; ``inline`` for an
+    image a mail's HTML body shows by ``cid:`` (RFC 2392; ``content_id`` without <>) — kept to show
+    the body, not one of the ticket's files. What the parser gives for each attachment
+    (`mail.inbound.parse.Attachment`) and what the services store."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    inline: bool = False
+    content_id: str | None = None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -17,9 +17,9 @@ from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
 from tickets import services
 from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket
-from tickets.services import Context, NewFile, NewTicket, ResolvedDefaults, TicketDefaults
+from tickets.services import Context, NewTicket, ResolvedDefaults, TicketDefaults
 
-__all__ = ["Record", "Result", "apply", "clean_text", "files_of", "record_text", "subject_of_raw"]
+__all__ = ["Record", "Result", "apply", "clean_text", "record_text", "subject_of_raw"]
 
 #: Longest detail or comment kept in the database (the raw message is kept whole).
 MAX_TEXT_CHARS = 200_000
@@ -55,12 +55,6 @@ class Record:
 def clean_text(text: str | None) -> str:
     """Text safe for every database: no NULs, surrounding blanks trimmed, at most `MAX_TEXT_CHARS`."""
     return (text or "").replace("\x00", "").strip()[:MAX_TEXT_CHARS]
-
-
-def files_of(msg: ParsedMessage) -> list[NewFile]:
-    """The message's attachments as files to store (images shown in its body flagged inline)."""
-    return [NewFile(a.filename, a.content_type, a.data, inline=a.inline, content_id=a.content_id)
-            for a in msg.attachments]
 
 
 def subject_of_raw(raw: bytes) -> str | None:
@@ -127,7 +121,7 @@ def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | Resol
             session, ctx, subject=original.subject or REPLY_PREFIX_RE.sub("", msg.subject).strip(),
             detail=clean_text(original.text), requester_email=original.from_addr,
             requester_name=original.from_name, requested_at=record.received_at, mailbox=record.mailbox,
-            defaults_=defaults, registered_by=staff, files=files_of(msg), inbound_id=record.id)
+            defaults_=defaults, registered_by=staff, files=list(msg.attachments), inbound_id=record.id)
         if words := clean_text(msg.forwarder_text):
             services.add_entry(session, ticket, EntryKind.COMMENT, words, author_user_id=staff.id,
                                author_email=staff.email, author_name=staff.name, public=False,
@@ -139,7 +133,7 @@ def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | Resol
     return services.open_ticket_row(
         session, ctx, subject=msg.subject, detail=clean_text(msg.new_text if linked else msg.text),
         requester_email=payload.requester.email, requester_name=payload.requester.name,
-        requested_at=record.received_at, mailbox=record.mailbox, defaults_=defaults, files=files_of(msg),
+        requested_at=record.received_at, mailbox=record.mailbox, defaults_=defaults, files=list(msg.attachments),
         participants=participants, inbound_id=record.id, linked_from=linked)
 
 
@@ -153,7 +147,7 @@ def comment(session: Session, ctx: Context, own: frozenset[str], msg: ParsedMess
         services.add_participants(session, ticket, [a for a in msg.cc if a not in own])
     services.add_comment(session, ctx, ticket, text=clean_text(msg.new_text) or "(sin texto)",
                          author_user=payload.author, author_email=msg.from_addr, author_name=msg.from_name,
-                         inbound_id=record.id, files=files_of(msg), reopen=True, at=record.received_at)
+                         inbound_id=record.id, files=list(msg.attachments), reopen=True, at=record.received_at)
     return ticket
 
 

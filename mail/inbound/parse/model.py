@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mail.inbound.parse.addresses import Address
+from tickets.storage import NewFile
 
 __all__ = ["Address", "Attachment", "ForwardedMessage", "ParsedMessage", "UnparseableMessage"]
 
@@ -15,20 +16,10 @@ class UnparseableMessage(ValueError):
     """The bytes are not a mail message at all (empty input, a binary file with no headers)."""
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """One file carried by a message.
-
-    filename: sanitised (`params.sanitize_filename`: no path parts, no control characters, never
-    empty). content_type: lower-case "type/subtype". inline: the HTML body shows it by ``cid:``
-    (RFC 2392) — an image in the body, not one of the ticket's files. content_id: without <>.
-    """
-
-    filename: str
-    content_type: str
-    data: bytes
-    inline: bool = False
-    content_id: str | None = None
+#: One file carried by a message (`tickets.storage.NewFile`): filename sanitised
+#: (`params.sanitize_filename`: no path parts, no control characters, never empty); inline when the
+#: HTML body shows it by ``cid:``.
+Attachment = NewFile
 
 
 @dataclass(frozen=True)
