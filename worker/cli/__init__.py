@@ -1,9 +1,11 @@
 """The `atencion` command (DESIGN.md, "The atencion command"): the click group `cli` and `main()`,
 the console script's entry point (``atencion = "worker.cli:main"``).
 
-One module per command group: `admin` (migrate, catalog, users), `mail` (poll, import, run),
-`tickets` (show, assign, status, comment), `held`, `export` (export, health), `demo`. Each lists
-its commands in ``COMMANDS``; this module adds them to `cli`.
+One module per command group: `admin` (migrate, catalog, users), `mail` (poll, import, run; `parse`
+goes there), `tickets` (show, assign, status, comment), `held`, `export` (export, health), `demo`.
+Each lists its commands in ``COMMANDS``; this module adds them to `cli` (a new group — `worker`,
+`scheduler`, `send-pending`, `outbox` — is a new module added to the loop below). Beside them:
+`app` (App, CliError, output helpers), `spanish` (click in Spanish), `filters` (the filter options).
 
 Every subcommand reads the same configuration (`tickets.settings.Settings`) and writes through the
 `tickets` services. `main()` is the one place that turns every error into one Spanish line on
