@@ -4,7 +4,7 @@ import pytest
 
 from tests import servers
 
-pytest_plugins = ("tests.support",)
+pytest_plugins = ("tests.support", "tests.cli_harness")
 
 DOVECOT_USERS = {"alice": "secret", "postventa": "secret"}
 

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mail.inbound.poller import CRASH_ENV
-from tests.support import MINI_CATALOG, SUPPORT, build
+from tests.support import MINI_CATALOG, REPO, SUPPORT, build
 from tickets.catalog import load_catalog_data
 from tickets.db import make_engine, make_sessionmaker
 from tickets.models import (
@@ -112,10 +112,11 @@ def batch() -> list[bytes]:
 
 def run_cli(tmp: Path, database_url: str, imap_url: str, *args: str, timeout: float = 120,
             **extra: str) -> subprocess.CompletedProcess:
-    """``python -m worker.cli ARGS`` in ``tmp`` with only our configuration in the environment."""
+    """``python -m worker.cli ARGS`` in ``tmp`` with only our configuration in the environment (and
+    this checkout first on PYTHONPATH: the code under test, not the one the venv was installed from)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATENCION_")}
     env.update(ATENCION_DATABASE_URL=database_url, ATENCION_DATA_DIR=str(tmp / "var"),
-               ATENCION_IMAP_URL=imap_url, ATENCION_MAIL_FROM=SUPPORT, **extra)
+               ATENCION_IMAP_URL=imap_url, ATENCION_MAIL_FROM=SUPPORT, PYTHONPATH=str(REPO), **extra)
     return subprocess.run([sys.executable, "-m", "worker.cli", *args], check=False, cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -303,5 +304,5 @@ def _new_user(dovecot) -> tuple[str, str]:
 def test_module_runs_as_a_command(tmp_path):
     """``python -m worker.cli`` is the command the tests above drive (``atencion`` itself)."""
     p = subprocess.run([sys.executable, "-m", "worker.cli", "--help"], check=False, cwd=tmp_path,
-                       capture_output=True, text=True, timeout=60)
+                       env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and "poll" in p.stdout and "migrate" in p.stdout

@@ -27,9 +27,10 @@ COUNTS = re.compile(r"^\d+ mensajes — atenciones: (\d+), comentarios: \d+, dup
 
 
 def atencion() -> list[str]:
-    """The console script beside this interpreter, else the module."""
-    script = Path(sys.executable).parent / "atencion"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "worker.cli"]
+    """The command as a process of the checkout under test: ``python -m worker.cli`` with the repo on
+    PYTHONPATH (`demo_env`). Not the venv's console script: that one runs whichever checkout the
+    venv was installed from, which need not be this one (a worktree, a fresh clone)."""
+    return [sys.executable, "-m", "worker.cli"]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mail.inbound.poller import process_source
 from mail.inbound.sources import FileSource, SourceError
 from mail.mailboxes import import_rules
-from tests.support import SUPPORT, build
+from tests.support import REPO, SUPPORT, build
 from tickets import storage
 from tickets.models import HeldMessage, InboundMessage, utcnow
 
@@ -123,13 +123,13 @@ def test_mbox_import_reads_the_file_once(env, tmp_path):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["export", "--requested-to", "9999-12-31", "-o", "x.json"], "requested_to"),
+    (["export", "--requested-to", "9999-12-31", "-o", "x.json"], "--requested-to"),
     (["held", "release", "99999999999999999999"], "99999999999999999999"),
     (["held", "discard", "0"], "0"),
 ])
 def test_cli_odd_values_are_one_line(tmp_path, args, needle):
     env = {**os.environ, "ATENCION_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
-           "ATENCION_DATA_DIR": str(tmp_path / "var")}
+           "ATENCION_DATA_DIR": str(tmp_path / "var"), "PYTHONPATH": str(REPO)}  # this checkout's code
     subprocess.run([sys.executable, "-m", "worker.cli", "migrate"], env=env, cwd=tmp_path, check=True,
                    capture_output=True)
     proc = subprocess.run([sys.executable, "-m", "worker.cli", *args], env=env, cwd=tmp_path,
@@ -139,7 +139,8 @@ def test_cli_odd_values_are_one_line(tmp_path, args, needle):
 
 
 def test_cli_bad_timezone_is_one_line(tmp_path):
-    env = {**os.environ, "ATENCION_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ATENCION_TIMEZONE": "Mars/Olympus"}
+    env = {**os.environ, "ATENCION_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ATENCION_TIMEZONE": "Mars/Olympus",
+           "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "worker.cli", "health"], env=env, cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1

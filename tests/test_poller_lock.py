@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from mail.inbound.poller import acquire_lock, release_lock
-from tests.support import SUPPORT, build
+from tests.support import REPO, SUPPORT, build
 from tickets.models import InboundMessage, MailboxState, Ticket, utcnow
 
 ROSA = "Rosa Quispe Huamán <rosa.quispe.h@gmail.com>"
@@ -228,7 +228,7 @@ def _with_tickets(env, records):
 def run_cli(tmp: Path, database_url: str, imap_url: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATENCION_")}
     env.update(ATENCION_DATABASE_URL=database_url, ATENCION_DATA_DIR=str(tmp / "var"),
-               ATENCION_IMAP_URL=imap_url, ATENCION_MAIL_FROM=SUPPORT)
+               ATENCION_IMAP_URL=imap_url, ATENCION_MAIL_FROM=SUPPORT, PYTHONPATH=str(REPO))  # this checkout
     return subprocess.run([sys.executable, "-m", "worker.cli", *args], check=False, cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -264,7 +264,7 @@ def test_health_after_a_successful_poll(env, database_url, tmp_path, dovecot, im
 
     p = run_cli(tmp_path, database_url, url, "poll", "--once")
     assert p.returncode == 0, (p.stdout, p.stderr)
-    assert "default: 1 mensajes" in p.stdout
+    assert "default: 1 mensaje — " in p.stdout
     code, data = health(tmp_path, database_url, url, text=True)
     assert code == 0 and data["healthy"] is True
     [mb] = data["mailboxes"]

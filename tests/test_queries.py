@@ -36,6 +36,7 @@ from tickets.queries import (
     TicketRow,
     count_tickets,
     iter_ticket_rows,
+    parse_value,
     ticket_select,
 )
 from tickets.services import (
@@ -230,6 +231,24 @@ CASES = [
     ({"alert": "attended_on_time"}, {1}),
     ({"alert": "attended_late"}, {4}),
     ({"alert": "overdue", "priority": "urgente"}, set()),
+    # Fecha de atención (local dates): AT-000001 attended 2025-01-06, AT-000004 2025-01-03
+    ({"attended_from": "2025-01-04"}, {1}),
+    ({"attended_from": "2025-01-07"}, set()),
+    ({"attended_to": "2025-01-03"}, {4}),
+    ({"attended_to": "2025-01-02"}, set()),
+    ({"attended_from": "2025-01-03", "attended_to": "2025-01-06"}, {1, 4}),
+    # open: not in a closed status (Atendido is attended, not closed); 0: closed ones
+    ({"open": "1"}, {1, 2, 3, 5}),
+    ({"open": "0"}, {4}),
+    ({"open": "1", "code": "at-4"}, set()),
+    # kind: codes and the panel's words
+    ({"kind": "reclamo"}, {2}),
+    ({"kind": "Solicitud"}, {5}),
+    ({"kind": "Atención"}, {1, 3, 4}),
+    ({"kind": "queja", "status": "registrado"}, set()),
+    # assignee none: unassigned
+    ({"assignee": "none"}, {3, 4, 5}),
+    ({"assignee": "NONE", "code": "at-1"}, set()),
     # combinations
     ({"status": "registrado", "priority": "urgente"}, {3}),
     ({"status": "registrado", "priority": "alta"}, set()),
@@ -400,6 +419,11 @@ def test_pages_and_count(Session):
     ({"alert": "late"},
      "alert: alerta no válida 'late' (use overdue, on_time, attended_on_time o attended_late)"),
     ({"q": "x" * 201}, "q: texto demasiado largo (201 caracteres; máximo 200)"),
+    ({"attended_to": "2025-02-30"}, "attended_to: fecha no válida '2025-02-30' (use AAAA-MM-DD)"),
+    ({"attended_from": "2025-01-06", "attended_to": "2025-01-01"},
+     "attended_to: la fecha final 2025-01-01 es anterior a la inicial 2025-01-06"),
+    ({"open": "tal vez"}, "open: valor no válido 'tal vez' (use 1: solo las abiertas, o 0: solo las cerradas)"),
+    ({"kind": "queja formal"}, "kind: formulario desconocido 'queja formal' (válidos: atencion, reclamo, solicitud)"),
 ])
 def test_filter_errors(data, message):
     with pytest.raises(FilterError) as info:
@@ -429,3 +453,76 @@ def test_from_mapping_and_to_query():
         "requested_from": "2025-01-01", "days_max": "4"}
     with pytest.raises(FilterError, match="^days_min:"):
         Filters(days_min="x")
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("requested_from", " 2025-01-01 ", date(2025, 1, 1)),
+    ("attended_to", "", None),
+    ("days_min", "+3", 3),
+    ("alert", "Overdue", "overdue"),
+    ("open", "1", True), ("open", "sí", True), ("open", "0", False), ("open", "No", False),
+    ("open", True, True), ("open", "", None),
+    ("kind", "Reclamo/Queja", "reclamo"), ("kind", "QUEJA", "reclamo"), ("kind", "atención", "atencion"),
+    ("status", "  En   proceso ", "En proceso"),
+])
+def test_parse_value(name, value, expected):
+    assert parse_value(name, value) == expected
+
+
+def test_new_filters_round_trip():
+    f = Filters.from_mapping({"attended-from": "2025-01-02", "open": "0", "kind": "Solicitud",
+                              "assignee": "none"})
+    assert f.to_query() == {"assignee": "none", "attended_from": "2025-01-02", "open": "0", "kind": "solicitud"}
+    assert Filters.from_mapping(f.to_query()) == f
+    assert not f.needs_python
+
+
+# --------------------------------------------------------------------------- validate (catalog names)
+
+
+def test_validate_accepts_known_names_ignoring_case_and_accents(Session):
+    with Session() as s:
+        Filters(type="ATENCION", category="acabados", status="atendido", project="los olivos",
+                subdivision="TORRE A", unit_type="DEPOSITO", promoter="inmobiliaria sol",
+                area="area legal", priority="urgente", assignee="maría").validate(s)
+        Filters(assignee="JORGE@empresa").validate(s)
+        Filters(assignee="none").validate(s)
+        # free text is searched, not validated
+        Filters(requester="nadie", holder="nadie", comment="nada", q="zzz", unit="999").validate(s)
+        Filters().validate(s)
+
+
+@pytest.mark.parametrize("filters, message", [
+    ({"status": "Cerradoo"},
+     "status: estado desconocido 'Cerradoo' (válidos: Anulado, Asignado, Atendido, Cerrado, En proceso, "
+     "Registrado)"),
+    ({"type": "Garantías"}, "type: tipo de atención desconocido 'Garantías' (válidos: Atención, Reclamo, Trámite)"),
+    ({"category": "Electricidad"}, "category: categoría desconocida 'Electricidad' (válidas: Acabados, General)"),
+    ({"project": "Otro"}, "project: proyecto desconocido 'Otro' (válidos: Las Palmas, Los Olivos)"),
+    ({"subdivision": "Torre Z"}, "subdivision: torre o bloque desconocido 'Torre Z' (válidos: Bloque B, Torre A)"),
+    ({"unit_type": "casa"},
+     "unit_type: tipo de unidad desconocido 'casa' (válidos: departamento, depósito, estacionamiento)"),
+    ({"promoter": "Otra"}, "promoter: promotor desconocido 'Otra' (válidos: Constructora Luna, Inmobiliaria Sol)"),
+    ({"area": "Finanzas"}, "area: área desconocida 'Finanzas' (válidas: Área Legal, Postventa)"),
+    ({"priority": "Crítica"}, "priority: prioridad desconocida 'Crítica' (válidas: Alta, Baja, Media, Urgente)"),
+    ({"assignee": "pedro"},
+     "assignee: usuario desconocido 'pedro' (válidos: none, jorge@empresa.pe, maria@empresa.pe)"),
+    # the first unknown one in FILTER_NAMES order is named
+    ({"status": "Registrado", "priority": "Crítica", "area": "Finanzas"},
+     "area: área desconocida 'Finanzas' (válidas: Área Legal, Postventa)"),
+])
+def test_validate_names_the_unknown_filter_and_lists_the_valid_values(Session, filters, message):
+    with Session() as s, pytest.raises(FilterError) as info:
+        Filters(**filters).validate(s)
+    assert str(info.value) == message
+    assert info.value.field == message.split(":")[0]
+
+
+def test_validate_long_lists_are_cut(Session):
+    with Session.begin() as s:
+        s.add_all([Category(name=f"Categoría {n:02d}") for n in range(40)])
+    with Session() as s, pytest.raises(FilterError) as info:
+        Filters(category="Inexistente").validate(s)
+    message = str(info.value)
+    assert message.startswith("category: categoría desconocida 'Inexistente' (válidas: Acabados, Categoría 00, ")
+    assert message.endswith(", … y 12 más)")  # 42 categories, 30 listed

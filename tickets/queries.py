@@ -4,17 +4,22 @@ One definition of the filters: each has one name, used as the URL query paramete
 (``--days-min`` for ``days_min``) and the field of :class:`Filters`. :meth:`Filters.from_mapping`
 validates user input (a URL's query string, CLI options) and raises :class:`FilterError` with a
 Spanish message naming the field; :meth:`Filters.to_query` gives the mapping back for a shareable URL.
+:func:`parse_value` checks one value alone (the CLI checks each option as it parses it), and
+:meth:`Filters.validate` checks the catalog names against the database: an unknown status is an
+error that lists the valid ones, never an empty result (the list, the export and the CLI call it).
 
 Where each filter runs:
 
-* In SQL (:func:`ticket_select`): every filter except the three SLA ones. Dates are local dates in
-  the configured zone, inclusive, turned into UTC instants so that the ``requested_at`` index is used.
+* In SQL (:func:`ticket_select`): every filter except the three SLA ones. Dates (requested and
+  attended) are local dates in the configured zone, inclusive, turned into UTC instants so that the
+  ``requested_at`` index is used. ``open`` tests the status's ``closed`` flag, ``kind`` the form.
   Catalog names (type, category, status, project, subdivision, unit_type, promoter, area, priority)
   are matched ignoring case *and accents* ("atencion" finds "Atención"): :func:`resolve_names` folds
   them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale database —
-  only folds ASCII. Free-text filters (requester, holder, assignee, contract, comment, q) are
-  case-insensitive substring matches (``LIKE`` with the user's ``%``/``_`` escaped); for non-ASCII
-  capitals that holds only when the text is typed in the stored case, for the same reason.
+  only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester, holder,
+  assignee, contract, comment, q) are case-insensitive substring matches (``LIKE`` with the user's
+  ``%``/``_`` escaped); for non-ASCII capitals that holds only when the text is typed in the stored
+  case, for the same reason.
 * In Python (:func:`iter_ticket_rows`): ``days_min``, ``days_max`` and ``alert`` depend on the
   ticket type's day rule (calendar or business days, PE holidays, admin-defined closed days) and on
   "today" in the configured zone, which SQL cannot count portably. The rows are streamed
@@ -54,6 +59,7 @@ from tickets.models import (
     Status,
     Subdivision,
     Ticket,
+    TicketKind,
     TicketType,
     Unit,
     User,
@@ -65,11 +71,13 @@ from tickets.sla import (
     local_today,
     max_response_days,
 )
-from tickets.text import fold
+from tickets.text import fold, unknown_value
 
 __all__ = [
     "ALERT_STATES",
+    "ASSIGNEE_NONE",
     "FILTER_NAMES",
+    "KINDS",
     "ORDERS",
     "ROW_KEYS",
     "FilterError",
@@ -77,6 +85,7 @@ __all__ = [
     "TicketRow",
     "count_tickets",
     "iter_ticket_rows",
+    "parse_value",
     "resolve_names",
     "ticket_select",
 ]
@@ -88,11 +97,28 @@ MAX_TEXT = 200
 ALERT_STATES = tuple(s.value for s in AlertState)
 """Values of the ``alert`` filter: overdue, on_time, attended_on_time, attended_late."""
 
+KINDS = tuple(k.value for k in TicketKind)
+"""Values of the ``kind`` filter (which form applies): atencion, reclamo, solicitud."""
+
+ASSIGNEE_NONE = "none"
+"""``assignee=none``: the tickets nobody is assigned to."""
+
 NAME_FILTERS = (
     "type", "category", "status", "project", "subdivision", "unit_type", "promoter", "area",
     "priority",
 )
 """Filters that name a catalog row; matched by name ignoring case and accents."""
+
+NAME_NOUNS = {
+    "type": ("tipo de atención", False), "category": ("categoría", True), "status": ("estado", False),
+    "project": ("proyecto", False), "subdivision": ("torre o bloque", False),
+    "unit_type": ("tipo de unidad", False), "promoter": ("promotor", False), "area": ("área", True),
+    "priority": ("prioridad", True),
+}
+"""The Spanish noun of each catalog filter, and whether it is feminine (for "desconocida")."""
+
+DATE_FILTERS = ("requested_from", "requested_to", "attended_from", "attended_to")
+"""Filters that take a local date, AAAA-MM-DD."""
 
 SLA_FILTERS = ("days_min", "days_max", "alert")
 """Filters applied in Python over the streamed rows (they need the day rule and "today")."""
@@ -139,6 +165,25 @@ def _parse_date(field: str, value: Any) -> date | None:
     raise FilterError(field, f"fecha no válida {text!r} (use AAAA-MM-DD)")
 
 
+def parse_value(name: str, value: Any) -> Any:
+    """One filter's value, parsed and checked alone: a date, a number of days, an alert state,
+    ``open`` as a bool, ``kind`` as its code, or trimmed text; None (not filtered) when empty.
+
+    Raises :class:`FilterError` naming the filter (``name`` must be one of :data:`FILTER_NAMES`).
+    """
+    if name in DATE_FILTERS:
+        return _parse_date(name, value)
+    if name in ("days_min", "days_max"):
+        return _parse_days(name, value)
+    if name == "alert":
+        return _parse_alert(name, value)
+    if name == "open":
+        return _parse_open(name, value)
+    if name == "kind":
+        return _parse_kind(name, value)
+    return _parse_text(name, value)
+
+
 def _parse_days(field: str, value: Any) -> int | None:
     if value is None:
         return None
@@ -169,6 +214,41 @@ def _parse_alert(field: str, value: Any) -> AlertState | None:
     except ValueError:
         choices = ", ".join(ALERT_STATES[:-1]) + " o " + ALERT_STATES[-1]
         raise FilterError(field, f"alerta no válida {str(value).strip()!r} (use {choices})") from None
+
+
+_KIND_WORDS = {"atencion": "atencion", "reclamo": "reclamo", "queja": "reclamo", "reclamo/queja": "reclamo",
+               "solicitud": "solicitud"}
+"""The words ``kind`` accepts, folded: the codes and the panel's labels ("Reclamo/Queja")."""
+
+
+def _parse_kind(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    kind = _KIND_WORDS.get(fold(text))
+    if kind is None:
+        raise FilterError(field, unknown_value("formulario", text, KINDS))
+    return kind
+
+
+_TRUE = frozenset({"1", "si", "true", "yes"})
+_FALSE = frozenset({"0", "no", "false"})
+
+
+def _parse_open(field: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = fold(str(value))
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise FilterError(field, f"valor no válido {str(value).strip()!r} (use 1: solo las abiertas, "
+                             f"o 0: solo las cerradas)")
 
 
 def _parse_text(field: str, value: Any) -> str | None:
@@ -229,28 +309,25 @@ class Filters:
     priority: str | None = None
     alert: AlertState | None = None
     """overdue | on_time | attended_on_time | attended_late."""
+    attended_from: date | None = None
+    """Fecha de atención from (local date, inclusive); tickets never attended do not match."""
+    attended_to: date | None = None
+    """Fecha de atención to (local date, inclusive)."""
+    open: bool | None = None
+    """True (``1``): not in a closed status; False (``0``): in a closed status."""
+    kind: str | None = None
+    """Which form applies: atencion, reclamo, solicitud (Spanish words and labels accepted)."""
     q: str | None = None
     """Free text over code, subject, detail and requester name/email."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            name = f.name
-            value = getattr(self, name)
-            if name in ("requested_from", "requested_to"):
-                value = _parse_date(name, value)
-            elif name in ("days_min", "days_max"):
-                value = _parse_days(name, value)
-            elif name == "alert":
-                value = _parse_alert(name, value)
-            else:
-                value = _parse_text(name, value)
-            setattr(self, name, value)
-        if self.requested_from and self.requested_to and self.requested_from > self.requested_to:
-            raise FilterError(
-                "requested_to",
-                f"la fecha final {self.requested_to.isoformat()} es anterior a la inicial "
-                f"{self.requested_from.isoformat()}",
-            )
+            setattr(self, f.name, parse_value(f.name, getattr(self, f.name)))
+        for start, end in (("requested_from", "requested_to"), ("attended_from", "attended_to")):
+            first, last = getattr(self, start), getattr(self, end)
+            if first and last and first > last:
+                raise FilterError(
+                    end, f"la fecha final {last.isoformat()} es anterior a la inicial {first.isoformat()}")
         if self.days_min is not None and self.days_max is not None and self.days_min > self.days_max:
             raise FilterError(
                 "days_max", f"el máximo ({self.days_max}) es menor que el mínimo ({self.days_min})"
@@ -280,8 +357,38 @@ class Filters:
             value = getattr(self, name)
             if value is None:
                 continue
-            out[name] = value.isoformat() if isinstance(value, date) else str(value)
+            if isinstance(value, bool):
+                out[name] = "1" if value else "0"
+            else:
+                out[name] = value.isoformat() if isinstance(value, date) else str(value)
         return out
+
+    def validate(self, session: Session) -> None:
+        """Check the catalog names against the database: each catalog filter (status, type, …) must
+        name a row, ignoring case and accents, and ``assignee`` (unless ``none``) must be found in
+        some staff user's name or email. Reads only the small catalog tables.
+
+        Raises :class:`FilterError` naming the first unknown one (in :data:`FILTER_NAMES` order) and
+        listing the valid values: ``status: estado desconocido 'Cerradoo' (válidos: Anulado, …)``.
+        """
+        for name in FILTER_NAMES:
+            wanted = getattr(self, name)
+            if wanted is None:
+                continue
+            if name in NAME_FILTERS:
+                column = _name_column(name)
+                valid = sorted({n for n in session.scalars(select(column).distinct()) if n is not None},
+                               key=fold)
+                key = fold(wanted)
+                if not any(fold(n) == key for n in valid):
+                    noun, feminine = NAME_NOUNS[name]
+                    raise FilterError(name, unknown_value(noun, wanted, valid, feminine=feminine))
+            elif name == "assignee" and fold(wanted) != ASSIGNEE_NONE:
+                key = fold(wanted)
+                users = session.execute(select(User.name, User.email).order_by(User.email)).all()
+                if not any(key in fold(u.name or "") or key in fold(u.email) for u in users):
+                    raise FilterError(name, unknown_value(
+                        "usuario", wanted, [ASSIGNEE_NONE, *(u.email for u in users)]))
 
     @property
     def needs_python(self) -> bool:
@@ -492,6 +599,14 @@ def _conditions(filters: Filters, *, tz: str, prefix: str,
         conds.append(Ticket.requested_at >= _local_midnight_utc(f.requested_from, zone))
     if f.requested_to is not None:
         conds.append(Ticket.requested_at < _local_midnight_utc(f.requested_to + timedelta(days=1), zone))
+    if f.attended_from is not None:
+        conds.append(Ticket.attended_at >= _local_midnight_utc(f.attended_from, zone))
+    if f.attended_to is not None:
+        conds.append(Ticket.attended_at < _local_midnight_utc(f.attended_to + timedelta(days=1), zone))
+    if f.open is not None:
+        conds.append(Status.closed.is_(not f.open))
+    if f.kind is not None:
+        conds.append(Ticket.kind == f.kind)
     if f.code is not None:
         conds.append(_code_condition(f.code, prefix))
     for name in NAME_FILTERS:
@@ -514,7 +629,9 @@ def _conditions(filters: Filters, *, tz: str, prefix: str,
                                       _contains(ClientEmail.email, f.holder))
         conds.append(and_(Ticket.holder_client_id.is_not(None),
                           or_(_contains(_HolderClient.name, f.holder), holder_email)))
-    if f.assignee is not None:
+    if f.assignee is not None and fold(f.assignee) == ASSIGNEE_NONE:
+        conds.append(Ticket.assignee_id.is_(None))
+    elif f.assignee is not None:
         conds.append(or_(_contains(_Assignee.name, f.assignee), _contains(_Assignee.email, f.assignee)))
     if f.contract is not None:
         conds.append(or_(_contains(Ticket.contract_number, f.contract),

@@ -1,8 +1,14 @@
-"""Read models shared by the CLI and the panel: one ticket with its logbook; mailbox health."""
+"""Read models shared by the CLI and the panel: one ticket with its logbook; mailbox health.
+
+Every timestamp they return is ISO 8601 in the configured zone (``settings.timezone``), with its
+offset: ``2025-01-06T12:00:00-05:00``.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,10 +18,25 @@ from tickets.queries import Filters, iter_ticket_rows
 from tickets.services import get_ticket
 
 
+def local_iso(value: datetime | None, zone: ZoneInfo) -> str | None:
+    """An aware datetime as ISO 8601 in ``zone`` (None stays None)."""
+    return value.astimezone(zone).isoformat() if value is not None else None
+
+
+def _local_change_value(value: str | None, zone: ZoneInfo) -> str | None:
+    """A change entry's old/new of a timestamp field (stored as ISO UTC text) in ``zone``."""
+    try:
+        return local_iso(datetime.fromisoformat(value), zone) if value else value
+    except ValueError:
+        return value
+
+
+#: Change fields whose old/new values are timestamps.
+TIMESTAMP_FIELDS = frozenset({"attended_at"})
+
+
 def row_dict(row) -> dict:
     """A ticket row (tickets.queries) as a JSON-ready dict with the export's snake_case keys."""
-    from dataclasses import asdict, is_dataclass
-
     data = asdict(row) if is_dataclass(row) else dict(row)
     for key in ("requested_at", "attended_at"):
         if data.get(key) is not None:
@@ -28,8 +49,11 @@ def row_dict(row) -> dict:
 def ticket_detail(session: Session, settings, code: str) -> dict:
     """The export keys plus ``detail`` and ``logbook`` (oldest first) of one ticket.
 
+    Timestamps (``requested_at``, ``attended_at``, each entry's ``at`` and the old/new of a change
+    of ``attended_at``) are ISO 8601 in ``settings.timezone``.
     Raises: tickets.services.ServiceError when the code does not exist.
     """
+    zone = ZoneInfo(settings.timezone)
     ticket = get_ticket(session, code, settings.code_prefix)
     rows = list(iter_ticket_rows(session, Filters(code=ticket.code), tz=settings.timezone,
                                  prefix=settings.code_prefix))
@@ -41,14 +65,14 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
     data["logbook"] = [
         {
             "kind": e.kind,
-            "at": e.at.isoformat(),
+            "at": local_iso(e.at, zone),
             "author": (e.author_user.name if e.author_user else (e.author_name or e.author_email)),
             "author_email": e.author_user.email if e.author_user else e.author_email,
             "public": e.public,
             "text": e.text,
             "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
                              "sha256": a.sha256} for a in e.attachments],
-            **({"field": e.field, "old": e.old, "new": e.new} if e.kind == "change" else {}),
+            **(_change(e, zone) if e.kind == "change" else {}),
             # the full original message, kept whole (mail.inbound.ingest.raw_of reads it)
             **({"inbound_id": e.inbound_id, "raw_sha256": raws.get(e.inbound_id)} if e.inbound_id else {}),
         }
@@ -57,14 +81,22 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
     return data
 
 
+def _change(entry, zone: ZoneInfo) -> dict:
+    if entry.field in TIMESTAMP_FIELDS:
+        return {"field": entry.field, "old": _local_change_value(entry.old, zone),
+                "new": _local_change_value(entry.new, zone)}
+    return {"field": entry.field, "old": entry.old, "new": entry.new}
+
+
 def health_report(session: Session, settings, *, configured: list[str] | None = None,
                   max_age_s: int = 600) -> dict:
     """Each mailbox's last successful poll and last error, and the outbox backlog.
 
     ``configured``: the names of the configured mailboxes (a configured mailbox never polled is
     unhealthy). A mailbox is unhealthy when its last successful poll is older than ``max_age_s``
-    seconds. Times are ISO 8601 UTC.
+    seconds. Times are ISO 8601 in ``settings.timezone``.
     """
+    zone = ZoneInfo(settings.timezone)
     now = utcnow()
     states = {m.name: m for m in session.scalars(select(MailboxState).order_by(MailboxState.name))}
     names = list(configured) if configured is not None else list(states)
@@ -75,10 +107,10 @@ def health_report(session: Session, settings, *, configured: list[str] | None = 
         mailboxes.append({
             "name": name,
             "healthy": ok,
-            "last_poll_at": st.last_poll_at.isoformat() if st and st.last_poll_at else None,
-            "last_success_at": st.last_success_at.isoformat() if st and st.last_success_at else None,
+            "last_poll_at": local_iso(st.last_poll_at, zone) if st else None,
+            "last_success_at": local_iso(st.last_success_at, zone) if st else None,
             "last_error": st.last_error if st else None,
-            "last_error_at": st.last_error_at.isoformat() if st and st.last_error_at else None,
+            "last_error_at": local_iso(st.last_error_at, zone) if st else None,
         })
     pending = session.scalar(select(func.count()).where(OutboxMessage.state == "pending"))
     failed = session.scalar(select(func.count()).where(OutboxMessage.state == "failed"))
@@ -87,5 +119,5 @@ def health_report(session: Session, settings, *, configured: list[str] | None = 
         "healthy": all(m["healthy"] for m in mailboxes),
         "mailboxes": mailboxes,
         "outbox": {"pending": pending, "failed": failed,
-                   "oldest_pending_at": oldest.isoformat() if oldest else None},
+                   "oldest_pending_at": local_iso(oldest, zone)},
     }

@@ -46,13 +46,26 @@ from tickets.models import (
     utcnow,
 )
 from tickets.storage import NewFile
-from tickets.text import fold
+from tickets.text import fold, unknown_value
 
 log = logging.getLogger(__name__)
 
 
 class ServiceError(ValueError):
     """A request the domain refuses (unknown status, user, ticket…); the message is user-facing."""
+
+
+class FieldError(ServiceError):
+    """A bad value for one named field; ``str()`` is ``"<field>: <message in Spanish>"``.
+
+    ``field`` is the name in code (``email``, ``password``): the CLI shows it as ``--email``, the
+    panel next to that form field.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -104,12 +117,13 @@ def get_by_name(session: Session, model, name: str | None):
     return None
 
 
-def require_by_name(session: Session, model, name: str, label: str):
-    """Like `get_by_name`, but raises ServiceError naming the field ``label`` when missing."""
+def require_by_name(session: Session, model, name: str, label: str, *, feminine: bool = False):
+    """Like `get_by_name`, but raises ServiceError when missing: ``label`` (the Spanish noun,
+    ``feminine`` for its agreement) unknown, with the valid names listed."""
     row = get_by_name(session, model, name)
     if row is None:
-        valid = ", ".join(session.scalars(select(model.name).order_by(model.name)))
-        raise ServiceError(f"{label} desconocido: {name!r} (válidos: {valid})")
+        valid = sorted(session.scalars(select(model.name)), key=fold)
+        raise ServiceError(unknown_value(label, name, valid, feminine=feminine))
     return row
 
 
@@ -435,7 +449,7 @@ def resolve_defaults(session: Session, d: TicketDefaults) -> ResolvedDefaults:
     if ttype is None:
         raise ServiceError("no hay tipos de atención: ejecute 'atencion migrate'")
     status = require_by_name(session, Status, d.status, "estado")
-    priority = require_by_name(session, Priority, d.priority, "prioridad")
+    priority = require_by_name(session, Priority, d.priority, "prioridad", feminine=True)
     category = get_by_name(session, Category, d.category) or session.scalar(select(Category).order_by(Category.id))
     area = get_by_name(session, Area, d.area) or session.scalar(select(Area).order_by(Area.id))
     project = get_by_name(session, Project, d.project)
@@ -496,15 +510,18 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                 author_name: str | None = None, public: bool = False,
                 inbound_id: int | None = None, files: list[NewFile] | None = None,
                 reopen: bool = True,
-                at: datetime | None = None) -> int:
+                at: datetime | None = None, staff: bool | None = None) -> int:
     """Append a comment; a client's comment reopens an attended or closed ticket (to En proceso).
 
-    ``at`` (UTC) is when it was written or received (default now).
+    ``at`` (UTC) is when it was written or received (default now). ``staff``: whether staff wrote
+    it; by default, whether ``author_user`` is given. ``staff=True`` without a user is a comment by
+    an operator who is no staff user (the CLI's ``comment`` without ``--by``): ``author_name``
+    says who.
 
     A client's comment (not staff) is mailed to the assignee and watchers; a public staff comment
     is mailed to the requester. Returns the entry's id (written, not committed).
     """
-    is_staff = author_user is not None
+    is_staff = author_user is not None if staff is None else staff
     entry_id = add_entry(
         session, ticket, EntryKind.COMMENT, text,
         author_user_id=author_user.id if author_user else None,

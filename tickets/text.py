@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 
 def fold(text: str) -> str:
@@ -13,3 +14,30 @@ def fold(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", text.strip())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def plural(n: int, singular: str, plural_: str) -> str:
+    """``n`` and the noun phrase that agrees with it: ``plural(1, "mensaje", "mensajes") == "1 mensaje"``."""
+    return f"{n} {singular if n == 1 else plural_}"
+
+
+#: How many valid values an "unknown value" message lists before it says how many more there are.
+MAX_LISTED = 30
+
+
+def unknown_value(noun: str, value: str, valid: Iterable[str], *, feminine: bool = False) -> str:
+    """The message for a name that matches no catalog row, listing the valid ones (at most `MAX_LISTED`).
+
+    Examples: ``estado desconocido 'Cerradoo' (válidos: Anulado, Asignado)``,
+    ``área desconocida 'Marte' (válidas: Legal, Postventa)``,
+    ``tipo de unidad desconocido 'casa' (no hay ninguno registrado)``.
+    """
+    names = list(valid)
+    unknown = "desconocida" if feminine else "desconocido"
+    if not names:
+        none = "ninguna registrada" if feminine else "ninguno registrado"
+        return f"{noun} {unknown} {value!r} (no hay {none})"
+    shown = ", ".join(names[:MAX_LISTED])
+    if len(names) > MAX_LISTED:
+        shown += f", … y {len(names) - MAX_LISTED} más"
+    return f"{noun} {unknown} {value!r} ({'válidas' if feminine else 'válidos'}: {shown})"

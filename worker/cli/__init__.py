@@ -1,0 +1,98 @@
+"""The `atencion` command (DESIGN.md, "The atencion command"): the click group `cli` and `main()`,
+the console script's entry point (``atencion = "worker.cli:main"``).
+
+One module per command group: `admin` (migrate, catalog, users), `mail` (poll, import, run; `parse`
+goes there), `tickets` (show, assign, status, comment), `held`, `export` (export, health), `demo`.
+Each lists its commands in ``COMMANDS``; this module adds them to `cli` (a new group — `worker`,
+`scheduler`, `send-pending`, `outbox` — is a new module added to the loop below). Beside them:
+`app` (App, CliError, output helpers), `spanish` (click in Spanish), `filters` (the filter options).
+
+Every subcommand reads the same configuration (`tickets.settings.Settings`) and writes through the
+`tickets` services. `main()` is the one place that turns every error into one Spanish line on
+stderr: exit code 2 for a usage error (click's own ones translated by `worker.cli.spanish`), 1 for
+any other; never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from tickets.catalog import CatalogError
+from tickets.queries import FilterError
+from tickets.services import FieldError, ServiceError
+from tickets.settings import load_settings
+from worker.cli import admin, demo, export, held, mail, tickets
+from worker.cli.app import App, CliError, os_error_message
+from worker.cli.filters import option_name
+from worker.cli.spanish import group, option, usage_message
+
+__all__ = ["App", "cli", "main", "run"]
+
+
+@group()
+@option("-v", "--verbose", is_flag=True, help="Muestra en stderr lo que va ocurriendo (registro INFO).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Atención: atenciones de postventa a partir del correo.
+
+    La configuración se lee de las variables ATENCION_* (y de un archivo .env).
+    """
+    # one-shot commands print their own one-line results and errors; logs are for -v and for the
+    # long-running `run` / `poll` loops (which raise the level themselves)
+    logging.basicConfig(level=logging.INFO if verbose else logging.CRITICAL,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        ctx.obj = App(load_settings())
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "ATENCION_" + "_".join(str(p) for p in err["loc"]).upper()
+        raise CliError(f"configuración no válida: {name}: {err['msg']} "
+                       f"(valor {err.get('input')!r})") from exc
+
+
+for _module in (admin, mail, tickets, held, export, demo):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the command line ``args`` (default: ``sys.argv[1:]``); returns the exit code, having
+    written any error as one line on stderr. A command may also end with SystemExit (``health``)."""
+    try:
+        result = cli.main(args=args, prog_name="atencion", standalone_mode=False)
+    except click.exceptions.Abort:
+        return _fail("cancelado")
+    except click.UsageError as exc:
+        return _fail(usage_message(exc), exc.exit_code)
+    except click.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except FilterError as exc:
+        return _fail(f"{option_name(exc.field)}: {exc.message}")
+    except FieldError as exc:
+        return _fail(f"{option_name(exc.field)}: {exc.message}")
+    except (CatalogError, ServiceError) as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        hint = " (¿ejecutó 'atencion migrate'?)" if "no such table" in first or "does not exist" in first else ""
+        return _fail(f"base de datos: {first}{hint}")
+    except OSError as exc:
+        return _fail(os_error_message(exc))
+    except ImportError as exc:  # e.g. a mysql:// URL without its driver
+        return _fail(f"falta un módulo: {exc.name or exc} (¿URL de base de datos soportada?)")
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console entry point: `run` the process's arguments and exit with its code."""
+    sys.exit(run())

@@ -1,0 +1,170 @@
+"""Mail in: `poll`, `import`, `run` (and the loop `demo` shares with `run`).
+
+`parse FILE…` (how a message is read and what the rule chain would decide, writing nothing) belongs
+here too, next to `import`: see the place marked below.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import click
+from rich.progress import Progress
+
+from mail.inbound.poller import poll_mailbox, process_source
+from mail.inbound.sources import FileSource, SourceError
+from mail.mailboxes import ConfigError, MailboxConfig, import_rules, load_mailboxes
+from tickets.queries import Filters, iter_ticket_rows
+from tickets.text import plural
+from worker.cli.app import App, CliError, pass_app, printable
+from worker.cli.spanish import Float, PathArg, command, option
+
+log = logging.getLogger(__name__)
+
+#: Outcomes in the order the counts line shows them, with their Spanish labels.
+OUTCOME_LABELS = {"ticket": "atenciones", "comment": "comentarios", "duplicate": "duplicados",
+                  "ignored": "ignorados", "held": "retenidos"}
+
+
+def counts_line(processed: int, counts: Mapping[str, int]) -> str:
+    """``3 mensajes — atenciones: 3, comentarios: 0, duplicados: 0, ignorados: 0, retenidos: 0``."""
+    return (f"{plural(processed, 'mensaje', 'mensajes')} — "
+            + ", ".join(f"{label}: {counts.get(key, 0)}" for key, label in OUTCOME_LABELS.items()))
+
+
+def configured_mailboxes(app: App, only: str | None = None) -> list[MailboxConfig]:
+    """The configured mailboxes (``only``: the one with that name). Raises CliError when none is."""
+    try:
+        mailboxes = load_mailboxes(app.settings)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
+    if not mailboxes:
+        raise CliError("no hay buzones configurados (ATENCION_IMAP_URL o ATENCION_CONFIG)")
+    if only:
+        mailboxes = [m for m in mailboxes if m.name == only]
+        if not mailboxes:
+            raise CliError(f"--mailbox: no existe el buzón '{only}'")
+    return mailboxes
+
+
+def long_running_logs() -> None:
+    """Warnings and errors of a long-running loop go to stderr (unless -v asked for more)."""
+    root = logging.getLogger()
+    if root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+
+
+@command()
+@option("--once", is_flag=True, help="Una pasada por cada buzón y termina (sale con 1 si alguno falló).")
+@option("--mailbox", "mailbox_name", default=None, metavar="NOMBRE", help="Solo el buzón con este nombre.")
+@pass_app
+def poll(app: App, once: bool, mailbox_name: str | None) -> None:
+    """Lee el correo nuevo de los buzones configurados: procesa cada mensaje en una transacción y,
+    después de confirmarla, lo marca o lo mueve en el servidor. Sin --once, repite cada
+    ATENCION_POLL_INTERVAL_S segundos."""
+    mailboxes = configured_mailboxes(app, mailbox_name)
+    if not once:
+        long_running_logs()
+    failed = False
+    while True:
+        for mb in mailboxes:
+            report = poll_mailbox(app.sessions, app.ctx, app.settings, mb)
+            if report.error:
+                failed = True
+                click.echo(f"{mb.name}: error: {report.error}", err=True)
+            elif report.locked_out:
+                click.echo(f"{mb.name}: otro proceso lo está leyendo")
+            else:
+                click.echo(f"{mb.name}: {counts_line(report.processed, report.counts)}")
+        if once:
+            sys.exit(1 if failed else 0)
+        time.sleep(app.settings.poll_interval_s)
+
+
+@command("import")
+@click.argument("paths", nargs=-1, required=True, type=PathArg())
+@option("--mailbox", "mailbox_name", default="import", show_default=True, metavar="NOMBRE",
+        help="Nombre con que se registra el buzón de origen.")
+@pass_app
+def import_(app: App, paths: tuple[Path, ...], mailbox_name: str) -> None:
+    """Importa PATHS (archivos .eml, carpetas de .eml, un Maildir o un mbox) por el mismo proceso
+    que el correo del servidor, en orden de nombre de archivo, con barra de progreso. Muestra
+    cuántos mensajes fueron atenciones, comentarios, duplicados, ignorados y retenidos."""
+    rules = import_rules(app.settings)
+    try:
+        source = FileSource(list(paths), max_bytes=rules.max_message_bytes)
+    except SourceError as exc:
+        raise CliError(str(exc)) from exc
+    total = source.count()
+    with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("Importando", total=total)
+        report = process_source(app.sessions, app.ctx, rules, source, mailbox_name, checkpoint=False,
+                                on_result=lambda _r: progress.advance(task))
+    click.echo(counts_line(report.processed, report.counts))
+    if report.unreadable:
+        for line in report.unreadable[:20]:
+            click.echo(f"no leído: {line}", err=True)
+        n = len(report.unreadable)
+        raise CliError(f"{plural(n, 'archivo no se pudo leer', 'archivos no se pudieron leer')} "
+                       "(el resto se importó)")
+
+
+# `parse FILE… [--json]` goes here: read each file with mail.inbound's parser and rule chain,
+# write nothing, print what `import` would decide (DESIGN.md, "The atencion command").
+
+
+def print_ticket_lines(app: App, codes: Iterable[str] | None = None) -> None:
+    """One line per ticket (``codes``: only these), in code order: code, subject, requester, status,
+    elapsed days, alert — never wrapped, whatever the terminal's width."""
+    wanted = None if codes is None else set(codes)
+    with app.reader.begin() as s:
+        rows = list(iter_ticket_rows(s, Filters(), tz=app.settings.timezone,
+                                     prefix=app.settings.code_prefix, order="code"))
+    for r in rows:
+        if wanted is not None and r.code not in wanted:
+            continue
+        subject = printable((r.subject or "").replace("\n", " "))
+        subject = subject if len(subject) <= 50 else subject[:49] + "…"
+        requester = printable(r.requester_name or r.requester_email or "")
+        click.echo(f"{r.code}  {subject:<50}  {requester[:28]:<28}  {r.status:<11}  "
+                   f"{r.elapsed_days:>3} d  {r.alert}")
+
+
+def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> None:
+    """Poll the mailboxes every ``interval_s`` seconds and print what arrives, until Ctrl-C."""
+    long_running_logs()
+    try:
+        while True:
+            for mb in mailboxes:
+                new_codes: set[str] = set()
+                try:
+                    report = poll_mailbox(app.sessions, app.ctx, app.settings, mb,
+                                          on_result=lambda r, codes=new_codes: codes.add(r.code) if r.code else None)
+                except Exception as exc:  # e.g. the database is down: say so, try again next round
+                    log.exception("poll of %s failed", mb.name)
+                    click.echo(f"{mb.name}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)
+                    continue
+                if report.error:
+                    click.echo(f"{mb.name}: error: {report.error}", err=True)
+                elif report.processed:
+                    click.echo(counts_line(report.processed, report.counts))
+                    print_ticket_lines(app, new_codes)
+            time.sleep(interval_s)
+    except KeyboardInterrupt:
+        click.echo("\nhasta luego")
+
+
+@command()
+@option("--interval", "interval_s", default=None, type=Float(min=0.1), metavar="SEGUNDOS",
+        help="Segundos entre dos lecturas (por defecto: ATENCION_POLL_INTERVAL_S).")
+@pass_app
+def run(app: App, interval_s: float | None) -> None:
+    """El modo integrado: lee todos los buzones configurados en un solo proceso, hasta Ctrl-C."""
+    run_loop(app, configured_mailboxes(app), interval_s or app.settings.poll_interval_s)
+
+
+COMMANDS = (poll, import_, run)
