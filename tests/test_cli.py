@@ -125,7 +125,7 @@ def test_show_json_has_export_keys_detail_and_logbook(loaded):
     assert [e["at"] for e in log] == sorted(e["at"] for e in log), "logbook not oldest first"
     files = [a for e in log for a in e["attachments"]]
     assert files == [{"name": "foto.jpg", "content_type": "image/jpeg", "size": len(PHOTO),
-                      "sha256": hashlib.sha256(PHOTO).hexdigest()}]
+                      "sha256": hashlib.sha256(PHOTO).hexdigest(), "inline": False}]
     assert any(e["kind"] == "email_in" for e in log)
     # tolerant code, and the text form
     assert loaded.json("show", "at-1", "--json")["code"] == "AT-000001"

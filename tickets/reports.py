@@ -71,7 +71,7 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
             "public": e.public,
             "text": e.text,
             "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
-                             "sha256": a.sha256} for a in e.attachments],
+                             "sha256": a.sha256, "inline": a.inline} for a in e.attachments],
             **(_change(e, zone) if e.kind == "change" else {}),
             # the full original message, kept whole (mail.inbound.ingest.raw_of reads it)
             **({"inbound_id": e.inbound_id, "raw_sha256": raws.get(e.inbound_id)} if e.inbound_id else {}),

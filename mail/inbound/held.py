@@ -12,6 +12,7 @@ from mail.inbound.parse import UnparseableMessage, parse_message
 from mail.inbound.rules import CommentPayload, Decision, TicketPayload, prepare
 from mail.inbound.rules.new_ticket import requester_of
 from tickets import services, storage
+from tickets.held import state_label
 from tickets.models import HeldMessage, InboundMessage, Outcome, Ticket, utcnow
 from tickets.services import Context
 
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
     from mail.inbound.ingest import MailboxRules
 
 __all__ = ["ReleaseError", "release_held"]
-
-#: What a held message became, in the users' words.
-STATE_LABELS = {"held": "retenido", "released": "liberado", "discarded": "descartado"}
-
 
 class ReleaseError(ValueError):
     """A held message cannot be released (already resolved, unparseable); the message is user-facing."""
@@ -33,7 +30,7 @@ def release_held(session: Session, ctx: Context, mbox: MailboxRules, held: HeldM
     """Release a held message: a comment on ``to_ticket`` (or on the ticket it named, its sender then
     allowed on that ticket), else a new ticket with an acknowledgement. Raises ReleaseError."""
     if held.state != "held":
-        raise ReleaseError(f"el correo retenido {held.id} ya fue {STATE_LABELS.get(held.state, held.state)}")
+        raise ReleaseError(f"el correo retenido {held.id} ya fue {state_label(held.state)}")
     try:
         if held.raw is None:
             raise UnparseableMessage("demasiado grande para procesarlo; el original está en el almacén")

@@ -1,8 +1,4 @@
-"""Mail in: `poll`, `import`, `run` (and the loop `demo` shares with `run`).
-
-`parse FILE…` (how a message is read and what the rule chain would decide, writing nothing) belongs
-here too, next to `import`: see the place marked below.
-"""
+"""Mail in: `poll`, `import`, `parse`, `run` (and the loop `demo` shares with `run`)."""
 
 from __future__ import annotations
 
@@ -15,12 +11,14 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
+from mail.inbound.explain import explain
 from mail.inbound.poller import poll_mailbox, process_source
 from mail.inbound.sources import FileSource, SourceError
 from mail.mailboxes import ConfigError, MailboxConfig, import_rules, load_mailboxes
+from tickets.held import REASON_LABELS as HELD_REASONS
 from tickets.queries import Filters, iter_ticket_rows
 from tickets.text import plural
-from worker.cli.app import App, CliError, pass_app, printable
+from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import Float, PathArg, command, option
 
 log = logging.getLogger(__name__)
@@ -113,8 +111,65 @@ def import_(app: App, paths: tuple[Path, ...], mailbox_name: str) -> None:
                        "(el resto se importó)")
 
 
-# `parse FILE… [--json]` goes here: read each file with mail.inbound's parser and rule chain,
-# write nothing, print what `import` would decide (DESIGN.md, "The atencion command").
+#: What each outcome and reason of the rule chain means, in the users' words (`parse`).
+DECISION_LABELS = {"ticket": "nueva atención", "comment": "comentario", "duplicate": "duplicado",
+                   "ignored": "ignorado", "held": "retenido"}
+REASON_LABELS = {**HELD_REASONS, "auto_reply": "respuesta automática", "bulk": "correo masivo",
+                 "own_address": "enviado por nuestra propia dirección (bucle)", "bounce": "rebote",
+                 "forwarded_by_staff": "reenviado por el personal"}
+
+
+def describe_decision(result: dict) -> str:
+    """``comentario en AT-000001``, ``ignorado: respuesta automática``… (one line, Spanish)."""
+    outcome = DECISION_LABELS.get(result["outcome"], result["outcome"])
+    reason = result["reason"] or ""
+    if reason.startswith(("linked_to_", "follow_up_of_")):
+        reason = f"sigue a {reason.rsplit('_', 1)[1]}"
+    reason = REASON_LABELS.get(reason, reason)
+    where = f" en {result['ticket']}" if result["ticket"] and result["outcome"] == "comment" else ""
+    about = f" (sobre {result['ticket']})" if result["ticket"] and result["outcome"] != "comment" else ""
+    return f"{outcome}{where}{': ' + reason if reason else ''}{about} [regla {result['rule']}]"
+
+
+@command("parse")
+@click.argument("paths", nargs=-1, required=True, type=PathArg())
+@option("--json", "as_json", is_flag=True, help="Una lista JSON, un objeto por mensaje.")
+@pass_app
+def parse_(app: App, paths: tuple[Path, ...], as_json: bool) -> None:
+    """Muestra cómo se lee cada mensaje de PATHS (archivos .eml, carpetas, un Maildir o un mbox) y
+    qué decidirían las reglas con la base de datos actual, sin escribir nada: la herramienta para
+    saber por qué un correo terminó como terminó."""
+    rules = import_rules(app.settings).resolved(app.sessions)
+    try:
+        source = FileSource(list(paths), max_bytes=rules.max_message_bytes)
+    except SourceError as exc:
+        raise CliError(str(exc)) from exc
+    results = []
+    with app.reader() as session:
+        for item in source.pending():
+            if item.error is not None:
+                raise CliError(item.error)
+            raw = item.raw if item.raw is not None else b"x" * (rules.max_message_bytes + 1)
+            results.append({"file": item.ref, **explain(session, raw, rules)})
+        session.rollback()  # nothing is written; the rules only read
+    if as_json:
+        echo_json(results)
+        return
+    for r in results:
+        click.echo(printable(r["file"]))
+        sender = f"{r['from_name']} <{r['from']}>" if r["from_name"] else (r["from"] or "(sin remitente)")
+        click.echo(f"  De: {printable(sender)}")
+        if r["requester"] and r["requester"] != r["from"]:
+            click.echo(f"  Solicitante: {printable(r['requester'])}")
+        click.echo(f"  Asunto: {printable(r['subject'])}")
+        click.echo(f"  Resultado: {describe_decision(r)}")
+        for a in r["attachments"]:
+            where = "en el cuerpo, " if a["inline"] else ""
+            click.echo(f"  Adjunto: {printable(a['name'])} ({where}{a['content_type']}, {a['size']} bytes)")
+        comment = r["outcome"] == "comment"
+        click.echo("  Texto del comentario:" if comment else "  Texto:")
+        for line in ((r["new_text"] if comment else r["text"]) or "(vacío)").splitlines():
+            click.echo(f"    {printable(line)}")
 
 
 def print_ticket_lines(app: App, codes: Iterable[str] | None = None) -> None:
@@ -167,4 +222,4 @@ def run(app: App, interval_s: float | None) -> None:
     run_loop(app, configured_mailboxes(app), interval_s or app.settings.poll_interval_s)
 
 
-COMMANDS = (poll, import_, run)
+COMMANDS = (poll, import_, parse_, run)

@@ -81,8 +81,9 @@ def entry_lines(app: App, e: dict) -> list[str]:
     who = f" ({printable(e['author'])})" if e["author"] else ""
     out = [f"    [{app.local_time(e['at'])}] {kind}{who}: {printable(lines[0])}"]
     out += [f"      {printable(line)}".rstrip() for line in lines[1:]]
-    if e["attachments"]:
-        names = ", ".join(printable(a["name"]) for a in e["attachments"])
+    files = [a for a in e["attachments"] if not a["inline"]]  # images shown in a mail's body are not files
+    if files:
+        names = ", ".join(printable(a["name"]) for a in files)
         out.append(f"      adjuntos: {names}")
     return out
 
