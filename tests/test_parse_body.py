@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mail.inbound.parse import parse_message
 from mail.inbound.parse.body import choose_text
+from mail.inbound.parse.html import html_tree, most_words, tree_to_text
 from tests.support import build
 
 WORDS = " ".join(f"palabra{i}" for i in range(40))
@@ -79,3 +82,63 @@ def test_signature_parts_are_not_files():
         assert [a.filename for a in msg.attachments] == ["acta.pdf"], ctype
         assert msg.text == "Adjunto el acta firmada."
         assert name.encode() in msg.raw  # the raw message keeps the signature
+
+
+# --- the word bound that spares laying out the HTML agrees with the layout -----------------------
+
+ODD_HTML = [
+    "<ul><li>uno</li><li>dos</li></ul><p>a&nbsp;b</p><div>x</div><div>y</div><br>z",
+    "<ol><li>primero</li><li>segundo</li></ol><table><tr><td>a</td><td>b</td></tr></table>",
+    "<p>Hola.</p><p>Monto < S/ 5000: la puerta del 504 no cierra; plazo > 5 días.</p>",
+    "a < b and c > d", "<p>a</p>< b c d e >f", "<!-->uno dos tres cuatro<!-- x -->",
+    "<p>x</p><!-- a --!> b c d e f g -->h", "<style-x>uno dos tres cuatro</style>",
+    '<p title="<script>">uno dos tres cuatro cinco</p><p>seis</script></p>',
+    "<xmp><b>x y z</b> <style>q r s</style></xmp>", "<plaintext>a <b> c <style>d e f</style> g",
+    "a&#32b&#x20;c&nbsp;d", "<pre>uno   dos\n tres</pre>", "<textarea>uno dos</textarea><select><option>a",
+    "<html><head><style>p {margin: 0}</style></head><body><p>Estimados, gracias.</p></body></html>",
+    "<dl><dt>Dpto</dt><dd>504</dd></dl><blockquote>cita <i>uno</i></blockquote>",
+]
+
+
+def html_bodies():
+    import sys
+
+    from mail.inbound.parse import UnparseableMessage
+    from tests.shared_data import require_shared
+
+    repo = Path(__file__).resolve().parents[1]
+    raws = []
+    for base in (*(require_shared(n) for n in ("corpus", "cases", "peer")), repo / "tests", repo / "examples"):
+        raws += [p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file() and p.suffix in {"", ".eml", ".box"}]
+    sys.path.insert(0, str(repo / "bench"))
+    try:
+        import corpus
+    finally:
+        sys.path.pop(0)
+    raws += corpus.generate(400, seed=20261130).messages
+    for raw in raws:
+        try:
+            msg = parse_message(raw)
+        except UnparseableMessage:
+            continue
+        if msg.html:
+            yield msg.html
+
+
+def test_word_bound_is_never_below_the_laid_out_text():
+    checked = 0
+    for html in [*html_bodies(), *ODD_HTML]:
+        tree = html_tree(html)
+        assert most_words(tree) >= len(tree_to_text(tree).split()), html[:300]
+        checked += 1
+    assert checked > 100
+
+
+def test_bound_and_layout_choose_what_the_layout_alone_chooses():
+    """The shortcut changes nothing: the same choice as always laying the HTML out."""
+    for plain, html in [("Saludos", f"<p>{WORDS}</p>"), (WORDS, f"<p>{WORDS}</p>"),
+                        ("Ok", "<ul>" + "<li>x</li>" * 3 + "</ul>"), ("", "<p>solo html</p>")]:
+        tree = html_tree(html)
+        laid_out = tree_to_text(tree)
+        expected = laid_out if len(laid_out.split()) > 2 * len(plain.split()) + 5 or not plain else plain
+        assert choose_text(plain, html, [])[0] == expected

@@ -13,11 +13,10 @@ import email.policy
 import email.utils
 import re
 import unicodedata
-from email.message import Message
 from typing import NamedTuple
 
 from mail.inbound.parse.charsets import unsurrogate
-from mail.inbound.parse.headers import ENCODED_WORD_RE, collapse, decode_unstructured, raw_values, unfold
+from mail.inbound.parse.headers import ENCODED_WORD_RE, collapse, decode_unstructured, unfold
 
 __all__ = ["Address", "address_pairs", "addresses", "salvage_address", "split_name_address", "usable_address"]
 
@@ -158,10 +157,11 @@ def _names_as_written(raw: str) -> dict[str, str]:
         return {}
 
 
-def address_pairs(part: Message, name: str) -> list[tuple[str, str | None]]:
-    """All (display name, lower-cased address or None) pairs of the headers called `name`."""
+def address_pairs(values: list[str], name: str) -> list[tuple[str, str | None]]:
+    """All (display name, lower-cased address or None) pairs of the raw ``values`` of the headers
+    called ``name`` (the name picks the RFC 5322 grammar: one mailbox for Sender, a list for To)."""
     result: list[tuple[str, str | None]] = []
-    for raw in raw_values(part, name):
+    for raw in values:
         raw = unsurrogate(unfold(raw))
         if _ENCODED_ADDRESS_RE.search(raw):
             result.append((collapse(decode_unstructured(raw.split("<", 1)[0])), None))
@@ -181,10 +181,11 @@ def address_pairs(part: Message, name: str) -> list[tuple[str, str | None]]:
     return result
 
 
-def addresses(part: Message, name: str) -> tuple[Address, ...]:
-    """The usable mailboxes of the headers called `name`, each address once, in order."""
+def addresses(values: list[str], name: str) -> tuple[Address, ...]:
+    """The usable mailboxes of the raw ``values`` of the headers called ``name``, each address once,
+    in order."""
     seen: dict[str, Address] = {}
-    for display, addr in address_pairs(part, name):
+    for display, addr in address_pairs(values, name):
         if addr and addr not in seen:
             seen[addr] = Address("" if display.lower() == addr else display, addr)
     return tuple(seen.values())
@@ -209,11 +210,11 @@ def split_name_address(value: str) -> Address | None:
     return Address("" if name.lower() == addr else name, addr)
 
 
-def salvage_address(part: Message, name: str = "from") -> Address | None:
-    """The address an encoded word hides in a header (RFC 2047 forbids encoded words in an
+def salvage_address(values: list[str]) -> Address | None:
+    """The address an encoded word hides in a header's raw ``values`` (RFC 2047 forbids encoded words in an
     addr-spec, so the parsers refuse it): decoded, with its display name, so that our own
     address cannot hide that way. The salvaged address must have a dotted domain."""
-    for raw in raw_values(part, name):
+    for raw in values:
         found = _written_in(decode_unstructured(raw))
         if found:
             mailbox = found[-1]

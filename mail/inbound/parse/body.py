@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mail.inbound.parse.html import html_to_text
+from mail.inbound.parse.html import html_to_text, html_tree, most_words, tree_to_text
 from mail.inbound.quotes import extract_new_text
 
 __all__ = ["choose_text"]
@@ -30,8 +30,11 @@ def choose_text(plain: str | None, html: str | None, tnef_texts: list[str]) -> t
     """
     if plain is not None and plain.strip():
         text, new_text = _clean(plain), extract_new_text(plain)
-        if html and html.strip():
-            html_text = _clean(html_to_text(html))
+        tree = html_tree(html) if html else None
+        # the HTML can say clearly more than the plain part's new text (no more than its text) only
+        # when its words can: else it need not be laid out
+        if tree is not None and most_words(tree) > 2 * len(new_text.split()) + 5:
+            html_text = _clean(tree_to_text(tree))
             if _says_clearly_more(html_text, text):
                 text = html_text
             html_new_text = extract_new_text(html_text)

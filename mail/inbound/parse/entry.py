@@ -25,8 +25,6 @@ from mail.inbound.parse.headers import (
     msg_ids,
     parse_date,
     raw_items,
-    raw_value,
-    raw_values,
 )
 from mail.inbound.parse.html import referenced_content_ids
 from mail.inbound.parse.mime import Body, MimeWalker, clean_text
@@ -90,14 +88,14 @@ def _body_digest(raw: bytes) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def _sender(msg) -> Address | None:
-    """The author (From, else Sender, RFC 5322 section 3.6.2); an address salvaged from a
-    malformed From keeps its display name."""
-    pairs = address_pairs(msg, "from") or address_pairs(msg, "sender")
+def _sender(raw: dict[str, list[str]]) -> Address | None:
+    """The author (From, else Sender, RFC 5322 section 3.6.2), from the raw header values by
+    lower-cased name; an address salvaged from a malformed From keeps its display name."""
+    pairs = address_pairs(raw.get("from", []), "from") or address_pairs(raw.get("sender", []), "sender")
     for name, addr in pairs:
         if addr:
             return Address("" if name.lower() == addr else name, addr)
-    salvaged = salvage_address(msg, "from")
+    salvaged = salvage_address(raw.get("from", []))
     if salvaged is not None:
         return salvaged
     return Address(pairs[0][0], "") if pairs else None
@@ -126,9 +124,14 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
     items = raw_items(msg)
     if not items and _looks_binary(prepared):
         raise UnparseableMessage("not a mail message: no headers, binary content")
-    headers: dict[str, list[str]] = {}
+    raw_headers: dict[str, list[str]] = {}  # raw values by lower-cased name, read once
     for name, value in items:
-        headers.setdefault(name.strip().lower(), []).append(collapse(decode_unstructured(value)))
+        raw_headers.setdefault(name.strip().lower(), []).append(value)
+    headers = {name: tuple(collapse(decode_unstructured(v)) for v in values) for name, values in raw_headers.items()}
+
+    def first(name: str) -> str | None:
+        values = raw_headers.get(name)
+        return values[0] if values else None
 
     def parse_nested(data: bytes) -> ParsedMessage | None:
         if depth >= MAX_NESTING or not data.strip():
@@ -155,39 +158,39 @@ def _parse(raw: bytes, *, depth: int, default_tz: tzinfo) -> ParsedMessage:
     shown = referenced_content_ids(html)
     attachments = tuple(dataclasses.replace(a, inline=a.content_id in shown) if a.content_id else a
                         for a in walker.attachments)
-    sender = _sender(msg)
+    sender = _sender(raw_headers)
     own_words, inline_forward = split_forward(text, default_tz=default_tz)
-    return_path = raw_value(msg, "return-path")
+    return_path = first("return-path")
     if return_path is not None:
         bare = collapse(unsurrogate(return_path)).strip("<>").strip()
         return_path = (usable_address(bare) or bare.lower()) if bare else ""
-    subject = raw_value(msg, "subject")
-    original_from = addresses(msg, "x-original-from")
-    reply_to = addresses(msg, "reply-to")
+    subject = first("subject")
+    original_from = addresses(raw_headers.get("x-original-from", []), "x-original-from")
+    reply_to = addresses(raw_headers.get("reply-to", []), "reply-to")
     return ParsedMessage(
         raw=raw,
-        message_id=(msg_ids(raw_value(msg, "message-id")) or (None,))[0],
-        in_reply_to=msg_ids(" ".join(raw_values(msg, "in-reply-to"))),
-        references=msg_ids(" ".join(raw_values(msg, "references"))),
+        message_id=(msg_ids(first("message-id")) or (None,))[0],
+        in_reply_to=msg_ids(" ".join(raw_headers.get("in-reply-to", []))),
+        references=msg_ids(" ".join(raw_headers.get("references", []))),
         from_addr=(sender.email or None) if sender else None,
         from_name=sender.name if sender else "",
         reply_to=tuple(a.email for a in reply_to),
         reply_to_mailboxes=reply_to,
         original_from=original_from[0] if len(original_from) == 1 else None,
-        to=tuple(a.email for a in addresses(msg, "to")),
-        cc=tuple(a.email for a in addresses(msg, "cc")),
+        to=tuple(a.email for a in addresses(raw_headers.get("to", []), "to")),
+        cc=tuple(a.email for a in addresses(raw_headers.get("cc", []), "cc")),
         delivered_to=tuple(dict.fromkeys(a.email for h in ("delivered-to", "x-original-to", "envelope-to")
-                                         for a in addresses(msg, h))),
+                                         for a in addresses(raw_headers.get(h, []), h))),
         return_path=return_path,
         subject=collapse(decode_unstructured(subject)) if subject is not None else "",
-        date=parse_date(raw_value(msg, "date")),
+        date=parse_date(first("date")),
         text=text,
         new_text=new_text,
         forwarder_text=extract_new_text(own_words) if inline_forward else (new_text if walker.forwarded else ""),
         html=html,
         attachments=attachments,
         forwarded=((inline_forward,) if inline_forward else ()) + tuple(walker.forwarded),
-        headers=MappingProxyType({k: tuple(v) for k, v in headers.items()}),
+        headers=MappingProxyType(headers),
         content_type=content_type(msg),
         is_delivery_report=walker.is_delivery_report,
         report_original=walker.report_original if walker.is_delivery_report else None,
