@@ -511,18 +511,58 @@ class HeldMessage(Base):
 
 
 class OutboxMessage(Base):
-    """An email to send, written in the same transaction as the change that caused it."""
+    """One copy of an email to send: one row per envelope recipient (DESIGN, "Outbound mail").
+
+    Written in the same transaction as the change that caused it. The copies of one mail to its
+    To and Cc share ``message_id``, ``to_addrs``/``cc_addrs`` (the headers) and ``context``; each
+    is claimed, sent, retried, failed or bounced on its own. ``state``: pending → sending (claimed
+    by a worker until ``lease_until``, UTC) → sent | failed (permanent, ``last_error`` holds the
+    server's answer) | bounced (a delivery report named it later). ``next_attempt_at`` (UTC, None:
+    now) is when a retried row may go again. ``automatic``: mail the system sends on its own
+    (``Auto-Submitted: auto-generated``, rate-limited per recipient).
+    """
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     event: Mapped[str] = mapped_column(String(50))  # acknowledgement, assignment, status, …
-    to_addrs: Mapped[list] = mapped_column(JSON, default=list)
+    recipient: Mapped[str] = mapped_column(String(320), index=True)  # envelope recipient, lower-case
+    to_addrs: Mapped[list] = mapped_column(JSON, default=list)  # the To header
+    cc_addrs: Mapped[list] = mapped_column(JSON, default=list)  # the Cc header
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     message_id: Mapped[str] = mapped_column(String(998), index=True)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    bounced_at: Mapped[datetime | None]
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class BouncedAddress(Base):
+    """An address a delivery report said cannot receive mail: no mail goes to it until staff
+    clear the flag (DESIGN, "Outbound mail"). ``email`` lower-case; ``diagnostic`` the report's
+    status and text; ``outbox_id`` the copy that bounced."""
+
+    __tablename__ = "bounced_addresses"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+
+
+class DigestRecord(Base):
+    """A daily overdue digest written for one recipient on one local date (the configured zone):
+    at most one per recipient per day, even with several schedulers."""
+
+    __tablename__ = "digest_records"
+    __table_args__ = (UniqueConstraint("recipient", "local_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    local_date: Mapped[date] = mapped_column(Date)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tickets import outbox
 from tickets.models import InboundMessage, MailboxState, OutboxMessage, utcnow
 from tickets.queries import Filters, iter_ticket_rows
 from tickets.services import get_ticket
@@ -78,7 +79,35 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
         }
         for e in ticket.entries
     ]
+    data["logbook"] = sorted(data["logbook"] + _outbound_entries(session, ticket.id, zone),
+                             key=lambda e: e["at"] or "")
     return data
+
+
+def _outbound_entries(session: Session, ticket_id: int, zone: ZoneInfo) -> list[dict]:
+    """The ticket's outbound mail as ``email_out`` logbook entries, one per mail (its copies
+    grouped by Message-ID), with ``state`` (pending, sent, failed, bounced) and each copy's
+    ``recipients`` entry (``email``, ``outbox_id``, ``state``, ``error``, ``sent_at``)."""
+    mails: dict[str, list[OutboxMessage]] = {}
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+                               .order_by(OutboxMessage.id)):
+        mails.setdefault(row.message_id, []).append(row)
+    entries = []
+    for mid, copies in mails.items():
+        first = copies[0]
+        state = outbox.mail_state(c.state for c in copies)
+        label = outbox.EVENT_LABELS.get(first.event, first.event)
+        entries.append({
+            "kind": "email_out", "at": local_iso(first.created_at, zone), "author": None, "author_email": None,
+            "public": first.event in outbox.CLIENT_EVENTS,
+            "text": f"{label} para {', '.join(first.to_addrs)}"
+                    + (f" (cc: {', '.join(first.cc_addrs)})" if first.cc_addrs else "")
+                    + f": {outbox.STATE_LABELS.get(state, state)}",
+            "attachments": [], "event": first.event, "message_id": mid, "state": state,
+            "recipients": [{"email": c.recipient, "outbox_id": c.id, "state": c.state, "error": c.last_error,
+                            "sent_at": local_iso(c.sent_at, zone)} for c in copies],
+        })
+    return entries
 
 
 def _change(entry, zone: ZoneInfo) -> dict:

@@ -14,7 +14,6 @@ Changes to an existing ticket (status, assignee) go through the ORM as usual.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tickets import defaults, storage
+from tickets import defaults, outbox, storage
 from tickets.codes import next_code
 from tickets.models import (
     Area,
@@ -75,12 +74,16 @@ class Context:
     code_prefix: str = "AT"
     storage_dir: Path = Path("var/files")
     mail_domain: str = "localhost"
+    #: our own addresses, lower-case: never mailed (a loop)
+    own_addresses: frozenset[str] = frozenset()
+    #: False: write no outbox rows at all (``import --no-notify``: an archive of old mail)
+    notify: bool = True
 
     @classmethod
     def from_settings(cls, settings) -> Context:
         domain = settings.mail_from.rpartition("@")[2] or "localhost"
         return cls(code_prefix=settings.code_prefix, storage_dir=settings.storage_dir,
-                   mail_domain=domain)
+                   mail_domain=domain, own_addresses=frozenset({settings.mail_from.lower()}))
 
 
 @dataclass
@@ -244,28 +247,39 @@ def files_note(files: list[NewFile]) -> str:
     return f"{n} archivo{'s' if n != 1 else ''} adjunto{'s' if n != 1 else ''} con la solicitud"
 
 
-def new_message_id(ctx: Context, ticket: Ticket | NewTicket | None, event: str) -> str:
-    """A Message-ID of ours (without <>): ``AT-000123.ack.3f9a…@domain``."""
-    code = ticket.code if ticket else "atencion"
-    return f"{code}.{event}.{secrets.token_hex(6)}@{ctx.mail_domain}"
-
-
 def queue_mail(session: Session, ctx: Context, ticket: Ticket | NewTicket | None, event: str,
-               to: list[str], context: dict | None = None) -> str | None:
-    """Write an outbox row (sent later by a worker) and return its Message-ID (without <>);
-    None when there is nobody to send it to.
+               to: list[str], context: dict | None = None, *, cc: list[str] = (),
+               automatic: bool = True) -> str | None:
+    """Queue a mail (one outbox row per recipient, sent later by a worker) and return its
+    Message-ID (without <>); None when there is nobody to send it to (see `tickets.outbox.queue`
+    for who is left out: our own, no-reply and bounced addresses). Nothing is written when
+    ``ctx.notify`` is False.
 
     The Message-ID is fixed now: it joins the ticket's thread, so replies to it match
     (see `mail.inbound.rules.lookups.find_ticket_by_thread`).
     """
-    to = sorted({a.lower() for a in to if a})
-    if not to:
+    if not ctx.notify:
         return None
-    mid = new_message_id(ctx, ticket, event)
-    session.connection().execute(_INSERT_OUTBOX, {
-        "ticket_id": ticket.id if ticket else None, "event": event, "to_addrs": to,
-        "context": context or {}, "message_id": mid})
-    return mid
+    return outbox.queue(session, ticket_id=ticket.id if ticket else None, code=ticket.code if ticket else None,
+                        domain=ctx.mail_domain, event=event, to=to, cc=cc, context=context,
+                        automatic=automatic, own_addresses=ctx.own_addresses)
+
+
+_STAFF_EMAILS_AMONG = select(User.email).where(User.email.in_(bindparam("emails", expanding=True)))
+
+
+def client_recipients(session: Session, ctx: Context, ticket: Ticket | NewTicket) -> tuple[list[str], list[str]]:
+    """Who automatic mail to the client goes to (DESIGN, "Outbound mail"): To the requester; Cc
+    the ticket's other thread addresses (co-owners who were on Cc), never staff or our own.
+    Returns ``([requester], [cc…])``, both empty when the ticket has no requester address."""
+    if not ticket.requester_email:
+        return [], []
+    others = [e for e in session.connection().scalars(_SELECT_PARTICIPANTS, {"tid": ticket.id})
+              if e != ticket.requester_email and e not in ctx.own_addresses]
+    if others:
+        staff = set(session.connection().scalars(_STAFF_EMAILS_AMONG, {"emails": others}))
+        others = [e for e in others if e not in staff]
+    return [ticket.requester_email], sorted(others)
 
 
 def add_participants(session: Session, ticket: Ticket | NewTicket, emails, *, new_ticket: bool = False) -> None:
@@ -406,7 +420,8 @@ def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str
     if acknowledge and ticket.requester_email:
         from tickets.sla import max_response_days
 
-        queue_mail(session, ctx, ticket, "acknowledgement", [ticket.requester_email], {
+        to, cc = client_recipients(session, ctx, ticket)
+        queue_mail(session, ctx, ticket, "acknowledgement", to, cc=cc, context={
             "code": ticket.code, "subject": ticket.subject, "requester_name": ticket.requester_name,
             "requested_at": ticket.requested_at.isoformat(),
             "max_days": max_response_days(ref.type_max_days, ref.type_priority_days, ref.priority_name),
@@ -544,8 +559,12 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
             recipients.append(ticket.assignee.email)
         event = "client_comment"
     elif public and ticket.requester_email:
-        event, recipients = "public_reply", [ticket.requester_email]
+        recipients, cc = client_recipients(session, ctx, ticket)
+        queue_mail(session, ctx, ticket, "public_reply", recipients, {"code": ticket.code, "entry_id": entry_id},
+                   cc=cc, automatic=False)
     if event:
+        if author_email:  # the client's own comment is not mailed back to them
+            recipients = [r for r in recipients if r != author_email.lower()]
         queue_mail(session, ctx, ticket, event, recipients, {"code": ticket.code, "entry_id": entry_id})
     return entry_id
 
@@ -571,11 +590,12 @@ def reopen_ticket(session: Session, ticket: Ticket, *, by: User | None = None,
 
 
 def set_status(session: Session, ctx: Context, ticket: Ticket, status_name: str, *,
-               by: User | None = None) -> Ticket:
+               by: User | None = None, notify: bool = True) -> Ticket:
     """Change the status; sets attended_at the first time an `attended` status is reached.
 
-    The requester is mailed when the status has ``notify_requester``. Raises ServiceError for an
-    unknown status name.
+    The requester (To) and the ticket's other client addresses (Cc) are mailed when the status
+    has ``notify_requester`` and ``notify`` (False: the change came from the requester's own
+    mail). Raises ServiceError for an unknown status name.
     """
     status = require_by_name(session, Status, status_name, "estado")
     if status.id == ticket.status_id:
@@ -591,17 +611,20 @@ def set_status(session: Session, ctx: Context, ticket: Ticket, status_name: str,
     elif ticket.closed_at is not None:
         ticket.closed_at = None
     ticket.updated_at = now
-    if status.notify_requester and ticket.requester_email:
-        queue_mail(session, ctx, ticket, "status", [ticket.requester_email],
-                   {"code": ticket.code, "status": status.name})
+    if status.notify_requester and ticket.requester_email and notify:
+        to, cc = client_recipients(session, ctx, ticket)
+        queue_mail(session, ctx, ticket, "status", to, {"code": ticket.code, "status": status.name}, cc=cc)
     session.flush()
     return ticket
 
 
 def assign(session: Session, ctx: Context, ticket: Ticket, user: User, *, by: User | None = None) -> Ticket:
-    """Assign to ``user`` (who becomes a watcher); Registrado moves to Asignado; the user is mailed."""
+    """Assign to ``user`` (who becomes a watcher); Registrado moves to Asignado. The new assignee
+    gets an "assignment" mail; the previous one (if any, and not the one who made the change) a
+    short "reassigned" note, never "asignada a usted"."""
     if ticket.assignee_id == user.id:
         return ticket
+    previous = ticket.assignee
     record_change(session, ticket, "assignee", ticket.assignee.email if ticket.assignee else None,
                   user.email, by=by)
     ticket.assignee = user
@@ -614,5 +637,8 @@ def assign(session: Session, ctx: Context, ticket: Ticket, user: User, *, by: Us
             ticket.status = assigned
     ticket.updated_at = utcnow()
     queue_mail(session, ctx, ticket, "assignment", [user.email], {"code": ticket.code})
+    if previous is not None and previous.id != user.id and (by is None or by.id != previous.id):
+        queue_mail(session, ctx, ticket, "reassigned", [previous.email],
+                   {"code": ticket.code, "assignee_name": user.name})
     session.flush()
     return ticket

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     )
     poll_interval_s: float = Field(30.0, gt=0, description="seconds between two polls of a mailbox")
     lock_ttl_s: int = Field(300, ge=1, description="seconds a mailbox lock lives without renewal")
+    mail_from_name: str = Field("Atención al Cliente", description="display name of our From")
+    outbox_lease_s: float = Field(120.0, gt=0, description="seconds a worker holds a claimed outbox row")
+    retry_backoff_s: float = Field(
+        60.0, gt=0, description="first wait after a temporary SMTP failure, doubled each attempt (max 1 h)")
+    max_attempts: int = Field(8, ge=1, description="temporary failures before an outbox row is failed")
+    sweep_interval_s: float = Field(30.0, gt=0, description="seconds between two outbox sweeps")
+    rate_limit_per_hour: int = Field(20, ge=1, description="automatic mails per external address per hour")
+    digest_time: str = Field("08:00", description="local time (HH:MM) of the daily overdue digest")
+    health_outbox_max_min: float = Field(
+        15.0, gt=0, description="health fails when the oldest pending outbox row is older (minutes)")
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +61,32 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"zona horaria desconocida {value!r} (p. ej. America/Lima)") from exc
         return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        """HH:MM, 24-hour, local to ``timezone``."""
+        hh, sep, mm = value.strip().partition(":")
+        if not (sep and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
+            raise ValueError(f"hora no válida {value!r} (formato HH:MM, p. ej. 08:00)")
+        return f"{int(hh):02d}:{mm}"
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        """smtp://[user:pass@]host[:port][?starttls=1] or smtps://…"""
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("ATENCION_SMTP_URL debe ser smtp://servidor[:puerto] o smtps://servidor[:puerto]")
+        try:
+            parts.port  # noqa: B018  (raises on a bad port)
+        except ValueError as exc:
+            raise ValueError("ATENCION_SMTP_URL tiene un puerto no válido") from exc
+        return value.strip()
 
     @property
     def storage_dir(self) -> Path:

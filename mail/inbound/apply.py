@@ -6,7 +6,7 @@ none changes the decision. The services write the logbook and the outbox rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, update
@@ -157,8 +157,10 @@ def apply(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDef
     """Carry out ``decision``; returns the ticket it opened or touched (None for none).
 
     ``defaults``: the mailbox's defaults for new tickets; ``own``: our own addresses (never
-    participants of a thread).
+    participants of a thread, never mailed).
     """
+    if not own <= ctx.own_addresses:
+        ctx = replace(ctx, own_addresses=ctx.own_addresses | own)
     if decision.outcome is Outcome.HELD:
         hold(session, msg, decision, record, raw, raw_kept_elsewhere=raw_kept_elsewhere)
     elif decision.outcome is Outcome.IGNORED and isinstance(decision.payload, BouncePayload):

@@ -49,6 +49,28 @@ class App:
         """Read-only sessions (SQLite: no write lock held while reading)."""
         return make_reader(self.engine)
 
+    @cached_property
+    def outbound(self):
+        """This process's broker, actor and SMTP connections (`worker.outbound.Outbound`)."""
+        from worker.outbound import setup
+
+        return setup(self.settings, self.sessions)
+
+    def send_queued(self) -> None:
+        """After a command's commit: without a broker, send the mail it queued now (this process
+        is about to exit); with Redis, hand it to the workers. A copy that failed for good is
+        reported on stderr in one line (see ``atencion outbox list --state failed``)."""
+        report = self.outbound.after_commit()
+        if report is not None and report.failed:
+            n = len(report.failed)
+            click.echo(f"aviso: {n} correo{'s' if n != 1 else ''} no se pudo enviar "
+                       "(vea 'atencion outbox list --state failed')", err=True)
+
+    def close(self) -> None:
+        """Close the SMTP connections this command opened."""
+        if "outbound" in self.__dict__:
+            self.outbound.close()
+
     @property
     def ctx(self) -> Context:
         """What the ticket services need from the settings."""

@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -78,7 +79,9 @@ def poll(app: App, once: bool, mailbox_name: str | None) -> None:
                 click.echo(f"{mb.name}: otro proceso lo está leyendo")
             else:
                 click.echo(f"{mb.name}: {counts_line(report.processed, report.counts)}")
+        app.send_queued()
         if once:
+            app.close()
             sys.exit(1 if failed else 0)
         time.sleep(app.settings.poll_interval_s)
 
@@ -87,11 +90,14 @@ def poll(app: App, once: bool, mailbox_name: str | None) -> None:
 @click.argument("paths", nargs=-1, required=True, type=PathArg())
 @option("--mailbox", "mailbox_name", default="import", show_default=True, metavar="NOMBRE",
         help="Nombre con que se registra el buzón de origen.")
+@option("--no-notify", "no_notify", is_flag=True,
+        help="No envía ningún correo (acuses, avisos): para importar un archivo de correo antiguo.")
 @pass_app
-def import_(app: App, paths: tuple[Path, ...], mailbox_name: str) -> None:
+def import_(app: App, paths: tuple[Path, ...], mailbox_name: str, no_notify: bool) -> None:
     """Importa PATHS (archivos .eml, carpetas de .eml, un Maildir o un mbox) por el mismo proceso
     que el correo del servidor, en orden de nombre de archivo, con barra de progreso. Muestra
-    cuántos mensajes fueron atenciones, comentarios, duplicados, ignorados y retenidos."""
+    cuántos mensajes fueron atenciones, comentarios, duplicados, ignorados y retenidos, y envía
+    los acuses de recibo (salvo con --no-notify)."""
     rules = import_rules(app.settings)
     try:
         source = FileSource(list(paths), max_bytes=rules.max_message_bytes)
@@ -100,9 +106,11 @@ def import_(app: App, paths: tuple[Path, ...], mailbox_name: str) -> None:
     total = source.count()
     with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Importando", total=total)
-        report = process_source(app.sessions, app.ctx, rules, source, mailbox_name, checkpoint=False,
-                                on_result=lambda _r: progress.advance(task))
+        report = process_source(app.sessions, replace(app.ctx, notify=not no_notify), rules, source,
+                                mailbox_name, checkpoint=False, on_result=lambda _r: progress.advance(task))
     click.echo(counts_line(report.processed, report.counts))
+    if not no_notify:
+        app.send_queued()
     if report.unreadable:
         for line in report.unreadable[:20]:
             click.echo(f"no leído: {line}", err=True)
@@ -190,8 +198,19 @@ def print_ticket_lines(app: App, codes: Iterable[str] | None = None) -> None:
 
 
 def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> None:
-    """Poll the mailboxes every ``interval_s`` seconds and print what arrives, until Ctrl-C."""
+    """The embedded default: poll the mailboxes every ``interval_s`` seconds and print what
+    arrives, with a Dramatiq worker (in-process broker, or Redis when configured) and the
+    scheduler (sweep, digest) in background threads of this process, until Ctrl-C."""
+    import dramatiq
+
+    from worker.outbound import QUEUE
+    from worker.scheduler import make_scheduler
+
     long_running_logs()
+    worker = dramatiq.Worker(app.outbound.broker, queues={QUEUE}, worker_threads=2, worker_timeout=200)
+    worker.start()
+    scheduler = make_scheduler(app.outbound, background=True)
+    scheduler.start()
     try:
         while True:
             for mb in mailboxes:
@@ -208,9 +227,14 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
                 elif report.processed:
                     click.echo(counts_line(report.processed, report.counts))
                     print_ticket_lines(app, new_codes)
+                    app.outbound.sweep()  # the in-process (or Redis) worker sends what the pass queued
             time.sleep(interval_s)
     except KeyboardInterrupt:
         click.echo("\nhasta luego")
+    finally:
+        scheduler.shutdown(wait=False)
+        worker.stop()
+        app.close()
 
 
 @command()
@@ -218,7 +242,8 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
         help="Segundos entre dos lecturas (por defecto: ATENCION_POLL_INTERVAL_S).")
 @pass_app
 def run(app: App, interval_s: float | None) -> None:
-    """El modo integrado: lee todos los buzones configurados en un solo proceso, hasta Ctrl-C."""
+    """El modo integrado: lee todos los buzones configurados y envía el correo saliente (con el
+    barrido y el resumen diario) en un solo proceso, hasta Ctrl-C."""
     run_loop(app, configured_mailboxes(app), interval_s or app.settings.poll_interval_s)
 
 

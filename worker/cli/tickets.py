@@ -89,11 +89,13 @@ def entry_lines(app: App, e: dict) -> list[str]:
 
 
 def ticket_action(app: App, code: str, act: Callable[[Session, Ticket], str]) -> None:
-    """Run ``act(session, ticket)`` in one transaction and print the line it returns."""
+    """Run ``act(session, ticket)`` in one transaction, print the line it returns, then send (or
+    enqueue) the mail it queued."""
     with app.sessions.begin() as s:
         ticket = get_ticket(s, code, app.settings.code_prefix)
         line = act(s, ticket)
     click.echo(line)
+    app.send_queued()
 
 
 def staff_user(s: Session, email: str | None, option_name: str = "--by") -> User | None:

@@ -1,0 +1,180 @@
+"""Build the email of one outbox row (DESIGN, "Outbound mail and workers").
+
+Bodies come from ``templates/email/<event>.txt`` and ``.html`` (Jinja2; the HTML autoescaped),
+each template setting ``mail_subject``; the subject gets the ticket's code in brackets. Headers:
+our Message-ID (the row's, shared by its copies), In-Reply-To and References that keep the
+client's thread (RFC 5322 §3.6.4: their first Message-ID, ours since, their latest), Reply-To the
+mailbox (staff: the plus-address with their reply token), ``Auto-Submitted: auto-generated`` on
+automatic mail (RFC 3834), Date in the configured zone. Anything a client could have written
+(subject, names) is made header-safe: line breaks and control characters become spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tickets import storage
+from tickets.models import Attachment, InboundMessage, LogbookEntry, OutboxMessage, User
+from tickets.outbox import CLIENT_EVENTS
+from tickets.queries import Filters, iter_ticket_rows
+from tickets.reply_tokens import reply_address, token_for
+
+#: The most Message-IDs kept in References (the first, then the newest).
+MAX_REFERENCES = 20
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+
+
+class ComposeError(ValueError):
+    """The row cannot become a mail (unknown event, missing ticket): a permanent failure."""
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment of ``templates/email`` (HTML autoescaped; a missing name renders
+    empty rather than failing the mail). Filter ``fecha``: a datetime or ISO text as dd/mm/aaaa."""
+    env = Environment(loader=PackageLoader("templates", "email"), autoescape=select_autoescape(["html"]),
+                      undefined=ChainableUndefined, auto_reload=False, keep_trailing_newline=True)
+    env.filters["fecha"] = _fecha
+    return env
+
+
+def _fecha(value) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def header_safe(text: str | None, limit: int = 200) -> str:
+    """One line of at most ``limit`` characters: CR, LF and other controls become one space."""
+    return _UNSAFE.sub(" ", text or "").strip()[:limit]
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Message-IDs (without <>) of a ticket's mail: ``first_client`` the client's first message,
+    ``latest_client`` their newest, ``ours`` our earlier mail on the thread, oldest first."""
+
+    first_client: str | None
+    latest_client: str | None
+    ours: tuple[str, ...]
+
+    def references(self, own_id: str) -> list[str]:
+        """References for a new message of ours: first client id, ours, latest client id."""
+        ids = [i for i in (self.first_client, *self.ours, self.latest_client) if i and i != own_id]
+        ids = list(dict.fromkeys(i for i in ids if i.isascii()))  # a non-ASCII id cannot be a header token
+        if len(ids) > MAX_REFERENCES:
+            ids = ids[:1] + ids[-(MAX_REFERENCES - 1):]
+        return ids
+
+
+def thread_of(session: Session, row: OutboxMessage) -> Thread:
+    """The thread a row's mail joins: the ticket's client messages and our earlier client mail."""
+    if row.ticket_id is None:
+        return Thread(None, None, ())
+    inbound = list(session.scalars(
+        select(InboundMessage.message_id).where(InboundMessage.ticket_id == row.ticket_id,
+                                                InboundMessage.message_id.is_not(None),
+                                                InboundMessage.outcome.in_(("ticket", "comment")))
+        .order_by(InboundMessage.id)))
+    ours = list(dict.fromkeys(session.scalars(
+        select(OutboxMessage.message_id).where(OutboxMessage.ticket_id == row.ticket_id,
+                                               OutboxMessage.id < row.id,
+                                               OutboxMessage.event.in_(CLIENT_EVENTS))
+        .order_by(OutboxMessage.id))))
+    return Thread(inbound[0] if inbound else None, inbound[-1] if inbound else None, tuple(ours))
+
+
+def facts(session: Session, settings, row: OutboxMessage) -> dict:
+    """What the templates may use: the row's context plus the ticket as listed (code, subject,
+    status, project, subdivision, unit, requester, assignee, elapsed days, alert), the comment
+    text of ``context["entry_id"]``, the team's name. Dates are local to the configured zone."""
+    data = {"team_name": settings.mail_from_name, "ticket": None, "comment": None}
+    data.update(row.context or {})
+    code = data.get("code")
+    if code:
+        for t in iter_ticket_rows(session, Filters(code=code), tz=settings.timezone, prefix=settings.code_prefix):
+            if t.code == code:
+                data["ticket"] = t
+                break
+    if data.get("entry_id"):
+        entry = session.get(LogbookEntry, data["entry_id"])
+        data["comment"] = entry.text if entry else None
+        data["author_name"] = entry.author_name if entry else None
+    return data
+
+
+def _attachments(session: Session, row: OutboxMessage) -> list[Attachment]:
+    entry_id = (row.context or {}).get("entry_id")
+    if row.event != "public_reply" or not entry_id:
+        return []
+    return list(session.scalars(select(Attachment).where(Attachment.entry_id == entry_id,
+                                                         Attachment.inline.is_(False))
+                                .order_by(Attachment.id)))
+
+
+def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | None = None) -> EmailMessage:
+    """The email of ``row`` (its To/Cc headers; the envelope recipient is ``row.recipient``).
+
+    Raises ComposeError when the event has no template or the templates fail.
+    """
+    env = environment()
+    data = facts(session, settings, row)
+    try:
+        text_t = env.get_template(f"{row.event}.txt")
+        html_t = env.get_template(f"{row.event}.html")
+        text = text_t.render(data)
+        subject = getattr(text_t.make_module(data), "mail_subject", "") or row.event
+        html = html_t.render(data)
+    except Exception as exc:  # TemplateNotFound, UndefinedError, …: this row can never be sent
+        raise ComposeError(f"plantilla {row.event}: {exc}") from exc
+    msg = EmailMessage()
+    msg["From"] = formataddr((header_safe(settings.mail_from_name), settings.mail_from))
+    msg["To"] = ", ".join(row.to_addrs)
+    if row.cc_addrs:
+        msg["Cc"] = ", ".join(row.cc_addrs)
+    code = data.get("code")
+    subject = header_safe(subject, 400)
+    msg["Subject"] = f"[{code}] {subject}" if code and f"[{code}]" not in subject else subject
+    msg["Message-ID"] = f"<{row.message_id}>"
+    msg["Date"] = format_datetime((now or datetime.now(ZoneInfo(settings.timezone))).astimezone(
+        ZoneInfo(settings.timezone)))
+    refs = thread_of(session, row).references(row.message_id)
+    if refs:
+        msg["In-Reply-To"] = f"<{refs[-1]}>"
+        msg["References"] = " ".join(f"<{i}>" for i in refs)
+    msg["Reply-To"] = _reply_to(session, settings, row)
+    if row.automatic:
+        msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office answers to our mail
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    for att in _attachments(session, row):
+        maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
+        msg.add_attachment(storage.read_bytes(settings.storage_dir, att.sha256), maintype=maintype,
+                           subtype=subtype or "octet-stream", filename=att.filename)
+    return msg
+
+
+def _reply_to(session: Session, settings, row: OutboxMessage) -> str:
+    """The mailbox; to a staff user, the plus-address that carries their reply token."""
+    user = session.scalar(select(User).where(User.email == row.recipient))
+    if user is None:
+        return settings.mail_from
+    return reply_address(settings.mail_from, token_for(settings.secret_key, user.id))
+
+
+__all__ = ["CLIENT_EVENTS", "ComposeError", "Thread", "compose", "environment", "facts", "header_safe",
+           "thread_of"]

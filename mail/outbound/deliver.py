@@ -1,0 +1,141 @@
+"""Take outbox rows through claim → compose → send → mark (DESIGN, "Outbound mail and workers").
+
+`deliver` is what a worker does with the ids a message from the broker carries, and what
+``send-pending`` and the embedded default do in process. Each copy is marked in its own short
+transaction right after the server's answer, so a worker that dies loses at most the copy in
+flight (sent again after its lease, with the same Message-ID). Temporary failures wait
+``retry_backoff_s`` × 2^(attempt − 1) (at most an hour) and fail after ``max_attempts``;
+a 5xx answer fails the copy at once with the server's words. Automatic mail to an external
+address waits when that address already got ``rate_limit_per_hour`` mails in the last hour.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from mail.outbound.compose import ComposeError, compose
+from mail.outbound.send import SendError
+from tickets import outbox
+from tickets.models import BouncedAddress, OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 3600.0
+
+
+@dataclass
+class DeliveryReport:
+    """What one `deliver` call did: ids sent, retried later, failed for good (id → answer),
+    postponed by the hourly limit, and taken by nobody (another worker held them)."""
+
+    sent: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    postponed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        """Merge ``other`` into this report."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed.update(other.failed)
+        self.postponed += other.postponed
+        self.skipped += other.skipped
+
+
+def backoff_s(settings, attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th temporary failure (doubling, at most an hour)."""
+    return min(settings.retry_backoff_s * 2 ** max(attempts - 1, 0), MAX_BACKOFF_S)
+
+
+def deliver(sessions: sessionmaker[Session], settings, transport, ids: Iterable[int]) -> DeliveryReport:
+    """Claim the rows of ``ids`` that are due and send each; returns what happened.
+
+    ``transport``: a `mail.outbound.send` transport (its connection is reused across rows).
+    Never raises for one row's failure; a database error propagates (the rows keep their lease
+    and are taken again after it).
+    """
+    report = DeliveryReport()
+    ids = list(ids)
+    with sessions.begin() as session:
+        claimed = outbox.claim(session, ids, lease_s=settings.outbox_lease_s)
+    report.skipped = [i for i in ids if i not in set(claimed)]
+    started = time.monotonic()
+    for n, row_id in enumerate(claimed):
+        if time.monotonic() - started > settings.outbox_lease_s / 2:
+            with sessions.begin() as session:  # a slow batch: keep the rest of it
+                outbox.renew(session, claimed[n:], lease_s=settings.outbox_lease_s)
+            started = time.monotonic()
+        _deliver_one(sessions, settings, transport, row_id, report)
+    return report
+
+
+def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryReport) -> None:
+    with sessions.begin() as session:
+        row = session.get(OutboxMessage, row_id)
+        attempts = row.attempts
+        why_not = _held_back(session, settings, row)
+        if why_not is not None:
+            until, reason = why_not
+            if until is None:
+                outbox.mark_failed(session, row_id, attempts, reason)
+                report.failed[row_id] = reason
+            else:
+                outbox.postpone(session, row_id, attempts, until, reason)
+                report.postponed.append(row_id)
+            return
+        try:
+            msg = compose(session, settings, row)
+        except ComposeError as exc:
+            outbox.mark_failed(session, row_id, attempts, str(exc))
+            report.failed[row_id] = str(exc)
+            log.error("outbox %s: %s", row_id, exc)
+            return
+        recipient = row.recipient
+    envelope_to = settings.mail_redirect_all_to or recipient
+    if settings.mail_redirect_all_to:
+        msg["X-Original-To"] = recipient
+    try:
+        transport.send(msg, settings.mail_from, envelope_to, row_id=row_id)
+    except SendError as exc:
+        with sessions.begin() as session:
+            if exc.permanent or attempts >= settings.max_attempts:
+                text = str(exc) if exc.permanent else f"{exc} (tras {attempts} intentos)"
+                outbox.mark_failed(session, row_id, attempts, text)
+                report.failed[row_id] = text
+                log.warning("outbox %s to %s failed: %s", row_id, recipient, text)
+            else:
+                outbox.mark_retry(session, row_id, attempts, str(exc), delay_s=backoff_s(settings, attempts))
+                report.retried.append(row_id)
+                log.info("outbox %s to %s: retry later: %s", row_id, recipient, exc)
+        return
+    with sessions.begin() as session:
+        if outbox.mark_sent(session, row_id, attempts):
+            report.sent.append(row_id)
+        else:  # our lease expired and another worker took the row: it decides the row's state
+            log.warning("outbox %s sent, but its claim had passed to another worker", row_id)
+            report.sent.append(row_id)
+
+
+def _held_back(session: Session, settings, row: OutboxMessage):
+    """Why ``row`` may not go now: ``(None, reason)`` never (its address bounced), ``(until,
+    reason)`` not before ``until`` (the hourly limit); None when it may go."""
+    if session.get(BouncedAddress, row.recipient) is not None:
+        return None, f"{row.recipient} está marcado como rebotado"
+    if not row.automatic or outbox.is_staff_address(session, row.recipient):
+        return None
+    now = utcnow()
+    recent = outbox.sent_since(session, row.recipient, now - timedelta(hours=1))
+    others = [t for t in recent if t is not None]
+    # the row itself is "sending": it is in `recent` with its lease time, not a past send
+    if len(recent) - 1 < settings.rate_limit_per_hour:
+        return None
+    oldest = min(others) if others else now
+    return oldest + timedelta(hours=1), (f"límite de {settings.rate_limit_per_hour} correos por hora "
+                                         f"a {row.recipient}: se enviará más tarde")

@@ -1,0 +1,61 @@
+"""Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep and the daily overdue
+digest, on APScheduler. ``atencion scheduler`` runs them in the foreground; ``atencion run`` in a
+background thread beside the poller and the in-process worker.
+
+Several schedulers may run at once: the sweep only enqueues ids (a row is claimed once), and the
+digest is recorded per recipient and local date in the database (`tickets.digest`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from tickets import digest
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two checks of whether the day's digest is due.
+DIGEST_CHECK_S = 60.0
+
+
+def sweep_job(outbound) -> None:
+    """Re-enqueue due rows (in process: send them)."""
+    try:
+        if outbound.in_process:
+            outbound.send_pending()
+        else:
+            n = outbound.sweep()
+            if n:
+                log.info("sweep: %d outbox rows enqueued", n)
+    except Exception:  # a database or broker outage: log, the next run tries again
+        log.exception("outbox sweep failed")
+
+
+def digest_job(outbound) -> None:
+    """Write today's digests when their time has come, then hand them to the workers."""
+    try:
+        with outbound.sessions.begin() as session:
+            n = digest.queue_due_digests(session, outbound.settings)
+        if n:
+            log.info("digest: %d mails queued", n)
+            sweep_job(outbound)
+    except Exception:
+        log.exception("digest failed")
+
+
+def make_scheduler(outbound, *, background: bool) -> BaseScheduler:
+    """A scheduler with the sweep (every ``sweep_interval_s``) and the digest check (every
+    minute), both run once at start (a scheduler that was down catches up on the day's digest).
+    ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`)."""
+    scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
+    now = datetime.now(scheduler.timezone)
+    scheduler.add_job(sweep_job, "interval", args=[outbound], seconds=outbound.settings.sweep_interval_s,
+                      next_run_time=now, id="sweep", max_instances=1, coalesce=True)
+    scheduler.add_job(digest_job, "interval", args=[outbound], seconds=DIGEST_CHECK_S,
+                      next_run_time=now, id="digest", max_instances=1, coalesce=True)
+    return scheduler
