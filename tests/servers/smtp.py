@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import functools
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -62,6 +63,16 @@ class Delivery:
 
 def _smtp_status(code: int, text: str) -> str:
     return f"{int(code)} {text}".strip()
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """ServerUnavailable at once when ``host:port`` cannot be bound (e.g. someone else took it)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's create_server does
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ServerUnavailable(f"aiosmtpd could not listen on {host}:{port}: {exc}") from exc
 
 
 @functools.cache
@@ -108,7 +119,7 @@ class _Handler:
             login = auth_data.login.decode("utf-8", "replace")
         data = bytes(envelope.original_content or b"")
         server._record(Delivery(
-            mail_from=envelope.mail_from or "",
+            mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,
             rcpt_tos=tuple(envelope.rcpt_tos),
             data=data,
             message=BytesParser(policy=policy.default).parsebytes(data),
@@ -213,6 +224,7 @@ class SmtpServer:
             raise ServerUnavailable("the aiosmtpd package is missing (pip install -r requirements.lock)") from exc
         server_ctx = self._server_ssl_context()
         self.port = self.port or free_port(self.host)
+        _check_bindable(self.host, self.port)  # else Controller.start() waits its whole ready_timeout
         owner = self
 
         class _Controller(Controller):
