@@ -101,10 +101,12 @@ class ThrowawayRedis:
 
     @property
     def pid(self) -> int | None:
+        """The redis-server's process id while started, else None."""
         return self.process.pid if self.process is not None else None
 
     @property
     def running(self) -> bool:
+        """True while the redis-server process is alive."""
         return self.process is not None and self.process.poll() is None
 
     @property
@@ -181,6 +183,7 @@ class ThrowawayRedis:
         atexit.unregister(self.close)
 
     def log_tail(self, lines: int = 20) -> str:
+        """The last ``lines`` lines of the server's log ('' when there is none)."""
         try:
             return "\n".join((self.dir / "redis.log").read_text(errors="replace").splitlines()[-lines:])
         except (OSError, TypeError):

@@ -190,6 +190,7 @@ class SmtpServer:
 
     @property
     def running(self) -> bool:
+        """True between start() and stop()."""
         return self._controller is not None
 
     @property
