@@ -44,11 +44,10 @@ def web(host: str, port: int) -> None:
     click.echo(f"panel web en http://{shown}:{port}/ (Ctrl-C para terminar)")
     _stop_on_sigterm()
     try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("hasta luego")
-    finally:
+        server.run()  # returns on Ctrl-C or SIGTERM: waitress stops on KeyboardInterrupt
+    except KeyboardInterrupt:  # one that arrived outside waitress's loop
         server.close()
+    click.echo("hasta luego")
 
 
 COMMANDS = (web,)
