@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests start servers from; installed by `make test` when missing and run as root.
 TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server
 
-.PHONY: all .venv test deb-packages demo bench lint lock clean
+.PHONY: all .venv test deb-packages demo bench lint lock clean up down
 
 all: test
 
@@ -66,6 +66,22 @@ lock:
 	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages"
 	@# the venv matches the new lock: do not reinstall on the next make
 	@if [ -f $(STAMP) ]; then touch $(STAMP); fi
+
+# docker-compose.yml on this host (README, "Deployment with docker compose"). `up` needs
+# ATENCION_SECRET_KEY and ATENCION_IMAP_URL set; `down` does not read them, so it gets stand-ins.
+COMPOSE ?= docker compose
+define need_compose
+	@command -v docker >/dev/null 2>&1 || { echo "docker is not installed: install Docker Engine with the compose plugin to use 'make $@'"; exit 1; }
+	@$(COMPOSE) version >/dev/null 2>&1 || { echo "'$(COMPOSE)' does not work: install the Docker Compose v2 plugin to use 'make $@'"; exit 1; }
+endef
+
+up:
+	$(need_compose)
+	$(COMPOSE) up -d --build
+
+down:
+	$(need_compose)
+	ATENCION_SECRET_KEY=$${ATENCION_SECRET_KEY:-unused} ATENCION_IMAP_URL=$${ATENCION_IMAP_URL:-unused} $(COMPOSE) down
 
 clean:
 	rm -rf var/ .pytest_cache/ .ruff_cache/ .mypy_cache/ build/ dist/ *.egg-info/ requirements.lock.tmp
