@@ -33,6 +33,7 @@ from tests.cli_harness import (
 )
 from tests.servers import free_port
 from tests.support import build
+from tickets import services
 from tickets.models import MailboxState, User
 from tickets.queries import FILTER_NAMES
 
@@ -162,14 +163,16 @@ def test_assign_status_comment(loaded):
     out = loaded.ok("comment", "AT-000001", "  Ya enviamos al técnico  ", "--public")
     assert out.startswith("AT-000001: comentario #") and "(público)" in out
     data = loaded.json("show", "AT-000001", "--json")
-    last = data["logbook"][-1]
+    last = [e for e in data["logbook"] if e["kind"] != "email_out"][-1]
     assert (last["kind"], last["public"], last["text"]) == ("comment", True, "Ya enviamos al técnico")
+    [mail] = [e for e in data["logbook"] if e["kind"] == "email_out" and e["event"] == "public_reply"]
+    assert mail["state"] == "sent" and mail["public"] and [r["email"] for r in mail["recipients"]] == [ROSA]
     assert loaded.outbox("AT-000001")[-1] == ("public_reply", [ROSA])
 
     n_out = len(loaded.outbox("AT-000001"))
     out = loaded.ok("comment", "AT-000001", "Nota interna", "--by", CARLA)
     assert "(interno)" in out
-    last = loaded.json("show", "AT-000001", "--json")["logbook"][-1]
+    last = [e for e in loaded.json("show", "AT-000001", "--json")["logbook"] if e["kind"] != "email_out"][-1]
     assert (last["kind"], last["public"], last["text"], last["author"]) == \
         ("comment", False, "Nota interna", "Carla Mendoza Ríos")
     assert all(ev != "public_reply" for ev, _ in loaded.outbox("AT-000001")[n_out:])
@@ -278,7 +281,7 @@ def test_health_without_mailbox_is_healthy(cli):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["healthy"] is True and report["mailboxes"] == []
-    assert report["outbox"] == {"pending": 0, "failed": 0, "oldest_pending_at": None}
+    assert report["outbox"] == {"pending": 0, "failed": 0, "healthy": True, "oldest_pending_at": None}
 
 
 def test_health_judges_recorded_mailboxes_when_none_configured(cli):
@@ -358,7 +361,12 @@ def test_held_and_health_json_times_are_local(loaded):
     [mb] = report["mailboxes"]
     for key in ("last_poll_at", "last_success_at", "last_error_at"):
         assert mb[key].endswith("-05:00") and datetime.fromisoformat(mb[key]) <= NOW, mb
-    assert report["outbox"]["oldest_pending_at"].endswith("-05:00")  # the acknowledgements
+    assert report["outbox"]["oldest_pending_at"] is None  # the acknowledgements went out with the import
+    with loaded.sessions.begin() as s:
+        t = services.get_ticket(s, "AT-000001")
+        services.queue_mail(s, services.Context(), t, "status", [ROSA], {"code": t.code, "status": "Atendido"})
+    report = json.loads(loaded.main("health", "--json").stdout)
+    assert report["outbox"]["oldest_pending_at"].endswith("-05:00") and report["outbox"]["pending"] == 1
 
 
 def test_show_text_has_whole_comments_attachment_names_and_local_times(loaded):

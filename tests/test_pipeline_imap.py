@@ -72,8 +72,10 @@ def test_mailbox_outcomes(env, dovecot, imap_user):
     assert storage.read_bytes(env.settings.storage_dir, att.sha256) == JPEG
     assert "\\Seen" in dovecot.flags(user, uids[0])
     with env.sessions() as s:
-        [ack] = s.scalars(select(OutboxMessage)).all()
+        ack, cc = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()  # one mail, two copies
     assert ack.event == "acknowledgement" and ack.to_addrs == ["rosa.quispe.h@gmail.com"]
+    assert ack.recipient == "rosa.quispe.h@gmail.com" and cc.recipient == "percy.vsoto@hotmail.com"
+    assert cc.message_id == ack.message_id and ack.cc_addrs == ["percy.vsoto@hotmail.com"]
 
     later = [
         build("Re: [AT-000001] Filtración en el baño del Dpto 504", GMAIL_ES_REPLY, sender=ROSA),

@@ -236,6 +236,11 @@ def flag_bounced(session: Session, row_id: int, diagnostic: str) -> OutboxMessag
     return row
 
 
+def bounced(session: Session) -> list[BouncedAddress]:
+    """The flagged addresses, oldest flag first."""
+    return list(session.scalars(select(BouncedAddress).order_by(BouncedAddress.flagged_at)))
+
+
 def clear_bounce(session: Session, address: str) -> bool:
     """Take the bounced flag off ``address`` (staff checked it); False when it was not flagged."""
     result = session.execute(delete(BouncedAddress).where(BouncedAddress.email == address.strip().lower()))
@@ -266,5 +271,5 @@ def rows(session: Session, *, state: str | None = None, ticket_id: int | None = 
 
 
 __all__ = ["CLIENT_EVENTS", "EVENT_LABELS", "STATE_LABELS", "claim", "clear_bounce", "due_ids",
-           "flag_bounced", "is_mailable", "is_staff_address", "mail_state", "mark_failed", "mark_retry",
+           "bounced", "flag_bounced", "is_mailable", "is_staff_address", "mail_state", "mark_failed", "mark_retry",
            "mark_sent", "new_message_id", "postpone", "queue", "renew", "retry", "rows", "sent_since"]

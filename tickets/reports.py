@@ -118,13 +118,17 @@ def _change(entry, zone: ZoneInfo) -> dict:
 
 
 def health_report(session: Session, settings, *, configured: list[str] | None = None,
-                  max_age_s: int = 600) -> dict:
+                  max_age_s: int = 600, outbox_max_age_s: float | None = None) -> dict:
     """Each mailbox's last successful poll and last error, and the outbox backlog.
 
     ``configured``: the names of the configured mailboxes (a configured mailbox never polled is
     unhealthy). A mailbox is unhealthy when its last successful poll is older than ``max_age_s``
-    seconds. Times are ISO 8601 in ``settings.timezone``.
+    seconds; the outbox when its oldest pending (or sending) row is older than
+    ``outbox_max_age_s`` seconds (default ``settings.health_outbox_max_min`` minutes): mail is not
+    going out. Times are ISO 8601 in ``settings.timezone``.
     """
+    if outbox_max_age_s is None:
+        outbox_max_age_s = settings.health_outbox_max_min * 60
     zone = ZoneInfo(settings.timezone)
     now = utcnow()
     states = {m.name: m for m in session.scalars(select(MailboxState).order_by(MailboxState.name))}
@@ -141,12 +145,14 @@ def health_report(session: Session, settings, *, configured: list[str] | None = 
             "last_error": st.last_error if st else None,
             "last_error_at": local_iso(st.last_error_at, zone) if st else None,
         })
-    pending = session.scalar(select(func.count()).where(OutboxMessage.state == "pending"))
+    waiting = OutboxMessage.state.in_(("pending", "sending"))
+    pending = session.scalar(select(func.count()).where(waiting))
     failed = session.scalar(select(func.count()).where(OutboxMessage.state == "failed"))
-    oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "pending"))
+    oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(waiting))
+    outbox_ok = oldest is None or now - oldest <= timedelta(seconds=outbox_max_age_s)
     return {
-        "healthy": all(m["healthy"] for m in mailboxes),
+        "healthy": all(m["healthy"] for m in mailboxes) and outbox_ok,
         "mailboxes": mailboxes,
-        "outbox": {"pending": pending, "failed": failed,
+        "outbox": {"pending": pending, "failed": failed, "healthy": outbox_ok,
                    "oldest_pending_at": local_iso(oldest, zone)},
     }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tickets.db import make_engine, make_reader, make_sessionmaker
 from tickets.services import Context
 from tickets.settings import Settings
+from worker.outbound import setup as outbound_setup
 
 
 class CliError(click.ClickException):
@@ -52,9 +53,7 @@ class App:
     @cached_property
     def outbound(self):
         """This process's broker, actor and SMTP connections (`worker.outbound.Outbound`)."""
-        from worker.outbound import setup
-
-        return setup(self.settings, self.sessions)
+        return outbound_setup(self.settings, self.sessions)
 
     def send_queued(self) -> None:
         """After a command's commit: without a broker, send the mail it queued now (this process

@@ -67,7 +67,8 @@ def export(app: App, output: Path, **options) -> None:
 @pass_app
 def health(app: App, as_json: bool, max_age_s: int) -> None:
     """Estado de cada buzón (última lectura correcta y último error) y de los correos por enviar.
-    Sale con 1 cuando un buzón no se ha leído en --max-age segundos."""
+    Sale con 1 cuando un buzón no se ha leído en --max-age segundos o cuando el correo pendiente
+    más antiguo lleva más de ATENCION_HEALTH_OUTBOX_MAX_MIN minutos (15) sin salir."""
     try:
         names = [m.name for m in load_mailboxes(app.settings)]
     except ConfigError as exc:
@@ -83,7 +84,9 @@ def health(app: App, as_json: bool, max_age_s: int) -> None:
             click.echo(f"{state:<4} {m['name']}: último éxito {ok_at}; último error {m['last_error'] or '-'}")
         ob = report["outbox"]
         oldest = app.local_time(ob["oldest_pending_at"]) if ob["oldest_pending_at"] else "-"
-        click.echo(f"correos por enviar: {ob['pending']} (el más antiguo: {oldest}); fallidos: {ob['failed']}")
+        state = "OK" if ob["healthy"] else "MAL"
+        click.echo(f"{state:<4} correos por enviar: {ob['pending']} (el más antiguo: {oldest}); "
+                   f"fallidos: {ob['failed']}")
     if not report["healthy"]:
         sys.exit(1)
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+import dramatiq
 from rich.progress import Progress
 
 from mail.inbound.explain import explain
@@ -21,6 +22,8 @@ from tickets.queries import Filters, iter_ticket_rows
 from tickets.text import plural
 from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import Float, PathArg, command, option
+from worker.outbound import QUEUE
+from worker.scheduler import make_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +204,6 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
     """The embedded default: poll the mailboxes every ``interval_s`` seconds and print what
     arrives, with a Dramatiq worker (in-process broker, or Redis when configured) and the
     scheduler (sweep, digest) in background threads of this process, until Ctrl-C."""
-    import dramatiq
-
-    from worker.outbound import QUEUE
-    from worker.scheduler import make_scheduler
-
     long_running_logs()
     worker = dramatiq.Worker(app.outbound.broker, queues={QUEUE}, worker_threads=2, worker_timeout=200)
     worker.start()

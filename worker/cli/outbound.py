@@ -139,12 +139,8 @@ def outbox_retry(app: App, row_id: int) -> None:
 @pass_app
 def outbox_bounced(app: App, as_json: bool) -> None:
     """Las direcciones marcadas como rebotadas (no reciben correo hasta quitar la marca)."""
-    from sqlalchemy import select
-
-    from tickets.models import BouncedAddress
-
     with app.reader() as s:
-        rows = list(s.scalars(select(BouncedAddress).order_by(BouncedAddress.flagged_at)))
+        rows = outbox.bounced(s)
         data = [{"email": r.email, "flagged_at": app.local_iso(r.flagged_at), "diagnostic": r.diagnostic,
                  "outbox_id": r.outbox_id} for r in rows]
     if as_json:

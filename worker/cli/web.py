@@ -8,7 +8,9 @@ import errno
 import signal
 
 import click
+from waitress import create_server
 
+from web_admin.placeholder import app
 from worker.cli.app import CliError, os_error_message
 from worker.cli.spanish import Int, command, option
 
@@ -29,12 +31,6 @@ def _stop_on_sigterm() -> None:
         help="Puerto TCP (1 a 65535).")
 def web(host: str, port: int) -> None:
     """El panel web (por ahora, una página provisional y /health), hasta Ctrl-C."""
-    try:
-        from waitress import create_server  # late: only this command needs it
-    except ImportError as exc:
-        raise CliError("falta el servidor web waitress (pip install waitress)") from exc
-    from web_admin.placeholder import app
-
     try:
         server = create_server(app, host=host, port=port)  # binds now
     except OSError as exc:  # a busy port, an unknown host
