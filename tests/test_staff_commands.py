@@ -113,7 +113,7 @@ def test_other_authserv_id_is_ignored():
     below = headers(f"{MX}; dkim=fail header.d={DOMAIN}", f"{MX}; dkim=pass header.d={DOMAIN}")
     assert not sender_is_authenticated(below, CARLA, MX)
     # a foreign header above ours does not hide ours
-    above = headers(f"mx.otro.example; dkim=fail", f"{MX}; dkim=pass header.d={DOMAIN}")
+    above = headers("mx.otro.example; dkim=fail", f"{MX}; dkim=pass header.d={DOMAIN}")
     assert sender_is_authenticated(above, CARLA, MX)
 
 
