@@ -87,11 +87,11 @@ def _single_author(source) -> str | None:
     return found[0].lower() if len(found) == 1 else None
 
 
-def sender_is_authenticated(source, from_addr: str | None, trusted_authserv_id: str | None) -> bool:
+def sender_is_authenticated(msg_or_headers, from_addr: str | None, trusted_authserv_id: str | None) -> bool:
     """Did ``from_addr``, the message's only From author, pass DMARC or an aligned DKIM check
     according to our trusted server's topmost ``Authentication-Results``? (See the module docstring.)
 
-    Parameters: source: a `ParsedMessage`, an `email.message.Message` or a mapping of lower-cased
+    Parameters: msg_or_headers: a `ParsedMessage`, an `email.message.Message` or a mapping of lower-cased
     header names to value tuples. from_addr(str): the author's address. trusted_authserv_id(str):
     ``ATENCION_TRUSTED_AUTHSERV_ID``; None or empty: nothing is trusted.
     Returns: True only on a positive, aligned result; False otherwise (never raises).
@@ -99,11 +99,11 @@ def sender_is_authenticated(source, from_addr: str | None, trusted_authserv_id: 
     try:
         if not from_addr or "@" not in from_addr:
             return False
-        author = _single_author(source)
+        author = _single_author(msg_or_headers)
         if author is None or author != from_addr.strip().lower():
             return False
         domain = author.rpartition("@")[2]
-        results = trusted_results(source, trusted_authserv_id)
+        results = trusted_results(msg_or_headers, trusted_authserv_id)
         for result in results or []:
             method = (getattr(result, "method", "") or "").lower()
             if (getattr(result, "result", "") or "").lower() != "pass":
