@@ -85,7 +85,8 @@ class MailboxConfig:
         """The ingest settings of this mailbox."""
         return MailboxRules(
             rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=self.own_addresses(settings),
-                               max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed),
+                               max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed,
+                               secret_key=settings.secret_key, trusted_authserv_id=settings.trusted_authserv_id),
             defaults=TicketDefaults(type=self.type, category=self.category, area=self.area,
                                     project=self.project),
             max_message_bytes=settings.max_message_kib * 1024,
@@ -140,5 +141,6 @@ def import_rules(settings, name: str = "import") -> MailboxRules:
         pass
     return MailboxRules(
         rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=frozenset(own),
-                           max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed),
+                           max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed,
+                           secret_key=settings.secret_key, trusted_authserv_id=settings.trusted_authserv_id),
         defaults=TicketDefaults(), max_message_bytes=settings.max_message_kib * 1024)

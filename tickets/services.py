@@ -642,3 +642,17 @@ def assign(session: Session, ctx: Context, ticket: Ticket, user: User, *, by: Us
                    {"code": ticket.code, "assignee_name": user.name})
     session.flush()
     return ticket
+
+
+def set_priority(session: Session, ctx: Context, ticket: Ticket, priority_name: str, *,
+                 by: User | None = None) -> Ticket:
+    """Change the priority (case- and accent-insensitive name), written to the history; nobody is
+    mailed. Raises ServiceError for an unknown priority, listing the valid ones."""
+    priority = require_by_name(session, Priority, priority_name, "prioridad", feminine=True)
+    if priority.id == ticket.priority_id:
+        return ticket
+    record_change(session, ticket, "priority", ticket.priority.name, priority.name, by=by)
+    ticket.priority = priority
+    ticket.updated_at = utcnow()
+    session.flush()
+    return ticket

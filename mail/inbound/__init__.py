@@ -18,6 +18,7 @@ How one message flows (GNU Mailman's "8 miles high", ours)::
 
 Where to look: how a reply is cut to its new text — `quotes`; what a quote header, a forward
 separator or a reply prefix looks like — `markers`; how an auto-reply is recognised —
-`rules.auto_reply`; who may comment on a ticket — `rules.matches_ticket`; which body is the text —
+`rules.auto_reply`; who may comment on a ticket — `rules.matches_ticket`; what a staff reply's
+``#estado …`` lines do and when they are trusted — `staff_reply` (`staff_commands`, `trust`); which body is the text —
 `parse.body`; why a message was held — the ``reason`` of its `rules` decision.
 """

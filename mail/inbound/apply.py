@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from mail.inbound.markers import REPLY_PREFIX_RE
 from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
+from mail.inbound.staff_reply import StaffReply
 from tickets import services
-from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket
+from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket, User
 from tickets.services import Context, NewTicket, ResolvedDefaults, TicketDefaults
 
 __all__ = ["Record", "Result", "apply", "clean_text", "record_text", "subject_of_raw"]
@@ -140,14 +141,54 @@ def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | Resol
 def comment(session: Session, ctx: Context, own: frozenset[str], msg: ParsedMessage, decision: Decision,
             record: Record) -> Ticket:
     """A comment on the decision's ticket with the reply's new text only; a client's Cc joins the
-    thread (they may write too); a client's reply reopens an attended or closed ticket."""
+    thread (they may write too); a client's reply reopens an attended or closed ticket. A staff
+    reply with command lines is `staff_reply`'s."""
     payload = decision.payload if isinstance(decision.payload, CommentPayload) else CommentPayload()
     ticket = decision.ticket
+    if payload.author is not None and payload.staff_reply is not None:
+        return staff_reply(session, ctx, msg, ticket, payload.author, payload.staff_reply, record)
     if payload.author is None:
         services.add_participants(session, ticket, [a for a in msg.cc if a not in own])
     services.add_comment(session, ctx, ticket, text=clean_text(msg.new_text) or "(sin texto)",
                          author_user=payload.author, author_email=msg.from_addr, author_name=msg.from_name,
                          inbound_id=record.id, files=list(msg.attachments), reopen=True, at=record.received_at)
+    return ticket
+
+
+def staff_reply(session: Session, ctx: Context, msg: ParsedMessage, ticket: Ticket, staff: User,
+                reply: StaffReply, record: Record) -> Ticket:
+    """A staff reply with commands: its text (without the command lines) as a comment, then every
+    command through the services — or, when refused, none of them.
+
+    Accepted: the comment (public with ``#publico``, then mailed to the requester by
+    `services.add_comment`), then the assignment, the priority and the status, each by ``staff``
+    (history entries, the assignment and status mails as from the panel). The reply was checked in
+    full beforehand (`mail.inbound.staff_reply`), and all of it runs in the message's transaction:
+    a failure rolls every change back. Refused: an internal comment with the text, a note naming
+    the refused commands and why, and a ``commands_refused`` mail to the staff member's own
+    address (context: ``code``, ``errors``, ``commands`` as written).
+    """
+    text, files = clean_text(reply.text), list(msg.attachments)
+    public = reply.accepted and reply.public
+    if text or files:
+        services.add_comment(session, ctx, ticket, text=text or "(sin texto)", author_user=staff,
+                             public=public, inbound_id=record.id, files=files, reopen=False,
+                             at=record.received_at)
+    if not reply.accepted:
+        services.add_entry(session, ticket, EntryKind.NOTE,
+                           f"Comandos por correo de {staff.name} no aplicados ({'; '.join(reply.written)}): "
+                           + "; ".join(reply.errors),
+                           author_user_id=staff.id, author_email=staff.email, author_name=staff.name,
+                           public=False, inbound_id=record.id, at=record.received_at)
+        services.queue_mail(session, ctx, ticket, "commands_refused", [staff.email],
+                            {"code": ticket.code, "errors": list(reply.errors), "commands": reply.written})
+        return ticket
+    if reply.assignee is not None:
+        services.assign(session, ctx, ticket, reply.assignee, by=staff)
+    if reply.priority is not None:
+        services.set_priority(session, ctx, ticket, reply.priority, by=staff)
+    if reply.status is not None:
+        services.set_status(session, ctx, ticket, reply.status, by=staff)
     return ticket
 
 

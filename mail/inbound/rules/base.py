@@ -9,12 +9,13 @@ holds their order; `mail.inbound.ingest` carries out the decision without changi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from mail.inbound.parse import Address, ForwardedMessage, ParsedMessage
+from mail.inbound.staff_reply import StaffReply
 from tickets.models import Outcome, Ticket, User
 
 __all__ = ["BouncePayload", "CommentPayload", "Decision", "ForwardPayload", "HeldPayload", "Rule",
@@ -28,12 +29,17 @@ class RuleSettings:
     own_addresses: exactly our addresses, lower-case (never whole domains: DESIGN step 2).
     max_attachments: more files than this in one message are held. reopen_closed: a client's
     reply to a closed ticket reopens it (True) or opens a new ticket linked to it (False).
+    secret_key: signs the staff reply tokens (`tickets.reply_tokens`; None: no token is valid).
+    trusted_authserv_id: the RFC 8601 authserv-id of our own receiving server (None: no
+    Authentication-Results header is trusted).
     """
 
     code_prefix: str = "AT"
     own_addresses: frozenset[str] = frozenset()
     max_attachments: int = 50
     reopen_closed: bool = True
+    secret_key: str | None = field(default=None, repr=False)
+    trusted_authserv_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,10 +70,12 @@ class ForwardPayload:
 class CommentPayload:
     """A comment on the decision's ticket. author: the staff user who wrote it (None: the client or
     another allowed address). follow_up_of: the closed ticket the reply named, when the comment
-    goes to its open linked ticket instead."""
+    goes to its open linked ticket instead. staff_reply: a staff reply's command lines, checked
+    (None: no command, an ordinary comment)."""
 
     author: User | None = None
     follow_up_of: Ticket | None = None
+    staff_reply: StaffReply | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 Each entry is a rule module (`mail.inbound.rules.base.Rule`). The first rule that returns a
 decision settles the message; `new_ticket` always decides. A bounce often carries Auto-Submitted,
 so `bounce` is asked before `auto_reply`; a staff forward before the ticket match, which it defers
-to when the forward names a ticket. Later issues add their rules here (staff commands, calendar
-replies).
+to when the forward names a ticket. Staff email commands ride on `matches_ticket` (see its
+docstring). Later issues add their rules here (calendar replies).
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ An allowed sender — requester, holder, staff, or an address already on the tic
 writes a comment. Anyone else is held for review, and nobody is mailed. A client's reply to a
 closed ticket reopens it, or, when the mailbox does not reopen (``reopen_closed`` false), opens a
 new ticket linked to it; later replies go to that linked ticket while it is open.
+
+A staff reply may start with command lines (``#estado Atendido``…): they are read and checked here
+(`mail.inbound.staff_reply`) and ride on the comment's payload, and the reason says whether they
+are accepted (``staff_commands``) or refused (``commands_refused``). They belong to this rule, not
+to one of their own before it: a command is a property of a staff comment on the ticket this rule
+finds, and a separate rule would look the ticket up a second time to reach the same outcome.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from sqlalchemy.orm import Session
 from mail.inbound.parse import Address, ParsedMessage
 from mail.inbound.rules.base import CommentPayload, Decision, HeldPayload, RuleSettings, TicketPayload
 from mail.inbound.rules.lookups import referenced_ticket
+from mail.inbound.staff_reply import read_staff_reply
 from tickets.models import Outcome
 from tickets.services import find_user_by_email, is_allowed_sender, open_linked_ticket, status_flags
 
@@ -37,4 +44,7 @@ def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decis
                             payload=TicketPayload(Address(msg.from_name, msg.from_addr), linked_from=ticket))
         return Decision(Outcome.COMMENT, name, f"follow_up_of_{ticket.code}", ticket=follow_up,
                         payload=CommentPayload(follow_up_of=ticket))
+    if staff is not None and (reply := read_staff_reply(session, msg, staff, settings)) is not None:
+        return Decision(Outcome.COMMENT, name, "staff_commands" if reply.accepted else "commands_refused",
+                        ticket=ticket, payload=CommentPayload(author=staff, staff_reply=reply))
     return Decision(Outcome.COMMENT, name, ticket=ticket, payload=CommentPayload(author=staff))
