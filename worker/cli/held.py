@@ -65,6 +65,7 @@ def held_release(app: App, held_id: int, to_code: str | None) -> None:
         raise CliError(str(exc)) from exc
     what = "comentario en" if result.outcome.value == "comment" else "nueva atención"
     click.echo(f"correo {held_id} liberado: {what} {result.code}")
+    app.send_queued()
 
 
 @held.command("discard")
