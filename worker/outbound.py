@@ -30,6 +30,11 @@ QUEUE = "outbox"
 BATCH_SIZE = 20
 
 
+class BrokerUnavailable(Exception):
+    """The broker (Redis) did not take a message. The rows it named stay pending in the database,
+    where the scheduler's sweep finds them once the broker is back. ``str()``: one Spanish line."""
+
+
 def batches(ids: Iterable[int], size: int = BATCH_SIZE) -> Iterator[list[int]]:
     """``ids`` in lists of at most ``size``."""
     batch: list[int] = []
@@ -90,10 +95,19 @@ class Outbound:
             return outbox.due_ids(session)
 
     def enqueue(self, ids: Iterable[int]) -> int:
-        """Send broker messages for ``ids`` (in batches); returns how many ids."""
+        """Send broker messages for ``ids`` (in batches); returns how many ids. Raises
+        BrokerUnavailable when the broker cannot be reached (the rows wait for the sweep)."""
         n = 0
         for batch in batches(ids):
-            self.actor.send(batch)
+            try:
+                self.actor.send(batch)
+            except Exception as exc:
+                from redis.exceptions import RedisError  # loaded already when the broker is Redis
+
+                if not isinstance(exc, RedisError | dramatiq.errors.BrokerError):
+                    raise
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise BrokerUnavailable(f"la cola de correo no responde ({first})") from exc
             n += len(batch)
         return n
 
@@ -117,7 +131,8 @@ class Outbound:
 
     def after_commit(self) -> DeliveryReport | None:
         """What a command does after writing outbox rows: without a broker, send them now (the
-        process may exit next); with Redis, enqueue them for the workers."""
+        process may exit next); with Redis, enqueue them for the workers (BrokerUnavailable when
+        Redis is down: the rows are committed and wait for the sweep)."""
         if self.in_process:
             return self.send_pending()
         self.sweep()

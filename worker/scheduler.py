@@ -16,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from tickets import digest
+from worker.outbound import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ def sweep_job(outbound) -> None:
             n = outbound.sweep()
             if n:
                 log.info("sweep: %d outbox rows enqueued", n)
-    except Exception:  # a database or broker outage: log, the next run tries again
+    except BrokerUnavailable as exc:  # Redis down: one line, the next run tries again
+        log.warning("outbox sweep: %s", exc)
+    except Exception:  # a database outage: log, the next run tries again
         log.exception("outbox sweep failed")
 
 

@@ -44,7 +44,7 @@ SECURITIES = ("plain", "starttls", "tls")
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message the server accepted (would answer, or answered, 250 to its DATA).
+    """One message the server accepted: it answered 250 to its DATA, the client still connected.
 
     ``mail_from``: the envelope sender ('' for a null sender); ``rcpt_tos``: the accepted envelope
     recipients, in order (rejected ones are not here); ``data``: the message bytes as received (dot
@@ -117,6 +117,10 @@ class _Handler:
         auth_data = getattr(session, "auth_data", None)
         if session.authenticated and auth_data is not None and hasattr(auth_data, "login"):
             login = auth_data.login.decode("utf-8", "replace")
+        if server.data_delay_s > 0:
+            await asyncio.sleep(server.data_delay_s)
+        if smtp.transport is None or smtp.transport.is_closing():
+            return "421 4.4.2 client gone"  # nobody to answer 250 to: not delivered (see data_delay_s)
         data = bytes(envelope.original_content or b"")
         server._record(Delivery(
             mail_from="" if envelope.mail_from in (None, "<>") else envelope.mail_from,
@@ -126,8 +130,6 @@ class _Handler:
             mail_options=tuple(envelope.mail_options),
             login=login,
         ))
-        if server.data_delay_s > 0:
-            await asyncio.sleep(server.data_delay_s)
         return "250 2.0.0 OK: queued"
 
 
@@ -141,9 +143,11 @@ class SmtpServer:
       the other recipients of the same mail are accepted.
     - ``fail_next_data(n, code=451, text=...)``: the next ``n`` DATA are answered ``code text``
       after the message was received (nothing recorded).
-    - ``data_delay_s``: seconds to sleep before the final reply to DATA. The delivery is recorded
-      *before* the sleep, so a test can ``wait_for(1)`` and then kill the client before it hears 250;
-      the message stays delivered (the RFC 1047 duplicate case).
+    - ``data_delay_s``: seconds to sleep before the final reply to DATA (a slow server deciding
+      whether to take the message). The delivery is recorded when the server answers 250, after
+      the sleep, and only if the client is still connected: a client killed during the sleep did
+      not deliver (RFC 5321 4.1.1.4: the 250 is the server taking responsibility). To kill a client
+      in that window, wait for ``data_commands`` (counted on receipt, before the sleep).
     - ``drop_after_data``: after the message is received, close the connection without any reply
       (nothing recorded).
     - ``smtputf8``: advertise SMTPUTF8 (default True); off, a MAIL FROM with SMTPUTF8 is refused.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tickets.db import make_engine, make_reader, make_sessionmaker
 from tickets.services import Context
 from tickets.settings import Settings
+from worker.outbound import BrokerUnavailable
 from worker.outbound import setup as outbound_setup
 
 
@@ -58,8 +59,14 @@ class App:
     def send_queued(self) -> None:
         """After a command's commit: without a broker, send the mail it queued now (this process
         is about to exit); with Redis, hand it to the workers. A copy that failed for good is
-        reported on stderr in one line (see ``atencion outbox list --state failed``)."""
-        report = self.outbound.after_commit()
+        reported on stderr in one line (see ``atencion outbox list --state failed``), and so is a
+        broker that is down: the command's change is committed, its mail waits for the sweep."""
+        try:
+            report = self.outbound.after_commit()
+        except BrokerUnavailable as exc:
+            click.echo(f"aviso: {exc}; el correo queda pendiente y se enviará cuando vuelva "
+                       "(barrido de 'atencion scheduler')", err=True)
+            return
         if report is not None and report.failed:
             n = len(report.failed)
             click.echo(f"aviso: {n} correo{'s' if n != 1 else ''} no se pudo enviar "

@@ -22,7 +22,7 @@ from tickets.queries import Filters, iter_ticket_rows
 from tickets.text import plural
 from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import Float, PathArg, command, option
-from worker.outbound import QUEUE
+from worker.outbound import QUEUE, BrokerUnavailable
 from worker.scheduler import make_scheduler
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,10 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
                 elif report.processed:
                     click.echo(counts_line(report.processed, report.counts))
                     print_ticket_lines(app, new_codes)
-                    app.outbound.sweep()  # the in-process (or Redis) worker sends what the pass queued
+                    try:  # the in-process (or Redis) worker sends what the pass queued
+                        app.outbound.sweep()
+                    except BrokerUnavailable as exc:  # Redis down: the scheduler's sweep sends it later
+                        click.echo(f"aviso: {exc}", err=True)
             time.sleep(interval_s)
     except KeyboardInterrupt:
         click.echo("\nhasta luego")
