@@ -7,6 +7,7 @@ the command sends before it exits). Every check counts what the SMTP server rece
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -134,6 +135,8 @@ class Mailroom:
         by_id: dict[str, list[Delivery]] = defaultdict(list)
         for d in got:
             by_id[d.message["Message-ID"]].append(d)
+            # reads as written: the subject's words once spaced, no run of blank lines in the text
+            assert "  " not in d.message["Subject"] and "\n\n\n" not in plain(d.message), d.data.decode()
         return [Mail(c) for c in by_id.values()]
 
     def user_id(self, email: str) -> int:
@@ -211,7 +214,8 @@ def test_acknowledgement_from_dovecot_through_redis_workers(room, dovecot, imap_
     text = plain(msg)
     assert text.startswith("Estimado(a) Rosa Quispe Huamán:\n\nHemos recibido su solicitud y la registramos "
                            "con el código AT-000001.\n")
-    assert "Plazo de respuesta: " in text and text.rstrip().endswith("Atentamente,\nAtención al Cliente")
+    assert re.search(r"\n  Días transcurridos: \d+\n  Plazo de respuesta: 5 días\n\nPara añadir información", text)
+    assert text.endswith("\n\nAtentamente,\nAtención al Cliente\n")
 
     [entry] = [e for e in room.show()["logbook"] if e["kind"] == "email_out"]
     assert entry["event"] == "acknowledgement" and entry["state"] == "sent"
@@ -242,6 +246,7 @@ def test_assignment_status_and_reopening_through_redis_workers(room):
     room.run("status", "AT-000001", "En proceso")
     [mail] = room.expect(2)
     msg = check_client_mail(mail, "En proceso", thread=[FIRST_ID, ack_id])
+    assert msg["Subject"] == "[AT-000001] Estado de su atención: En proceso"
     assert "El estado de su atención AT-000001 cambió a: En proceso." in plain(msg)
 
     room.run("status", "AT-000001", "Asignado")  # not notify_requester: nobody is told
