@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
@@ -147,7 +148,7 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
         msg["Cc"] = ", ".join(row.cc_addrs)
     code = data.get("code")
     subject = header_safe(subject, 400)
-    msg["Subject"] = f"[{code}] {subject}" if code and f"[{code}]" not in subject else subject
+    set_subject(msg, f"[{code}] {subject}" if code and f"[{code}]" not in subject else subject)
     msg["Message-ID"] = f"<{row.message_id}>"
     msg["Date"] = format_datetime((now or datetime.now(ZoneInfo(settings.timezone))).astimezone(
         ZoneInfo(settings.timezone)))
@@ -168,6 +169,16 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     return msg
 
 
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """Set ``Subject`` (one line). A non-ASCII subject is written as RFC 2047 encoded-words
+    folded here: the email package's own folding leaves the space before an encoded-word at the
+    end of the line it breaks, so readers see two spaces ("en el  baño")."""
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
 def _reply_to(session: Session, settings, row: OutboxMessage) -> str:
     """The mailbox; to a staff user, the plus-address that carries their reply token."""
     user = session.scalar(select(User).where(User.email == row.recipient))
@@ -177,4 +188,4 @@ def _reply_to(session: Session, settings, row: OutboxMessage) -> str:
 
 
 __all__ = ["CLIENT_EVENTS", "ComposeError", "Thread", "compose", "environment", "facts", "header_safe",
-           "thread_of"]
+           "set_subject", "thread_of"]
