@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,10 @@ EXPECTED = json.loads((REPO / "examples" / "mailbox" / "expected.json").read_tex
 TICKET_CODES = sorted(e["code"] for e in EXPECTED if e["outcome"] == "ticket")
 COUNTS = re.compile(r"^\d+ mensajes — atenciones: (\d+), comentarios: \d+, duplicados: \d+, "
                     r"ignorados: \d+, retenidos: \d+$")
+REQUESTERS = {e["code"]: e["requester"] for e in EXPECTED if e["outcome"] == "ticket"}
+DEMO_ADDRESS = "postventa@inmobiliaria-andina.pe"  # the sample company's own mailbox (Cc'd in 0022.eml)
+ACKS = re.compile(r"^Acuses de recibo enviados: (\d+) correos \((\d+) archivos \.eml, uno por destinatario\) "
+                  r"en var/outbox/ \(ábralos con su cliente de correo\)$")
 
 
 def atencion() -> list[str]:
@@ -47,12 +53,15 @@ def demo_env() -> dict[str, str]:
 
 
 def check_listing(stdout: str) -> list[str]:
-    """catálogo line, counts line, then one line per ticket; returns the ticket lines."""
+    """catálogo line, counts line, one line per ticket, then the acknowledgements line; returns the
+    ticket lines."""
     lines = stdout.splitlines()
     assert lines[0].startswith("catálogo: "), stdout
     m = COUNTS.match(lines[1])
     assert m, lines[1]
-    tickets = lines[2:]
+    acks = ACKS.match(lines[-1])
+    assert acks and int(acks.group(1)) == len(TICKET_CODES), stdout
+    tickets = lines[2:-1]
     assert int(m.group(1)) == len(tickets) == len(TICKET_CODES), stdout
     for line in tickets:
         assert line.startswith("AT-0000"), f"not a ticket line (wrapped?): {line!r}"
@@ -68,12 +77,60 @@ def test_demo_no_run(demo_dir):
     assert "Traceback" not in proc.stderr
     first = check_listing(proc.stdout)
     assert (demo_dir / "var" / "atencion.db").exists()
-    assert (demo_dir / "var" / "demo" / "inbox" / "new").is_dir()
+    inbox = demo_dir / "var" / "demo" / "inbox"
+    assert (inbox / "new").is_dir()
+    assert not [p for p in inbox.rglob(".*")], "the sample's .keep/.gitkeep placeholders were copied"
+    check_acknowledgements(demo_dir / "var" / "outbox", proc.stdout)
     # again: a fresh database each time, the same tickets
     again = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=demo_env(),
                            capture_output=True, text=True, check=False, timeout=180)
     assert again.returncode == 0, again.stderr
     assert [line.split()[0] for line in check_listing(again.stdout)] == [line.split()[0] for line in first]
+    # the second run's line counts its own files, not the first run's (both are there)
+    assert len(list((demo_dir / "var" / "outbox").glob("*.eml"))) == 2 * int(ACKS.match(
+        again.stdout.splitlines()[-1]).group(2))
+
+
+def check_acknowledgements(outbox: Path, stdout: str) -> None:
+    """The .eml files the acknowledgements line announces: one acknowledgement per ticket, to its
+    requester (co-owners on the thread in Cc), one file per recipient, never to our own mailbox."""
+    m = ACKS.match(stdout.splitlines()[-1])
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == int(m.group(2)) > int(m.group(1)) == len(TICKET_CODES)
+    by_code: dict[str, set[str]] = {}
+    for f in files:
+        msg = BytesParser(policy=policy.default).parsebytes(f.read_bytes())
+        assert not msg.defects, (f.name, msg.defects)
+        code = re.match(r"^\[(AT-0000\d\d)\] Hemos recibido su solicitud: ", msg["Subject"])
+        assert code, msg["Subject"]
+        code = code.group(1)
+        assert code in REQUESTERS
+        assert [a.addr_spec for a in msg["To"].addresses] == [REQUESTERS[code]]
+        envelope = msg["X-Envelope-To"].strip("<>")
+        cc = [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else []
+        assert envelope in [REQUESTERS[code], *cc]
+        assert DEMO_ADDRESS not in [envelope, *cc]
+        assert msg["From"].addresses[0].addr_spec == DEMO_ADDRESS
+        assert code in msg.get_body(("plain",)).get_content()
+        by_code.setdefault(code, set()).add(envelope)
+    assert sorted(by_code) == TICKET_CODES  # every ticket acknowledged, none twice to one address
+    assert sum(len(v) for v in by_code.values()) == len(files)
+    assert by_code["AT-000001"] == {"rosa.quispe.h@gmail.com", "percy.vsoto@hotmail.com"}
+
+
+def test_demo_with_an_smtp_server_sends_the_acknowledgements_there(demo_dir, smtp):
+    env = {**demo_env(), "ATENCION_SMTP_URL": smtp.url}
+    proc = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=env,
+                          capture_output=True, text=True, check=False, timeout=180)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    m = re.match(r"^Acuses de recibo enviados a (\d+) destinatarios por 127\.0\.0\.1:(\d+)$", last)
+    assert m and int(m.group(2)) == smtp.port, last
+    got = smtp.wait_for(int(m.group(1)))
+    assert len(got) == int(m.group(1)) > len(TICKET_CODES)
+    assert len({d.message["Message-ID"] for d in got}) == len(TICKET_CODES)
+    assert DEMO_ADDRESS not in {r for d in got for r in d.rcpt_tos}
+    assert not (demo_dir / "var" / "outbox").exists()
 
 
 def test_demo_refuses_another_database(demo_dir, tmp_path):
@@ -118,6 +175,9 @@ def test_demo_run_picks_up_a_dropped_file(demo_dir):
             assert _wait_for(q, lambda s: s.startswith("Vigilando"), 120, seen), \
                 "\n".join(seen) + stderr_path.read_text()
             assert [s.split()[0] for s in seen if s.startswith("AT-")] == TICKET_CODES
+            assert any(ACKS.match(s) for s in seen), seen
+            outbox = demo_dir / "var" / "outbox"
+            before = set(outbox.glob("*.eml"))
 
             inbox = demo_dir / "var" / "demo" / "inbox"
             raw = build("Caño de la cocina gotea", "El caño de la cocina gotea desde ayer.",
@@ -131,6 +191,12 @@ def test_demo_run_picks_up_a_dropped_file(demo_dir):
             assert line, "no AT-000014 within 15 s:\n" + "\n".join(seen) + stderr_path.read_text()
             assert time.monotonic() - dropped < 15
             assert "Caño de la cocina gotea" in line
+            sent = _wait_for(q, lambda s: s.startswith("Correo enviado"), 15, seen)
+            assert sent == "Correo enviado: 1 correo en var/outbox/ (ábralo con su cliente de correo)", seen
+            (new,) = set(outbox.glob("*.eml")) - before
+            msg = BytesParser(policy=policy.default).parsebytes(new.read_bytes())
+            assert msg["To"] == "vecina.nueva@example.org"
+            assert msg["Subject"].startswith("[AT-000014] Hemos recibido su solicitud: Caño de la cocina")
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)

@@ -73,9 +73,10 @@ def queue_due_digests(session: Session, settings, *, now: datetime | None = None
             with session.begin_nested():
                 session.add(DigestRecord(recipient=email, local_date=today, tickets=len(items)))
                 session.flush()
-                queue_mail(session, ctx, None, "digest", [email],
-                           {"date": today.isoformat(), "tickets": items, "count": len(items)})
+                mid = queue_mail(session, ctx, None, "digest", [email],
+                                 {"date": today.isoformat(), "tickets": items, "count": len(items)})
         except IntegrityError:  # another scheduler wrote it first
             continue
-        queued += 1
+        if mid is not None:  # None: a bounced (or our own) address; the record still says "done today"
+            queued += 1
     return queued

@@ -111,7 +111,10 @@ class SmtpTransport:
                 pass
 
     def close(self) -> None:
-        """QUIT (when connected) and close the event loop."""
+        """QUIT (when connected) and close the event loop. A transport still sending in its own
+        thread (a process stopping mid-send) is left alone: its connection ends with the process."""
+        if self._loop.is_running():
+            return
         if self._client is not None and self._client.is_connected:
             try:
                 self._loop.run_until_complete(self._client.quit())

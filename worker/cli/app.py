@@ -67,8 +67,14 @@ class App:
             click.echo(f"aviso: {exc}; el correo queda pendiente y se enviará cuando vuelva "
                        "(barrido de 'atencion scheduler')", err=True)
             return
-        if report is not None and report.failed:
-            n = len(report.failed)
+        if report is not None:
+            self.warn_failed(report)
+
+    @staticmethod
+    def warn_failed(report) -> None:
+        """One stderr line when copies of this run failed for good (a `DeliveryReport`)."""
+        n = len(report.failed)
+        if n:
             click.echo(f"aviso: {n} correo{'s' if n != 1 else ''} no se pudo enviar "
                        "(vea 'atencion outbox list --state failed')", err=True)
 

@@ -18,7 +18,7 @@ from tickets.catalog import load_catalog
 from tickets.db import migrate as migrate_schema
 from tickets.settings import Settings
 from worker.cli.app import App, CliError, pass_app
-from worker.cli.mail import counts_line, print_ticket_lines, run_loop
+from worker.cli.mail import counts_line, print_ticket_lines, run_loop, send_and_tell
 from worker.cli.spanish import Float, command, option
 
 DEMO_ADDRESS = "postventa@inmobiliaria-andina.pe"
@@ -53,7 +53,8 @@ def demo(app: App, no_run: bool, interval_s: float) -> None:
         p.unlink(missing_ok=True)
     inbox = app.settings.data_dir / "demo" / "inbox"
     shutil.rmtree(inbox, ignore_errors=True)
-    shutil.copytree(examples / "mailbox", inbox, ignore=shutil.ignore_patterns("*.md", "*.json", "*.py"))
+    shutil.copytree(examples / "mailbox", inbox,
+                    ignore=shutil.ignore_patterns("*.md", "*.json", "*.py", ".keep", ".gitkeep"))
     for sub in ("cur", "new", "tmp"):
         (inbox / sub).mkdir(parents=True, exist_ok=True)
     backdate_deliveries(inbox)
@@ -66,6 +67,7 @@ def demo(app: App, no_run: bool, interval_s: float) -> None:
     mb = MailboxConfig(name="demo", url=f"maildir://{inbox.resolve()}", addresses=(DEMO_ADDRESS,))
     import_with_progress(app, mb, inbox)
     print_ticket_lines(app)
+    send_and_tell(app, "Acuses de recibo enviados")
     if no_run:
         return
     click.echo(f"\nVigilando {inbox}/new/ — deje allí un archivo .eml y aparecerá en segundos "

@@ -7,7 +7,9 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from email.parser import BytesHeaderParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import dramatiq
@@ -22,7 +24,7 @@ from tickets.queries import Filters, iter_ticket_rows
 from tickets.text import plural
 from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import Float, PathArg, command, option
-from worker.outbound import QUEUE, BrokerUnavailable
+from worker.outbound import QUEUE
 from worker.scheduler import make_scheduler
 
 log = logging.getLogger(__name__)
@@ -200,6 +202,51 @@ def print_ticket_lines(app: App, codes: Iterable[str] | None = None) -> None:
                    f"{r.elapsed_days:>3} d  {r.alert}")
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it (``var/outbox``), else absolute."""
+    path = path.resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def send_and_tell(app: App, what: str) -> None:
+    """Send the mail queued so far and say so in one Spanish line starting with ``what``.
+
+    Without a broker the mail is sent here: with no ``ATENCION_SMTP_URL`` the line counts the .eml
+    files this call wrote and names their folder (``…: 13 correos en var/outbox/ (ábralos con su
+    cliente de correo)``), with one it counts the recipients the server accepted (``… a 16
+    destinatarios por smtp.example.com:587``). With Redis the
+    workers send it and nothing is printed. A copy that failed for good is reported on stderr.
+    """
+    if not app.outbound.in_process:
+        app.send_queued()  # Redis's workers send it (a broker that is down is one warning line)
+        return
+    folder = Path(app.settings.data_dir) / "outbox"
+    before = set(folder.glob("*.eml")) if folder.is_dir() else set()
+    report = app.outbound.send_pending()
+    app.warn_failed(report)
+    if app.settings.smtp_url:
+        if report.sent:
+            server = urlsplit(app.settings.smtp_url)
+            host = f"{server.hostname}:{server.port}" if server.port else server.hostname
+            click.echo(f"{what} a {plural(len(report.sent), 'destinatario', 'destinatarios')} por {host}")
+        return
+    written = sorted(set(folder.glob("*.eml")) - before) if folder.is_dir() else []
+    if not written:
+        return
+    mails = len({_message_id(f) for f in written})  # the copies of one mail share its Message-ID
+    copies = "" if mails == len(written) else f" ({len(written)} archivos .eml, uno por destinatario)"
+    click.echo(f"{what}: {plural(mails, 'correo', 'correos')}{copies} en {shown_path(folder)}/ "
+               f"({'ábralo' if len(written) == 1 else 'ábralos'} con su cliente de correo)")
+
+
+def _message_id(eml: Path) -> str:
+    with eml.open("rb") as f:
+        return str(BytesHeaderParser().parse(f).get("Message-ID", eml.name))
+
+
 def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> None:
     """The embedded default: poll the mailboxes every ``interval_s`` seconds and print what
     arrives, with a Dramatiq worker (in-process broker, or Redis when configured) and the
@@ -225,10 +272,7 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
                 elif report.processed:
                     click.echo(counts_line(report.processed, report.counts))
                     print_ticket_lines(app, new_codes)
-                    try:  # the in-process (or Redis) worker sends what the pass queued
-                        app.outbound.sweep()
-                    except BrokerUnavailable as exc:  # Redis down: the scheduler's sweep sends it later
-                        click.echo(f"aviso: {exc}", err=True)
+                    send_and_tell(app, "Correo enviado")  # in process now, or Redis's workers
             time.sleep(interval_s)
     except KeyboardInterrupt:
         click.echo("\nhasta luego")
