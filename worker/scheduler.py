@@ -51,14 +51,16 @@ def digest_job(outbound) -> None:
         log.exception("digest failed")
 
 
-def make_scheduler(outbound, *, background: bool) -> BaseScheduler:
+def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
     """A scheduler with the sweep (every ``sweep_interval_s``) and the digest check (every
     minute), both run once at start (a scheduler that was down catches up on the day's digest).
-    ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`)."""
+    ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`).
+    ``sweep`` False: no sweep job (`run` without a broker sends after each poll pass itself)."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
     now = datetime.now(scheduler.timezone)
-    scheduler.add_job(sweep_job, "interval", args=[outbound], seconds=outbound.settings.sweep_interval_s,
-                      next_run_time=now, id="sweep", max_instances=1, coalesce=True)
+    if sweep:
+        scheduler.add_job(sweep_job, "interval", args=[outbound], seconds=outbound.settings.sweep_interval_s,
+                          next_run_time=now, id="sweep", max_instances=1, coalesce=True)
     scheduler.add_job(digest_job, "interval", args=[outbound], seconds=DIGEST_CHECK_S,
                       next_run_time=now, id="digest", max_instances=1, coalesce=True)
     return scheduler

@@ -250,14 +250,17 @@ def _message_id(eml: Path) -> str:
 def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> None:
     """The embedded default: poll the mailboxes every ``interval_s`` seconds and print what
     arrives, with a Dramatiq worker (in-process broker, or Redis when configured) and the
-    scheduler (sweep, digest) in background threads of this process, until Ctrl-C."""
+    scheduler (sweep, digest) in background threads of this process, until Ctrl-C. Without a
+    broker the loop itself sends after each pass — what the pass queued and any retry that came
+    due —, so its "Correo enviado" line counts what went out and no sweep races with it."""
     long_running_logs()
     worker = dramatiq.Worker(app.outbound.broker, queues={QUEUE}, worker_threads=2, worker_timeout=200)
     worker.start()
-    scheduler = make_scheduler(app.outbound, background=True)
+    scheduler = make_scheduler(app.outbound, background=True, sweep=not app.outbound.in_process)
     scheduler.start()
     try:
         while True:
+            any_processed = False
             for mb in mailboxes:
                 new_codes: set[str] = set()
                 try:
@@ -267,12 +270,18 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
                     log.exception("poll of %s failed", mb.name)
                     click.echo(f"{mb.name}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)
                     continue
+                any_processed = any_processed or bool(report.processed)
                 if report.error:
                     click.echo(f"{mb.name}: error: {report.error}", err=True)
                 elif report.processed:
                     click.echo(counts_line(report.processed, report.counts))
                     print_ticket_lines(app, new_codes)
+            if app.outbound.in_process or any_processed:
+                try:
                     send_and_tell(app, "Correo enviado")  # in process now, or Redis's workers
+                except Exception as exc:  # the database is down: the rows wait, the next pass tries again
+                    log.exception("sending the outbox failed")
+                    click.echo(f"envío: error: {str(exc).splitlines()[0] if str(exc) else exc!r}", err=True)
             time.sleep(interval_s)
     except KeyboardInterrupt:
         click.echo("\nhasta luego")
