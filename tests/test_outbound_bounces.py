@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
+import pytest
 from sqlalchemy import func, select
 
 from mail.inbound.delivery_report import (
@@ -18,6 +19,7 @@ from mail.inbound.delivery_report import (
 )
 from mail.inbound.parse import parse_message
 from tests.cli_harness import CATALOG
+from tests.shared_data import require_shared
 from tests.support import SUPPORT, build
 from tickets import outbox
 from tickets.models import BouncedAddress, LogbookEntry, OutboxMessage, Ticket
@@ -144,6 +146,32 @@ def test_plain_text_without_a_permanent_code_or_with_a_delay_is_no_failure():
     assert text_failures(f"<{PERCY}>:\nSorry, no mailbox here by that name. (#5.1.1)\n", [PERCY])
     for word in ("retraso en la entrega", "still trying", "will retry"):
         assert text_failures(f"<{PERCY}>: 550 5.1.1 {word}\n", [PERCY]) == ()
+
+
+def test_an_address_on_a_quoted_header_line_is_not_a_failure():
+    words = (f"This report relates to a message you sent with the following header fields:\n\n"
+             f"  Message-id: <{OURS}>\n  To: {ROSA}\n  Cc: {PERCY}\n\n"
+             "Your message cannot be delivered to the following recipients:\n\n"
+             f"  Recipient address: {PERCY}\n  Reason: Remote SMTP server has rejected address\n"
+             f"  Diagnostic code: smtp; 550 5.1.1 User Unknown: {PERCY}\n")
+    assert [f.addresses for f in text_failures(words, [ROSA, PERCY])] == [(PERCY,)]
+
+
+@pytest.mark.parametrize(("name", "their_id", "their_rcpt"), [
+    ("sisimai/bsd/lhost-exim-01.eml", "hogeuoiuadogalhg.dg9i09@example.jp", "kijitora@example.ed.jp"),
+    ("sisimai/bsd/lhost-mailru-01.eml", "8F3CE2D8-D60E-48C3-B9AF-BED628EE2CA5@mail.example.ru",
+     "kijitora@example.jp"),
+    ("sisimai/bsd/lhost-office365-01.eml", "FFFFFFFF.EEEEEEEE@example.ed.jp", "kijitora@example.com"),
+])
+def test_real_plain_text_reports_match_once_they_return_our_mail(name, their_id, their_rcpt):
+    """Real reports of the shared corpus (Exim, Mail.ru's Exim, Office 365's NDR text): as they are,
+    nothing of ours; with their returned Message-ID and recipient made ours, that copy failed."""
+    raw = (require_shared("corpus") / name).read_bytes()
+    assert our_message_ids(parse_message(raw), DOMAIN) == ()
+    msg = parse_message(raw.replace(their_id.encode(), OURS.encode()).replace(their_rcpt.encode(), PERCY.encode()))
+    assert our_message_ids(msg, DOMAIN) == (OURS,)
+    [failure] = text_failures(report_words(msg), [ROSA, PERCY])
+    assert failure.addresses == (PERCY,) and failure.status.startswith("5.")
 
 
 def test_only_message_ids_of_ours_are_returned():

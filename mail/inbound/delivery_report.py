@@ -40,6 +40,9 @@ _QUOTE_START = re.compile(
     r"|(?:original message headers|mensaje original|encabezados del mensaje original)\b.*"
     r"|(?:return-path|received|from|to|cc|subject|date|message-id|mime-version|content-type|reply-to"
     r"|in-reply-to|references|dkim-signature):.*)$", re.IGNORECASE | re.MULTILINE)
+#: A quoted header line inside a report's words ("  To: ana@example.pe"): it names an address of
+#: the returned message, not one that failed.
+_HEADER_LINE = re.compile(r"^\s*(?:to|cc|bcc|from|reply-to|sender|delivered-to|x-[\w-]+)\s*:", re.IGNORECASE)
 _MESSAGE_ID_LINE = re.compile(r"(?<![\w-])message-id:\s*<([^<>\s]+)>", re.IGNORECASE)
 #: The local part of our Message-IDs (`tickets.outbox.new_message_id`): CODE.event.12 hex digits.
 _OUR_LOCAL = re.compile(r"^[A-Za-z0-9-]+\.[a-z_]+\.[0-9a-f]{12}$")
@@ -193,8 +196,9 @@ def _paragraphs(words: str) -> list[str]:
 
 def text_failures(words: str, recipients: Iterable[str]) -> tuple[Failure, ...]:
     """The failures a plain-text report states, among ``recipients`` (the addresses we sent the
-    returned message to, lower-case): each one its own words name, with the paragraph naming it
-    (qmail's ``<addr>:`` block, Exim's indented block, Postfix's line) as diagnostic.
+    returned message to, lower-case): each one its own words name (not on a quoted To/Cc line),
+    with the paragraph naming it (qmail's ``<addr>:`` block, Exim's indented block, Postfix's
+    line; the one with a code when several do) as diagnostic.
 
     Empty when the words carry no permanent code (5xx, 5.x.x) or speak of a delay.
     """
@@ -205,7 +209,8 @@ def text_failures(words: str, recipients: Iterable[str]) -> tuple[Failure, ...]:
     failures = []
     for rcpt in recipients:
         named = re.compile(rf"(?<![\w.+-]){re.escape(rcpt)}(?![\w-]|\.\w)", re.IGNORECASE)
-        mine = [p for p in paragraphs if named.search(p)]
+        mine = [p for p in paragraphs
+                if any(named.search(ln) and not _HEADER_LINE.match(ln) for ln in p.split("\n"))]
         if not mine:
             continue
         para = next((p for p in mine if permanent_code(p)), mine[0])
