@@ -29,6 +29,7 @@ _DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers")
 #: A permanent status: enhanced (RFC 3463, 5.x.x) or a 5xx SMTP reply code ("550 ", "550-").
 _ENHANCED_5 = re.compile(r"(?<![\d.])5\.\d{1,3}\.\d{1,3}(?![\d.])")
+_STATUS = re.compile(r"(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.])")
 _REPLY_5 = re.compile(r"(?<![\d.])5[0-5]\d(?=[ \-)]|$)", re.MULTILINE)
 _DELAY = re.compile(
     r"\bdelay(?:ed)?\b|will\s+(?:be\s+)?retr(?:y|ied)|still\s+trying|not\s+yet\s+been\s+delivered"
@@ -142,12 +143,11 @@ def dsn_recipients(msg: ParsedMessage) -> tuple[Recipient, ...]:
                                  _address(block.get("final-recipient", ""))) if a]
             if not addrs:
                 continue
-            status = _ENHANCED_5.search(block.get("status", "")) or re.search(r"\d\.\d{1,3}\.\d{1,3}",
-                                                                               block.get("status", ""))
+            status = _STATUS.search(block.get("status", ""))
             diagnostic = block.get("diagnostic-code", "")
-            found.append(Recipient(tuple(dict.fromkeys(addrs)), block.get("action", "").split("(")[0].strip().lower(),
-                                   status.group(0) if status else "",
-                                   _one_line(diagnostic.split(";", 1)[-1] if ";" in diagnostic else diagnostic)))
+            action = block.get("action", "").split("(")[0].strip().lower()  # "failed (bad mailbox)"
+            found.append(Recipient(tuple(dict.fromkeys(addrs)), action, status.group(0) if status else "",
+                                   _one_line(diagnostic.split(";", 1)[-1])))
     return tuple(found)
 
 

@@ -25,7 +25,7 @@ from mail.inbound.rules.lookups import find_ticket_by_codes, referenced_ticket
 from tickets.models import OutboxMessage, Outcome, Ticket
 
 name = "bounce"
-description = "A delivery failure report: ignored; the returned mail is marked bounced."
+description = "A delivery report: ignored; the copies of our mail it says failed are marked bounced."
 
 BOUNCE_SENDER_RE = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
 BOUNCE_SUBJECT_RE = re.compile(
