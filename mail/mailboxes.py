@@ -84,7 +84,8 @@ class MailboxConfig:
     def rules(self, settings) -> MailboxRules:
         """The ingest settings of this mailbox."""
         return MailboxRules(
-            rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=self.own_addresses(settings),
+            rules=RuleSettings(code_prefix=settings.code_prefix, mail_domain=mail_domain(settings),
+                               own_addresses=self.own_addresses(settings),
                                max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed,
                                secret_key=settings.secret_key, trusted_authserv_id=settings.trusted_authserv_id),
             defaults=TicketDefaults(type=self.type, category=self.category, area=self.area,
@@ -131,6 +132,11 @@ def load_mailboxes(settings) -> list[MailboxConfig]:
     return []
 
 
+def mail_domain(settings) -> str | None:
+    """The domain of our Message-IDs: MAIL_FROM's (`tickets.services.Context.from_settings`)."""
+    return settings.mail_from.rpartition("@")[2].lower() or None
+
+
 def import_rules(settings, name: str = "import") -> MailboxRules:
     """Rules for `atencion import` (files): own address is MAIL_FROM plus every mailbox's addresses."""
     own = {settings.mail_from.lower()}
@@ -140,7 +146,8 @@ def import_rules(settings, name: str = "import") -> MailboxRules:
     except ConfigError:
         pass
     return MailboxRules(
-        rules=RuleSettings(code_prefix=settings.code_prefix, own_addresses=frozenset(own),
+        rules=RuleSettings(code_prefix=settings.code_prefix, mail_domain=mail_domain(settings),
+                           own_addresses=frozenset(own),
                            max_attachments=settings.max_attachments, reopen_closed=settings.reopen_closed,
                            secret_key=settings.secret_key, trusted_authserv_id=settings.trusted_authserv_id),
         defaults=TicketDefaults(), max_message_bytes=settings.max_message_kib * 1024)

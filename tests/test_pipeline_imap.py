@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.support import SUPPORT, build
-from tickets import services, storage
+from tickets import outbox, services, storage
 from tickets.models import HeldMessage, OutboxMessage, Ticket
 
 ROSA = "Rosa Quispe Huamán <rosa.quispe.h@gmail.com>"
@@ -76,6 +76,9 @@ def test_mailbox_outcomes(env, dovecot, imap_user):
     assert ack.event == "acknowledgement" and ack.to_addrs == ["rosa.quispe.h@gmail.com"]
     assert ack.recipient == "rosa.quispe.h@gmail.com" and cc.recipient == "percy.vsoto@hotmail.com"
     assert cc.message_id == ack.message_id and ack.cc_addrs == ["percy.vsoto@hotmail.com"]
+    with env.sessions.begin() as s:  # both copies go out; the To copy will bounce
+        for row_id in outbox.claim(s, [ack.id, cc.id], lease_s=60):
+            assert outbox.mark_sent(s, row_id, 1)
 
     later = [
         build("Re: [AT-000001] Filtración en el baño del Dpto 504", GMAIL_ES_REPLY, sender=ROSA),
@@ -115,9 +118,12 @@ def test_mailbox_outcomes(env, dovecot, imap_user):
     assert "Sent:" not in comments[1].text and "Nuestro equipo" not in comments[1].text
     assert len(env.tickets()) == 1  # nothing else opened a ticket
     notes = env.entries("AT-000001", "note")
-    assert len(notes) == 1 and "rosa.quispe.h@gmail.com" in notes[0].text
+    assert len(notes) == 1 and notes[0].text == (
+        "No se pudo entregar el correo «acuse de recibo» a rosa.quispe.h@gmail.com: 5.1.1 (rebote).")
     with env.sessions() as s:
         assert s.get(OutboxMessage, ack.id).state == "bounced"
+        assert s.get(OutboxMessage, cc.id).state == "sent"  # the Cc copy was delivered
+        assert [b.email for b in outbox.bounced(s)] == ["rosa.quispe.h@gmail.com"]
         held = s.scalars(select(HeldMessage).order_by(HeldMessage.id)).all()
         assert [h.reason for h in held] == ["sender_not_allowed", "unparseable", "no_sender"]
         assert held[1].raw[:4] == later[8][:4] and len(held[1].raw) >= len(later[8]) - 8

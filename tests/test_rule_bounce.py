@@ -1,9 +1,11 @@
-"""The bounce rule's predicates (`mail.inbound.rules.bounce`): DSN, mailer-daemon, null Return-Path."""
+"""The bounce rule's predicates (`mail.inbound.rules.bounce`): DSN, mailer-daemon, null Return-Path; the
+failed recipients of a report (`mail.inbound.delivery_report`)."""
 
 from __future__ import annotations
 
+from mail.inbound.delivery_report import dsn_recipients, text_failures
 from mail.inbound.parse import parse_message
-from mail.inbound.rules.bounce import failed_recipients, is_bounce
+from mail.inbound.rules.bounce import is_bounce, is_notice
 from tests.support import build
 
 
@@ -26,11 +28,12 @@ def test_failed_recipients_from_dsn():
            b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
            b"Final-Recipient: rfc822; Ana@Example.PE\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
            b"Final-Recipient: rfc822; ok@example.pe\r\nAction: delivered\r\nStatus: 2.0.0\r\n\r\n--B--\r\n")
-    assert failed_recipients(raw) == ["ana@example.pe"]
-    assert is_bounce(parse_message(raw))
+    msg = parse_message(raw)
+    assert [f.addresses for b in dsn_recipients(msg) if (f := b.failure)] == [("ana@example.pe",)]
+    assert is_bounce(msg) and not is_notice(msg)
 
 
 def test_failed_recipients_of_a_plain_postfix_report():
-    raw = (b"From: MAILER-DAEMON@x\r\nSubject: Undelivered Mail\r\n\r\n"
-           b"<rosa.quispe@ejemplo.pe>: host mx.ejemplo.pe said: 550 5.1.1 unknown user\r\n")
-    assert failed_recipients(raw) == ["rosa.quispe@ejemplo.pe"]
+    text = "<rosa.quispe@ejemplo.pe>: host mx.ejemplo.pe said: 550 5.1.1 unknown user\n"
+    [failure] = text_failures(text, ["rosa.quispe@ejemplo.pe", "otra@ejemplo.pe"])
+    assert failure.addresses == ("rosa.quispe@ejemplo.pe",) and failure.status == "5.1.1"

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from mail.inbound.delivery_report import describe
 from mail.inbound.markers import REPLY_PREFIX_RE
 from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
 from mail.inbound.staff_reply import StaffReply
-from tickets import services
+from tickets import outbox, services
 from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket, User
 from tickets.services import Context, NewTicket, ResolvedDefaults, TicketDefaults
 
@@ -28,7 +29,6 @@ MAX_TEXT_CHARS = 200_000
 RECORD_TEXT_CHARS = 5_000
 
 _INSERT_HELD = insert(HeldMessage)
-_MARK_BOUNCED = update(OutboxMessage).values(state="bounced")
 
 
 @dataclass(frozen=True)
@@ -98,17 +98,29 @@ def hold(session: Session, msg: ParsedMessage | None, decision: Decision, record
         "ticket_id": decision.ticket.id if decision.ticket else None})
 
 
-def note_bounce(session: Session, decision: Decision, received_at: datetime) -> None:
-    """Mark the returned outbound message bounced and leave a note on its ticket."""
+def note_bounce(session: Session, decision: Decision, received_at: datetime) -> list[OutboxMessage]:
+    """Mark each copy the report says failed (`BouncePayload`) bounced, flag its address
+    (`tickets.outbox.flag_bounced`: status and diagnostic kept in ``last_error``), and leave one
+    note on its ticket naming the addresses and the diagnostics. Nothing is mailed and nothing
+    else changes. A copy already bounced, or queued again (pending, sending), is left alone: a
+    second report of the same copy changes nothing, and writes no second note. Returns the rows
+    marked now."""
     payload = decision.payload
     assert isinstance(payload, BouncePayload)
-    if payload.outbox_id:
-        session.connection().execute(_MARK_BOUNCED.where(OutboxMessage.id == payload.outbox_id))
-    if decision.ticket is None:
-        return
-    who = ", ".join(payload.failed) if payload.failed else "un destinatario"
-    services.add_entry(session, decision.ticket, EntryKind.NOTE,
-                       f"No se pudo entregar el correo a {who} (rebote del servidor de correo).", at=received_at)
+    marked: list[OutboxMessage] = []
+    for copy in payload.copies:
+        row = session.get(OutboxMessage, copy.outbox_id)
+        if row is None or row.state in ("bounced", "pending", "sending"):
+            continue
+        marked.append(outbox.flag_bounced(session, row.id, describe(copy.status, copy.diagnostic)))
+    ticket = decision.ticket
+    if not marked or ticket is None:
+        return marked
+    events = dict.fromkeys(outbox.EVENT_LABELS.get(r.event, r.event) for r in marked)
+    who = "; a ".join(f"{r.recipient}: {r.last_error}" for r in marked)
+    services.add_entry(session, ticket, EntryKind.NOTE,
+                       f"No se pudo entregar el correo «{', '.join(events)}» a {who} (rebote).", at=received_at)
+    return marked
 
 
 def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDefaults, own: frozenset[str],

@@ -129,6 +129,7 @@ DECISION_LABELS = {"ticket": "nueva atención", "comment": "comentario", "duplic
                    "ignored": "ignorado", "held": "retenido"}
 REASON_LABELS = {**HELD_REASONS, "auto_reply": "respuesta automática", "bulk": "correo masivo",
                  "own_address": "enviado por nuestra propia dirección (bucle)", "bounce": "rebote",
+                 "delivery_notice": "aviso de demora o entrega (no es un rebote)",
                  "forwarded_by_staff": "reenviado por el personal"}
 
 

@@ -5,6 +5,7 @@ How is an auto-reply recognised? `auto_reply`. A bounce? `bounce`. Who may comme
 """
 
 from mail.inbound.rules.base import (
+    BouncedCopy,
     BouncePayload,
     CommentPayload,
     Decision,
@@ -15,5 +16,5 @@ from mail.inbound.rules.base import (
 )
 from mail.inbound.rules.chain import CHAIN, classify, prepare
 
-__all__ = ["CHAIN", "BouncePayload", "CommentPayload", "Decision", "ForwardPayload", "HeldPayload",
+__all__ = ["CHAIN", "BouncePayload", "BouncedCopy", "CommentPayload", "Decision", "ForwardPayload", "HeldPayload",
            "RuleSettings", "TicketPayload", "classify", "prepare"]

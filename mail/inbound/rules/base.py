@@ -10,7 +10,7 @@ holds their order; `mail.inbound.ingest` carries out the decision without changi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from mail.inbound.parse import Address, ForwardedMessage, ParsedMessage
 from mail.inbound.staff_reply import StaffReply
 from tickets.models import Outcome, Ticket, User
 
-__all__ = ["BouncePayload", "CommentPayload", "Decision", "ForwardPayload", "HeldPayload", "Rule",
+__all__ = ["BouncePayload", "BouncedCopy", "CommentPayload", "Decision", "ForwardPayload", "HeldPayload", "Rule",
            "RuleSettings", "TicketPayload"]
 
 
@@ -26,7 +26,9 @@ __all__ = ["BouncePayload", "CommentPayload", "Decision", "ForwardPayload", "Hel
 class RuleSettings:
     """What the rules need from the configuration of the mailbox being read.
 
-    own_addresses: exactly our addresses, lower-case (never whole domains: DESIGN step 2).
+    mail_domain: the domain of our Message-IDs (MAIL_FROM's; None: a report's quoted Message-ID
+    of our shape is looked up whatever its domain). own_addresses: exactly our addresses,
+    lower-case (never whole domains: DESIGN step 2).
     max_attachments: more files than this in one message are held. reopen_closed: a client's
     reply to a closed ticket reopens it (True) or opens a new ticket linked to it (False).
     secret_key: signs the staff reply tokens (`tickets.reply_tokens`; None: no token is valid).
@@ -35,6 +37,7 @@ class RuleSettings:
     """
 
     code_prefix: str = "AT"
+    mail_domain: str | None = None
     own_addresses: frozenset[str] = frozenset()
     max_attachments: int = 50
     reopen_closed: bool = True
@@ -49,13 +52,22 @@ class HeldPayload:
     detail: str | None = None
 
 
+class BouncedCopy(NamedTuple):
+    """One copy of our mail that a delivery report says failed for good: its outbox row, the
+    recipient (lower-case), the status ("5.1.1", or a 5xx reply code) and the server's words."""
+
+    outbox_id: int
+    recipient: str
+    status: str
+    diagnostic: str
+
+
 @dataclass(frozen=True)
 class BouncePayload:
-    """A delivery report: the outbox row it returns (None when not ours or not found) and the
-    addresses that failed (RFC 3464 Final-Recipient with Action failed)."""
+    """A delivery report of a permanent failure: the copies of our mail it reports, one per failed
+    recipient (empty when the returned message is not ours, or no copy of it is named)."""
 
-    outbox_id: int | None
-    failed: tuple[str, ...]
+    copies: tuple[BouncedCopy, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,32 +1,38 @@
-"""A bounce: a non-delivery report, tied to the outbound message it returns (DESIGN step 3).
+"""A bounce: a non-delivery report, tied to the copies of our mail it returns (DESIGN step 3).
 
 A DSN (multipart/report, RFC 3462/6522 with message/delivery-status, RFC 3464), a mailer-daemon
 sender, or a null Return-Path (RFC 5321 section 4.5.5) with a delivery-failure subject. It is
-ignored — never a comment, a ticket or an answer — and the returned outbox row is marked bounced.
+ignored — never a comment, a ticket or an answer. The payload names each copy of ours that the
+report says failed for good (`mail.inbound.delivery_report`): the outbox rows with the returned
+Message-ID and the failed recipient; `mail.inbound.apply.note_bounce` marks them bounced.
+
+A report that only tells of a delay, a delivery or a relay (every DSN Action other than failed,
+or a plain-text warning that speaks of trying again) is no bounce: ignored as a
+``delivery_notice``, nothing marked. A returned Message-ID that is not ours matches nothing.
 """
 
 from __future__ import annotations
 
 import re
-from email import message_from_bytes, policy
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from mail.inbound import delivery_report as report
 from mail.inbound.parse import ParsedMessage
-from mail.inbound.rules.base import BouncePayload, Decision, RuleSettings
+from mail.inbound.rules.base import BouncedCopy, BouncePayload, Decision, RuleSettings
 from mail.inbound.rules.lookups import find_ticket_by_codes, referenced_ticket
 from tickets.models import OutboxMessage, Outcome, Ticket
 
 name = "bounce"
-description = "A delivery failure report: ignored; the returned mail is marked bounced."
+description = "A delivery report: ignored; the copies of our mail it says failed are marked bounced."
 
 BOUNCE_SENDER_RE = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.IGNORECASE)
 BOUNCE_SUBJECT_RE = re.compile(
     r"(undeliver(able|ed)|delivery (status notification|failure|has failed)|returned mail|mail delivery failed"
     r"|no se pudo entregar|no entregado|error de entrega|notificaci[oó]n de estado de entrega)", re.IGNORECASE)
-_OUTBOX_BY_MESSAGE_ID = select(OutboxMessage.id, OutboxMessage.ticket_id).where(
-    OutboxMessage.message_id == bindparam("mid")).limit(1)
+_COPIES = select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.ticket_id).where(
+    OutboxMessage.message_id == bindparam("mid")).order_by(OutboxMessage.id)
 
 
 def is_bounce(msg: ParsedMessage) -> bool:
@@ -36,43 +42,51 @@ def is_bounce(msg: ParsedMessage) -> bool:
     return msg.return_path == "" and bool(BOUNCE_SUBJECT_RE.search(msg.subject or ""))
 
 
-def failed_recipients(raw: bytes) -> list[str]:
-    """The Final-Recipient addresses of a DSN whose Action is failed (RFC 3464 section 2.3), sorted;
-    for a report without a delivery-status part, the "<addr>:" lines of its text (Postfix)."""
-    found: list[str] = []
-    try:
-        for part in message_from_bytes(raw, policy=policy.compat32).walk():
-            if part.get_content_type() != "message/delivery-status":
-                continue
-            payload = part.get_payload()
-            blocks = payload if isinstance(payload, list) else []
-            if not blocks:
-                blocks = [message_from_bytes(b) for b in (part.get_payload(decode=True) or b"").split(b"\n\n")]
-            for block in blocks:
-                action = (block.get("Action") or "").strip().lower()
-                rcpt = block.get("Final-Recipient") or block.get("Original-Recipient") or ""
-                addr = rcpt.split(";", 1)[-1].strip().strip("<>").lower()
-                if addr and action in {"failed", ""} and "@" in addr:
-                    found.append(addr)
-    except Exception:  # noqa: BLE001 - a malformed report still is a bounce; we only lose the address
-        return sorted(set(found))
-    if not found:
-        found = [a.lower() for a in re.findall(r"<([^<>@\s]+@[^<>\s]+)>:", raw.decode("utf-8", "replace"))]
-    return sorted(set(found))
+def failed_copies(session: Session, msg: ParsedMessage, settings: RuleSettings) -> tuple[list, list[BouncedCopy]]:
+    """The copies (id, recipient, ticket_id rows) of the first returned Message-ID of ours that the
+    outbox knows, and those of them the report says failed for good (DSN blocks, else the words of
+    a plain-text report). ([], []) when no returned Message-ID is ours."""
+    blocks = report.dsn_recipients(msg)
+    for mid in report.our_message_ids(msg, settings.mail_domain):
+        copies = session.connection().execute(_COPIES, {"mid": mid}).all()
+        if not copies:
+            continue
+        by_rcpt = {c.recipient: c for c in copies}
+        if blocks:
+            failures = [f for f in (b.failure for b in blocks) if f is not None]
+        else:
+            failures = list(report.text_failures(report.report_words(msg), by_rcpt))
+        failed: dict[int, BouncedCopy] = {}
+        for f in failures:
+            copy = next((by_rcpt[a] for a in f.addresses if a in by_rcpt), None)
+            if copy is not None and copy.id not in failed:
+                failed[copy.id] = BouncedCopy(copy.id, copy.recipient, f.status, f.diagnostic)
+        return copies, list(failed.values())
+    return [], []
+
+
+def is_notice(msg: ParsedMessage) -> bool:
+    """A report of a delay, a delivery or a relay, not of a failure: DSN blocks none of which is
+    failed, or (without DSN blocks) words of a delay."""
+    blocks = report.dsn_recipients(msg)
+    if blocks:
+        return not any(b.action in ("failed", "") for b in blocks)
+    return report.is_delay_notice(report.report_words(msg))
 
 
 def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decision | None:
     """See the module docstring."""
     if not is_bounce(msg):
         return None
+    notice = is_notice(msg)
+    copies, failed = ([], []) if notice else failed_copies(session, msg, settings)
+    ticket_id = next((c.ticket_id for c in copies if c.ticket_id), None)
+    ticket = session.get(Ticket, ticket_id) if ticket_id else None
     original = msg.report_original
-    outbox = None
-    if original is not None and original.message_id:
-        outbox = session.connection().execute(_OUTBOX_BY_MESSAGE_ID, {"mid": original.message_id}).first()
-    ticket = session.get(Ticket, outbox.ticket_id) if outbox is not None and outbox.ticket_id else None
     if ticket is None and original is not None:
         ticket = referenced_ticket(session, original, settings.code_prefix)
     if ticket is None:
         ticket = find_ticket_by_codes(session, msg.subject, settings.code_prefix)
-    return Decision(Outcome.IGNORED, name, "bounce", ticket=ticket,
-                    payload=BouncePayload(outbox.id if outbox else None, tuple(failed_recipients(msg.raw))))
+    if notice:
+        return Decision(Outcome.IGNORED, name, "delivery_notice", ticket=ticket)
+    return Decision(Outcome.IGNORED, name, "bounce", ticket=ticket, payload=BouncePayload(tuple(failed)))
