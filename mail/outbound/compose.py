@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tickets import storage
 from tickets.models import Attachment, InboundMessage, LogbookEntry, OutboxMessage, User
 from tickets.outbox import CLIENT_EVENTS
-from tickets.queries import Filters, iter_ticket_rows
+from tickets.queries import ticket_row
 from tickets.reply_tokens import reply_address, token_for
 
 #: The most Message-IDs kept in References (the first, then the newest).
@@ -105,10 +105,7 @@ def facts(session: Session, settings, row: OutboxMessage) -> dict:
     data.update(row.context or {})
     code = data.get("code")
     if code:
-        for t in iter_ticket_rows(session, Filters(code=code), tz=settings.timezone, prefix=settings.code_prefix):
-            if t.code == code:
-                data["ticket"] = t
-                break
+        data["ticket"] = ticket_row(session, code, tz=settings.timezone)
     if data.get("entry_id"):
         entry = session.get(LogbookEntry, data["entry_id"])
         data["comment"] = entry.text if entry else None
