@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import formataddr
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tickets import storage
@@ -80,20 +80,26 @@ class Thread:
         return ids
 
 
+# prebuilt: building a select() costs more Python than running it, and these run for every mail
+_CLIENT_IDS = (select(InboundMessage.message_id)
+               .where(InboundMessage.ticket_id == bindparam("tid"), InboundMessage.message_id.is_not(None),
+                      InboundMessage.outcome.in_(("ticket", "comment")))
+               .order_by(InboundMessage.id))
+_OUR_IDS = (select(OutboxMessage.message_id)
+            .where(OutboxMessage.ticket_id == bindparam("tid"), OutboxMessage.id < bindparam("before"),
+                   OutboxMessage.event.in_(CLIENT_EVENTS))
+            .order_by(OutboxMessage.id))
+_ATTACHMENTS = (select(Attachment).where(Attachment.entry_id == bindparam("eid"), Attachment.inline.is_(False))
+                .order_by(Attachment.id))
+_USER_ID = select(User.id).where(User.email == bindparam("email"))
+
+
 def thread_of(session: Session, row: OutboxMessage) -> Thread:
     """The thread a row's mail joins: the ticket's client messages and our earlier client mail."""
     if row.ticket_id is None:
         return Thread(None, None, ())
-    inbound = list(session.scalars(
-        select(InboundMessage.message_id).where(InboundMessage.ticket_id == row.ticket_id,
-                                                InboundMessage.message_id.is_not(None),
-                                                InboundMessage.outcome.in_(("ticket", "comment")))
-        .order_by(InboundMessage.id)))
-    ours = list(dict.fromkeys(session.scalars(
-        select(OutboxMessage.message_id).where(OutboxMessage.ticket_id == row.ticket_id,
-                                               OutboxMessage.id < row.id,
-                                               OutboxMessage.event.in_(CLIENT_EVENTS))
-        .order_by(OutboxMessage.id))))
+    inbound = list(session.scalars(_CLIENT_IDS, {"tid": row.ticket_id}))
+    ours = list(dict.fromkeys(session.scalars(_OUR_IDS, {"tid": row.ticket_id, "before": row.id})))
     return Thread(inbound[0] if inbound else None, inbound[-1] if inbound else None, tuple(ours))
 
 
@@ -117,9 +123,7 @@ def _attachments(session: Session, row: OutboxMessage) -> list[Attachment]:
     entry_id = (row.context or {}).get("entry_id")
     if row.event != "public_reply" or not entry_id:
         return []
-    return list(session.scalars(select(Attachment).where(Attachment.entry_id == entry_id,
-                                                         Attachment.inline.is_(False))
-                                .order_by(Attachment.id)))
+    return list(session.scalars(_ATTACHMENTS, {"eid": entry_id}))
 
 
 def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | None = None) -> EmailMessage:
@@ -146,8 +150,8 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     subject = header_safe(subject, 400)
     msg["Subject"] = f"[{code}] {subject}" if code and f"[{code}]" not in subject else subject
     msg["Message-ID"] = f"<{row.message_id}>"
-    msg["Date"] = format_datetime((now or datetime.now(ZoneInfo(settings.timezone))).astimezone(
-        ZoneInfo(settings.timezone)))
+    # a datetime, not its text: the Date header then skips parsing what we just formatted
+    msg["Date"] = (now or datetime.now(ZoneInfo(settings.timezone))).astimezone(ZoneInfo(settings.timezone))
     refs = thread_of(session, row).references(row.message_id)
     if refs:
         msg["In-Reply-To"] = f"<{refs[-1]}>"
@@ -167,10 +171,10 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
 
 def _reply_to(session: Session, settings, row: OutboxMessage) -> str:
     """The mailbox; to a staff user, the plus-address that carries their reply token."""
-    user = session.scalar(select(User).where(User.email == row.recipient))
-    if user is None:
+    user_id = session.scalar(_USER_ID, {"email": row.recipient})
+    if user_id is None:
         return settings.mail_from
-    return reply_address(settings.mail_from, token_for(settings.secret_key, user.id))
+    return reply_address(settings.mail_from, token_for(settings.secret_key, user_id))
 
 
 __all__ = ["CLIENT_EVENTS", "ComposeError", "Thread", "compose", "environment", "facts", "header_safe",
