@@ -136,8 +136,9 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     try:
         text_t = env.get_template(f"{row.event}.txt")
         html_t = env.get_template(f"{row.event}.html")
-        text = text_t.render(data)
-        subject = getattr(text_t.make_module(data), "mail_subject", "") or row.event
+        module = text_t.make_module(data)  # rendered once: its text, and the subject it sets
+        text = str(module)
+        subject = getattr(module, "mail_subject", "") or row.event
         html = html_t.render(data)
     except Exception as exc:  # TemplateNotFound, UndefinedError, …: this row can never be sent
         raise ComposeError(f"plantilla {row.event}: {exc}") from exc
