@@ -417,12 +417,10 @@ def measure(kind: str, url: str, servers: Servers, workdir: Path, catalog: dict,
             if mid - start != 2 * len(mails) or end - mid != n or states != {"sent": n}:
                 raise RuntimeError(f"implausible: the server got {mid - start} bare and {end - mid} of ours "
                                    f"(expected {2 * len(mails)} and {n}); rows {states}")
-            rounds.append({"rows": n, "mails": len(mails), "one_s": one, "ten_s": ten, "ours_s": ours_s,
-                           "one": len(mails) / one, "ten": len(mails) / ten, "ours": n / ours_s,
+            rate = {"one": len(mails) / one, "ten": len(mails) / ten, "ours": n / ours_s}
+            rounds.append({"rows": n, "mails": len(mails), "one_s": one, "ten_s": ten, "ours_s": ours_s, **rate,
+                           "ours_one": rate["ours"] / rate["one"], "ours_ten": rate["ours"] / rate["ten"],
                            "cpu": {"one": cpu_one, "ten": cpu_ten, "ours": cpu_ours}})
-            for r in rounds[-1:]:
-                r["ours_one"] = r["ours"] / r["one"]
-                r["ours_ten"] = r["ours"] / r["ten"]
         size = sum(len(m.as_bytes()) for m, _ in mails) / len(mails)
     finally:
         outbound.close()
