@@ -37,6 +37,7 @@ from tickets.queries import (
     count_tickets,
     iter_ticket_rows,
     parse_value,
+    ticket_row,
     ticket_select,
 )
 from tickets.services import (
@@ -335,6 +336,22 @@ def test_other_time_zone(Session):
     assert set(got) == {1, 3, 5}
     assert t1.requested_at.isoformat() == "2025-01-02T03:00:00+00:00"
     assert t1.elapsed_days == 4  # 2025-01-02 → 2025-01-06 (17:00Z)
+
+
+@pytest.mark.parametrize("tz", ["America/Lima", "UTC"])
+def test_ticket_row_agrees_with_the_listing(Session, tz):
+    """`ticket_row` (one prebuilt statement, what outbound compose reads) gives, for every
+    ticket and two zones, the row the listing gives for Filters(code=…); None for no ticket."""
+    with Session.begin() as s:
+        s.add(ClosedDay(day=date(2025, 1, 6), note="Cierre por inventario"))
+    with Session() as s:
+        listed = list(iter_ticket_rows(s, Filters(), tz=tz, today=TODAY))
+        assert len(listed) == 5
+        for row in listed:
+            (by_filter,) = iter_ticket_rows(s, Filters(code=row.code), tz=tz, today=TODAY)
+            assert ticket_row(s, row.code, tz=tz, today=TODAY) == by_filter == row
+        assert ticket_row(s, "AT-999999", tz=tz, today=TODAY) is None
+        assert ticket_row(s, "AT-1", tz=tz, today=TODAY) is None  # exact codes only
 
 
 # --------------------------------------------------------------------------- SQL shape

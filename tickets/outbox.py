@@ -20,8 +20,9 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tickets.models import BouncedAddress, OutboxMessage, User, utcnow
 
@@ -152,10 +153,21 @@ def _mine(row_id: int, attempts: int):
                 OutboxMessage.attempts == attempts)
 
 
+_MARK_SENT = (update(OutboxMessage)
+              .where(OutboxMessage.id == bindparam("rid"), OutboxMessage.state == "sending",
+                     OutboxMessage.attempts == bindparam("att"))
+              .values(state="sent", sent_at=bindparam("now"), lease_until=None, last_error=None))
+
+
 def mark_sent(session: Session, row_id: int, attempts: int, *, now: datetime | None = None) -> bool:
-    """The server accepted the copy. False when the claim is no longer this worker's."""
-    result = session.execute(update(OutboxMessage).where(_mine(row_id, attempts))
-                             .values(state="sent", sent_at=now or utcnow(), lease_until=None, last_error=None))
+    """The server accepted the copy. False when the claim is no longer this worker's.
+
+    Runs for every copy sent, so it is one prebuilt statement on the session's connection (the
+    ORM's UPDATE costs ~0.5 ms more); the row, when loaded in ``session``, is expired."""
+    result = session.connection().execute(_MARK_SENT, {"rid": row_id, "att": attempts, "now": now or utcnow()})
+    loaded = session.identity_map.get(identity_key(OutboxMessage, row_id))
+    if loaded is not None:
+        session.expire(loaded)
     return result.rowcount == 1
 
 
@@ -185,20 +197,24 @@ def postpone(session: Session, row_id: int, attempts: int, until: datetime, reas
     return result.rowcount == 1
 
 
+_SENT_SINCE = (select(func.coalesce(OutboxMessage.sent_at, OutboxMessage.lease_until))
+               .where(OutboxMessage.recipient == bindparam("recipient"), OutboxMessage.automatic.is_(True),
+                      or_(and_(OutboxMessage.state.in_(("sent", "bounced")),
+                               OutboxMessage.sent_at >= bindparam("since")),
+                          OutboxMessage.state == "sending"))
+               .order_by(OutboxMessage.id))
+_STAFF_ID = select(User.id).where(User.email == bindparam("email"))
+
+
 def sent_since(session: Session, recipient: str, since: datetime) -> list[datetime]:
     """When automatic copies to ``recipient`` were sent (or are being sent) since ``since``,
     oldest first: the rate limit's count (DESIGN: 20 per external address per hour)."""
-    return list(session.scalars(
-        select(func.coalesce(OutboxMessage.sent_at, OutboxMessage.lease_until))
-        .where(OutboxMessage.recipient == recipient, OutboxMessage.automatic.is_(True),
-               or_(and_(OutboxMessage.state.in_(("sent", "bounced")), OutboxMessage.sent_at >= since),
-                   OutboxMessage.state == "sending"))
-        .order_by(OutboxMessage.id)))
+    return list(session.scalars(_SENT_SINCE, {"recipient": recipient, "since": since}))
 
 
 def is_staff_address(session: Session, address: str) -> bool:
     """Whether ``address`` belongs to a staff user (internal mail: no hourly limit)."""
-    return session.scalar(select(User.id).where(User.email == address)) is not None
+    return session.scalar(_STAFF_ID, {"email": address}) is not None
 
 
 # --- staff's view -----------------------------------------------------------------------------------

@@ -36,11 +36,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tickets.codes import find_codes
@@ -87,6 +88,7 @@ __all__ = [
     "iter_ticket_rows",
     "parse_value",
     "resolve_names",
+    "ticket_row",
     "ticket_select",
 ]
 
@@ -720,26 +722,51 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     result = session.execute(stmt.execution_options(yield_per=1000))
     try:
         for r in result:
-            requested = r.requested_at.astimezone(zone)
-            attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
-            max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
-            alert = compute_alert(requested.date(), attended.date() if attended else None, today,
-                                  max_days, _day_rule(r.type_day_rule), closed_days=closed)
-            if check_sla and not filters.matches_sla(alert.elapsed_days, alert.state):
+            row = _ticket_row(r, zone, today, closed)
+            if check_sla and not filters.matches_sla(row.elapsed_days, row.alert_state):
                 continue
-            yield TicketRow(
-                code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
-                category=r.category, priority=r.priority, project=r.project,
-                subdivision=r.subdivision, unit=r.unit, promoter=r.promoter,
-                requester_name=r.requester_name or r.requester_client_name or None,
-                requester_email=r.requester_email, holder=r.holder, assignee=r.assignee,
-                assignee_email=r.assignee_email, area=r.area,
-                contract_number=r.contract_number or r.contract_ref_number,
-                requested_at=requested, attended_at=attended, elapsed_days=alert.elapsed_days,
-                alert=alert.text, alert_state=alert.state.value,
-            )
+            yield row
     finally:
         result.close()
+
+
+def _ticket_row(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> TicketRow:
+    """One row of `_base_select` as a TicketRow (local dates, SLA alert as of ``today``)."""
+    requested = r.requested_at.astimezone(zone)
+    attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
+    max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
+    alert = compute_alert(requested.date(), attended.date() if attended else None, today,
+                          max_days, _day_rule(r.type_day_rule), closed_days=closed)
+    return TicketRow(
+        code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
+        category=r.category, priority=r.priority, project=r.project,
+        subdivision=r.subdivision, unit=r.unit, promoter=r.promoter,
+        requester_name=r.requester_name or r.requester_client_name or None,
+        requester_email=r.requester_email, holder=r.holder, assignee=r.assignee,
+        assignee_email=r.assignee_email, area=r.area,
+        contract_number=r.contract_number or r.contract_ref_number,
+        requested_at=requested, attended_at=attended, elapsed_days=alert.elapsed_days,
+        alert=alert.text, alert_state=alert.state.value,
+    )
+
+
+@lru_cache(maxsize=1)
+def _by_code_select() -> Select:
+    return _base_select().where(Ticket.code == bindparam("code"))
+
+
+def ticket_row(session: Session, code: str, *, tz: str = DEFAULT_TZ, today: date | None = None) -> TicketRow | None:
+    """The ticket whose code is exactly ``code`` as `iter_ticket_rows` lists it, or None.
+
+    The same row as ``iter_ticket_rows(session, Filters(code=code))`` gives for that code, with
+    one prebuilt statement (building the listing's SELECT costs more than running it): what
+    each outbound mail reads (`mail.outbound.compose.facts`). ``today``: a local date, default
+    today in ``tz``.
+    """
+    r = session.execute(_by_code_select(), {"code": code}).first()
+    if r is None:
+        return None
+    return _ticket_row(r, _zone(tz), today or local_today(tz), _closed_days(session))
 
 
 def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,

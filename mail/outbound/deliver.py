@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mail.outbound.compose import ComposeError, compose
 from mail.outbound.send import SendError
 from tickets import outbox
+from tickets.db import READONLY_OPTION
 from tickets.models import BouncedAddress, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -77,27 +78,32 @@ def deliver(sessions: sessionmaker[Session], settings, transport, ids: Iterable[
 
 
 def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryReport) -> None:
-    with sessions.begin() as session:
+    # read and compose in a read transaction: on SQLite a write transaction (BEGIN IMMEDIATE)
+    # would hold the database's one write lock through compose, and the workers would queue on it
+    with sessions() as session:
+        session.connection(execution_options={READONLY_OPTION: True})
         row = session.get(OutboxMessage, row_id)
-        attempts = row.attempts
+        attempts, recipient = row.attempts, row.recipient
         why_not = _held_back(session, settings, row)
-        if why_not is not None:
-            until, reason = why_not
-            if until is None:
-                outbox.mark_failed(session, row_id, attempts, reason)
-                report.failed[row_id] = reason
+        msg = error = None
+        if why_not is None:
+            try:
+                msg = compose(session, settings, row)
+            except ComposeError as exc:
+                error = str(exc)
+    if why_not is not None or error is not None:
+        with sessions.begin() as session:
+            if error is not None:
+                outbox.mark_failed(session, row_id, attempts, error)
+                report.failed[row_id] = error
+                log.error("outbox %s: %s", row_id, error)
+            elif why_not[0] is None:
+                outbox.mark_failed(session, row_id, attempts, why_not[1])
+                report.failed[row_id] = why_not[1]
             else:
-                outbox.postpone(session, row_id, attempts, until, reason)
+                outbox.postpone(session, row_id, attempts, *why_not)
                 report.postponed.append(row_id)
-            return
-        try:
-            msg = compose(session, settings, row)
-        except ComposeError as exc:
-            outbox.mark_failed(session, row_id, attempts, str(exc))
-            report.failed[row_id] = str(exc)
-            log.error("outbox %s: %s", row_id, exc)
-            return
-        recipient = row.recipient
+        return
     envelope_to = settings.mail_redirect_all_to or recipient
     if settings.mail_redirect_all_to:
         msg["X-Original-To"] = recipient
