@@ -181,11 +181,9 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     msg["Message-ID"] = f"<{row.message_id}>"
     # a datetime, not its text: the Date header then skips parsing what we just formatted
     msg["Date"] = (now or datetime.now(ZoneInfo(settings.timezone))).astimezone(ZoneInfo(settings.timezone))
-    thread = thread_of(session, row)
-    refs = thread.references(row.message_id)
-    if refs:  # in reply to the client's newest message; else to our last mail on the thread
-        thread_latest = thread.latest_client if thread.latest_client in refs else refs[-1]
-        msg["In-Reply-To"] = f"<{thread_latest}>"
+    refs = thread_of(session, row).references(row.message_id)
+    if refs:  # the last of References, as RFC 5322 §3.6.4 builds them
+        msg["In-Reply-To"] = f"<{refs[-1]}>"
         msg["References"] = " ".join(f"<{i}>" for i in refs)
     msg["Reply-To"] = _reply_to(session, settings, row)
     if row.automatic:
