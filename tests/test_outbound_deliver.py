@@ -115,3 +115,34 @@ def test_compose_does_not_hold_the_sqlite_write_lock(sqlite_env, monkeypatch):
     monkeypatch.setattr(deliver_mod, "compose", compose_and_write)
     report = deliver(sessions, settings, transport, ids)
     assert seen == ["free"] and report.sent == ids
+
+
+def test_the_copies_of_one_mail_are_the_mail_each_copy_composes(env, smtp):
+    """deliver builds one mail's email once for all its copies (`deliver._copy_key`): each copy the
+    server receives equals what `compose` makes of that copy's own row (the Date aside), and
+    mail to staff is still built per recipient (each carries its own reply token)."""
+    settings, sessions, transport = env
+    ids = queue_ack(sessions, settings, "rosa@example.pe", cc=["juan@example.pe", "ana@example.pe"])
+    with sessions() as s:
+        plain = {r.recipient: deliver_mod.compose(s, settings, r) for r in s.scalars(select(OutboxMessage))}
+    report = deliver(sessions, settings, transport, ids)
+    assert len(report.sent) == 3
+    received = {d.rcpt_tos[0]: d.message for d in smtp.wait_for(3)}
+    assert sorted(received) == sorted(plain)
+    for rcpt, msg in received.items():
+        plain[rcpt].as_bytes()  # give it its MIME boundary, as sending did
+        skip = ("Date", "Content-Type")  # the boundary is random; the type is compared below
+        expected = [(k, str(v)) for k, v in plain[rcpt].items() if k not in skip]
+        assert [(k, str(v)) for k, v in msg.items() if k not in skip] == expected, rcpt
+        assert msg.get_content_type() == plain[rcpt].get_content_type() == "multipart/alternative"
+        text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")  # as the wire carries it
+        assert text == plain[rcpt].get_body(("plain",)).get_content()
+    assert deliver_mod._copy_key(_row(sessions, ids[0])) == deliver_mod._copy_key(_row(sessions, ids[1]))
+    with sessions() as s:  # the same mail to two staff members: two keys
+        staff = [OutboxMessage(message_id="m@x", event="assignment", recipient=a) for a in ("c@x.pe", "d@x.pe")]
+        assert deliver_mod._copy_key(staff[0]) != deliver_mod._copy_key(staff[1])
+
+
+def _row(sessions, row_id):
+    with sessions() as s:
+        return s.get(OutboxMessage, row_id)

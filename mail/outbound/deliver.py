@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.message import EmailMessage
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,7 @@ from mail.outbound.send import SendError
 from tickets import outbox
 from tickets.db import READONLY_OPTION
 from tickets.models import BouncedAddress, OutboxMessage, utcnow
+from tickets.outbox import CLIENT_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +69,27 @@ def deliver(sessions: sessionmaker[Session], settings, transport, ids: Iterable[
     with sessions.begin() as session:
         claimed = outbox.claim(session, ids, lease_s=settings.outbox_lease_s)
     report.skipped = [i for i in ids if i not in set(claimed)]
+    composed: dict[tuple[str, str | None], EmailMessage] = {}
     started = time.monotonic()
     for n, row_id in enumerate(claimed):
         if time.monotonic() - started > settings.outbox_lease_s / 2:
             with sessions.begin() as session:  # a slow batch: keep the rest of it
                 outbox.renew(session, claimed[n:], lease_s=settings.outbox_lease_s)
             started = time.monotonic()
-        _deliver_one(sessions, settings, transport, row_id, report)
+        _deliver_one(sessions, settings, transport, row_id, report, composed)
     return report
 
 
-def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryReport) -> None:
+def _copy_key(row: OutboxMessage) -> tuple[str, str | None]:
+    """Copies with the same key are the same email: the copies of one mail to the client share
+    every header (To, Cc, Reply-To the mailbox); mail to staff carries each one's reply token."""
+    return row.message_id, None if row.event in CLIENT_EVENTS else row.recipient
+
+
+def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryReport,
+                 composed: dict[tuple[str, str | None], EmailMessage]) -> None:
+    """Send one claimed row. ``composed``: the batch's emails by `_copy_key`, so the To and Cc
+    copies of one mail are built once (the envelope recipient is the only difference)."""
     # read and compose in a read transaction: on SQLite a write transaction (BEGIN IMMEDIATE)
     # would hold the database's one write lock through compose, and the workers would queue on it
     with sessions() as session:
@@ -87,10 +99,13 @@ def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryRep
         why_not = _held_back(session, settings, row)
         msg = error = None
         if why_not is None:
-            try:
-                msg = compose(session, settings, row)
-            except ComposeError as exc:
-                error = str(exc)
+            key = _copy_key(row)
+            msg = composed.get(key)
+            if msg is None:
+                try:
+                    msg = composed[key] = compose(session, settings, row)
+                except ComposeError as exc:
+                    error = str(exc)
     if why_not is not None or error is not None:
         with sessions.begin() as session:
             if error is not None:
@@ -106,6 +121,7 @@ def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryRep
         return
     envelope_to = settings.mail_redirect_all_to or recipient
     if settings.mail_redirect_all_to:
+        del msg["X-Original-To"]  # a copy composed for another recipient of the batch
         msg["X-Original-To"] = recipient
     try:
         transport.send(msg, settings.mail_from, envelope_to, row_id=row_id)
