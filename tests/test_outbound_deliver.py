@@ -146,3 +146,17 @@ def test_the_copies_of_one_mail_are_the_mail_each_copy_composes(env, smtp):
 def _row(sessions, row_id):
     with sessions() as s:
         return s.get(OutboxMessage, row_id)
+
+
+def test_a_non_ascii_address_goes_with_smtputf8(env, smtp):
+    """An address with a non-ASCII local part is sent with SMTPUTF8 (aiosmtplib's own path); the
+    ASCII copies of the same mail go by the shared flattened bytes, all three received whole."""
+    settings, sessions, transport = env
+    ids = queue_ack(sessions, settings, "josé.pérez@example.pe", cc=["juan@example.pe", "ana@example.pe"])
+    report = deliver(sessions, settings, transport, ids)
+    assert len(report.sent) == 3, report
+    got = {d.rcpt_tos[0]: d for d in smtp.wait_for(3)}
+    assert "SMTPUTF8" in got["josé.pérez@example.pe"].mail_options
+    assert "SMTPUTF8" not in got["juan@example.pe"].mail_options
+    subjects = {d.message["Subject"] for d in got.values()}
+    assert len(subjects) == 1 and subjects.pop().startswith("[AT-000001] Hemos recibido su solicitud")

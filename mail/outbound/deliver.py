@@ -99,7 +99,8 @@ def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryRep
         why_not = _held_back(session, settings, row)
         msg = error = None
         if why_not is None:
-            key = _copy_key(row)
+            # redirected (development), each copy gets its own X-Original-To: no sharing
+            key = (row.message_id, row.recipient) if settings.mail_redirect_all_to else _copy_key(row)
             msg = composed.get(key)
             if msg is None:
                 try:
@@ -121,7 +122,6 @@ def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryRep
         return
     envelope_to = settings.mail_redirect_all_to or recipient
     if settings.mail_redirect_all_to:
-        del msg["X-Original-To"]  # a copy composed for another recipient of the batch
         msg["X-Original-To"] = recipient
     try:
         transport.send(msg, settings.mail_from, envelope_to, row_id=row_id)

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
+import aiosmtplib.email
 
 #: Seconds a connection may sit idle before it is checked with NOOP.
 IDLE_CHECK_S = 10.0
@@ -58,6 +59,9 @@ class SmtpTransport:
         self._loop = asyncio.new_event_loop()
         self._client: aiosmtplib.SMTP | None = None
         self._last_used = 0.0
+        self._flat_of: EmailMessage | None = None  # the last message flattened, and its bytes
+        self._flat_cte = ""
+        self._flat_bytes = b""
 
     def send(self, msg: EmailMessage, sender: str, recipient: str, *, row_id: int = 0) -> None:
         """Send ``msg`` to ``recipient`` with envelope sender ``sender``. Raises SendError.
@@ -67,7 +71,11 @@ class SmtpTransport:
     async def _send(self, msg: EmailMessage, sender: str, recipient: str) -> None:
         try:
             client = await self._connected()
-            errors, _ = await client.send_message(msg, sender=sender, recipients=[recipient])
+            if sender.isascii() and recipient.isascii():
+                errors, _ = await client.sendmail(sender, [recipient], self._flat(msg, client),
+                                                  mail_options=self._mail_options(client))
+            else:  # SMTPUTF8: aiosmtplib checks the extension and flattens with the UTF-8 policy
+                errors, _ = await client.send_message(msg, sender=sender, recipients=[recipient])
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self._reset()
             refused = exc.recipients[0] if exc.recipients else None
@@ -88,6 +96,19 @@ class SmtpTransport:
         if errors:  # one recipient only: refused ones raise above; kept for safety
             addr, response = next(iter(errors.items()))
             raise SendError(f"{addr}: {response.code} {response.message}", permanent=response.code >= 500)
+
+    def _flat(self, msg: EmailMessage, client: aiosmtplib.SMTP) -> bytes:
+        """``msg`` as the bytes `aiosmtplib.SMTP.send_message` would send (its own flattening), made
+        once for the copies of one mail sent one after the other (the generator costs ≈ 2 ms)."""
+        cte = "8bit" if client.supports_extension("8BITMIME") else "7bit"
+        if self._flat_of is not msg or self._flat_cte != cte:
+            self._flat_bytes = aiosmtplib.email.flatten_message(msg, utf8=False, cte_type=cte)
+            self._flat_of, self._flat_cte = msg, cte
+        return self._flat_bytes
+
+    @staticmethod
+    def _mail_options(client: aiosmtplib.SMTP) -> list[str]:
+        return ["BODY=8BITMIME"] if client.supports_extension("8BITMIME") else []
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is not None and self._client.is_connected:
