@@ -107,6 +107,9 @@ def _deliver_one(sessions, settings, transport, row_id: int, report: DeliveryRep
                     msg = composed[key] = compose(session, settings, row)
                 except ComposeError as exc:
                     error = str(exc)
+        # COMMIT, not the ROLLBACK a closing session sends: psycopg forgets its prepared
+        # statements on ROLLBACK, and PostgreSQL would plan compose's queries again for every row
+        session.commit()
     if why_not is not None or error is not None:
         with sessions.begin() as session:
             if error is not None:
