@@ -3,8 +3,7 @@ the console script's entry point (``atencion = "worker.cli:main"``).
 
 One module per command group: `admin` (migrate, catalog, users), `mail` (poll, import, parse, run),
 `tickets` (show, assign, status, comment), `held`, `export` (export, health), `outbound` (worker,
-scheduler, send-pending, outbox), `web` (the panel's process; a placeholder page until the panel
-issue), `demo`. Each lists its commands in ``COMMANDS``; this module adds
+scheduler, send-pending, outbox), `web` (the panel's process), `demo`. Each lists its commands in ``COMMANDS``; this module adds
 them to `cli` (a new group is a new module added to the loop below). Beside them:
 `app` (App, CliError, output helpers), `spanish` (click in Spanish), `filters` (the filter options).
 
