@@ -67,6 +67,12 @@ def ticket_url(code: str) -> str:
     return nav_url("views.ticket", f"/atenciones/{code}", code=code)
 
 
+def _today():
+    """"Today" for the SLA columns and filters: ``app.config["ATENCION_TODAY"]`` (a local date, for
+    tests and reproducible screenshots) or None, the date now in the configured zone."""
+    return current_app.config.get("ATENCION_TODAY")
+
+
 def _sort_key() -> str:
     """The ``sort`` of the query string when it is a known key (else the default)."""
     sort = request.args.get("sort", "").strip()
@@ -121,12 +127,12 @@ def index():
     scope = current_user.legal_scope_id
     if state.filters is not None:
         total = count_tickets(session, state.filters, tz=settings.timezone, prefix=settings.code_prefix,
-                              legal_user_id=scope)
+                              today=_today(), legal_user_id=scope)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(page, pages)
         rows = list(iter_ticket_rows(session, state.filters, tz=settings.timezone,
                                      prefix=settings.code_prefix, order=sort, limit=PAGE_SIZE,
-                                     offset=(page - 1) * PAGE_SIZE, legal_user_id=scope))
+                                     offset=(page - 1) * PAGE_SIZE, today=_today(), legal_user_id=scope))
     html = render_template(
         "admin/list.html", rows=rows, total=total, page=page, pages=pages, sort=sort, state=state,
         values=state.values, errors=state.errors, options=choices(session, state.values),
@@ -160,7 +166,7 @@ def export():
     tmp = tempfile.TemporaryFile()
     try:
         rows = iter_ticket_rows(session, state.filters, tz=settings.timezone, prefix=settings.code_prefix,
-                                order=_sort_key(), legal_user_id=current_user.legal_scope_id)
+                                order=_sort_key(), today=_today(), legal_user_id=current_user.legal_scope_id)
         write_export(rows, tmp, "xlsx")
         size = tmp.tell()
         tmp.seek(0)
