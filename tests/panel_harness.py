@@ -60,7 +60,8 @@ def make_panel(sessions, tmp_path, **config) -> Flask:
     url = sessions.kw["bind"].url.render_as_string(hide_password=False)
     settings = Settings(_env_file=None, database_url=url, data_dir=tmp_path / "var",
                         secret_key="test-secret-key-" + "x" * 16, **config.pop("settings", {}))
-    return create_app(settings, ATENCION_TODAY=TODAY, **config)
+    config.setdefault("ATENCION_TODAY", TODAY)
+    return create_app(settings, **config)
 
 
 @dataclass
