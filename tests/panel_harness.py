@@ -104,3 +104,12 @@ def admin(staff) -> Staff:
     """`Staff` logged in as the admin."""
     assert staff.login(ADMIN).status_code == 302
     return staff
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test whose call failed (``item.failed``): the browser tests then save a screenshot."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        item.failed = True
