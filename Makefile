@@ -6,7 +6,8 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.atencion-installed
 PYTEST_ARGS ?=
 # Debian packages the tests start servers from; installed by `make test` when missing and run as root.
-TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server
+# chromium + a font: the panel's browser tests (Playwright drives /usr/bin/chromium, never a download).
+TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium fonts-dejavu-core
 
 .PHONY: all .venv test deb-packages demo bench lint lock clean up down
 

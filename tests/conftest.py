@@ -4,7 +4,7 @@ import pytest
 
 from tests import servers
 
-pytest_plugins = ("tests.support", "tests.cli_harness")
+pytest_plugins = ("tests.support", "tests.cli_harness", "tests.panel_harness")
 
 DOVECOT_USERS = {"alice": "secret", "postventa": "secret"}
 

@@ -21,6 +21,9 @@ def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
     assert any(n.startswith("tickets/migrations/versions/0001_") for n in names)
     assert "templates/email/acknowledgement.txt" in names and "templates/email/acknowledgement.html" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+    for name in ("base.html", "login.html", "list.html", "_filters.html", "error.html"):
+        assert f"templates/admin/{name}" in names, name
+    assert {"web_admin/static/atencion.css", "web_admin/static/filters.js"} <= names
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
@@ -35,3 +38,13 @@ def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
                          cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert str(target) in run.stdout and "esquema al día" in run.stdout
+
+    # the installed panel serves its pages (templates and static files from the wheel)
+    serve = subprocess.run([sys.executable, "-I", "-c",
+                            "import sys; sys.path[:0] = __import__('os').environ['PYTHONPATH'].split(':');"
+                            "import web_admin; app = web_admin.create_app(); c = app.test_client();"
+                            "print(web_admin.__file__);"
+                            "print(c.get('/login').status_code, c.get('/static/atencion.css').status_code)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert serve.returncode == 0, serve.stderr
+    assert str(target) in serve.stdout and serve.stdout.splitlines()[-1] == "200 200"

@@ -2,7 +2,8 @@
 
 * xlsx: openpyxl write-only (rows go to a temporary file as they come, so memory stays flat), one
   sheet "Atenciones", bold Spanish header, frozen header row, autofilter over the written range,
-  typed cells: dates as naive local datetimes formatted ``dd/mm/yyyy hh:mm``, days as integers.
+  typed cells: dates as naive local datetimes formatted ``dd/mm/yyyy hh:mm``, days as integers;
+  the alert cell filled with its state's colour (`ALERT_COLOURS`, as the panel's list).
 * csv: UTF-8 with a BOM (so Excel detects the encoding), ``,`` separator, fields quoted when they
   contain a comma, quote or line break; dates as ``AAAA-MM-DD HH:MM`` local time.
 * json: a list of objects with the snake_case keys of :data:`tickets.queries.ROW_KEYS`, dates in
@@ -30,7 +31,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tickets.queries import ROW_KEYS, TicketRow
 
-__all__ = ["FORMATS", "HEADERS", "KIND_LABELS", "format_for_path", "neutralise", "write_export"]
+__all__ = ["ALERT_COLOURS", "FORMATS", "HEADERS", "KIND_LABELS", "format_for_path", "neutralise", "write_export"]
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -76,6 +77,15 @@ COLUMN_WIDTHS = {
     "assignee_email": 26, "area": 16, "contract_number": 14, "requested_at": 17,
     "attended_at": 17, "elapsed_days": 10, "alert": 24,
 }
+
+ALERT_COLOURS = {
+    "overdue": ("FDE2E1", "9B1C1C"),
+    "on_time": ("DCF5E3", "166534"),
+    "attended_on_time": ("E0ECFB", "1E40AF"),
+    "attended_late": ("FDE9D4", "9A3412"),
+}
+"""Per alert state: (fill, font) RGB of the "Alerta de la atención" cell — the panel's colours
+(web_admin/static/atencion.css): overdue red, on time green, attended on time blue, late orange."""
 
 _DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
@@ -228,7 +238,7 @@ def _xlsx_text(value: str) -> str:
 def _write_xlsx(rows: Iterable, target) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
@@ -237,6 +247,8 @@ def _write_xlsx(rows: Iterable, target) -> int:
     for i, k in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = COLUMN_WIDTHS.get(k, 14)
     bold = Font(bold=True)
+    alert_styles = {state: (PatternFill("solid", fgColor=fill), Font(color=font, bold=state == "overdue"))
+                    for state, (fill, font) in ALERT_COLOURS.items()}
     header = []
     for k in COLUMNS:
         c = WriteOnlyCell(ws, value=HEADERS[k])
@@ -254,6 +266,10 @@ def _write_xlsx(rows: Iterable, target) -> int:
                     v = v.replace(tzinfo=None)  # already in the configured zone: keep local time
                 c = WriteOnlyCell(ws, value=v)
                 c.number_format = DATE_FORMAT
+                out.append(c)
+            elif k == "alert" and d.get("alert_state") in alert_styles:
+                c = WriteOnlyCell(ws, value=v)
+                c.fill, c.font = alert_styles[d["alert_state"]]
                 out.append(c)
             else:
                 out.append(v)

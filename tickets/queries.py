@@ -86,6 +86,7 @@ __all__ = [
     "TicketRow",
     "count_tickets",
     "iter_ticket_rows",
+    "legal_scope",
     "parse_value",
     "resolve_names",
     "ticket_row",
@@ -124,15 +125,6 @@ DATE_FILTERS = ("requested_from", "requested_to", "attended_from", "attended_to"
 
 SLA_FILTERS = ("days_min", "days_max", "alert")
 """Filters applied in Python over the streamed rows (they need the day rule and "today")."""
-
-ORDERS = {
-    "requested_at": (Ticket.requested_at,),
-    "code": (Ticket.code,),
-    "status": (Status.position, Status.name),
-    "priority": (Priority.position, Priority.name),
-}
-"""Sort keys accepted by ``order`` (prefix ``-`` for descending); ties are broken by ticket id."""
-
 
 # --------------------------------------------------------------------------- errors and parsing
 
@@ -470,6 +462,26 @@ _ReqClient = aliased(Client, name="requester_client")
 _HolderClient = aliased(Client, name="holder_client")
 _Assignee = aliased(User, name="assignee_user")
 
+ORDERS = {
+    "requested_at": (Ticket.requested_at,),
+    "attended_at": (Ticket.attended_at,),
+    "code": (Ticket.code,),
+    "subject": (Ticket.subject,),
+    "requester_name": (func.coalesce(Ticket.requester_name, _ReqClient.name),),
+    "project": (Project.name,),
+    "subdivision": (Subdivision.name,),
+    "unit": (Unit.number,),
+    "status": (Status.position, Status.name),
+    "assignee": (_Assignee.name,),
+    "priority": (Priority.position, Priority.name),
+    "type": (TicketType.name,),
+    "category": (Category.name,),
+    "area": (Area.name,),
+}
+"""Sort keys accepted by ``order`` (the export's JSON keys; prefix ``-`` for descending). Empty
+values sort last ascending and first descending, on SQLite and PostgreSQL alike; ties are broken by
+ticket id. ``elapsed_days`` and ``alert`` are computed per row in Python and cannot be sorted on."""
+
 
 def _zone(tz: str) -> ZoneInfo:
     try:
@@ -592,10 +604,19 @@ def _base_select() -> Select:
     )
 
 
-def _conditions(filters: Filters, *, tz: str, prefix: str,
-                names: Mapping[str, list] | None) -> list[ColumnElement[bool]]:
+def legal_scope(user_id: int) -> ColumnElement[bool]:
+    """The tickets a legal user may see (DESIGN.md, "Web panel"): the reclamo/queja tickets where
+    they are the legal adviser or the assignee."""
+    return and_(Ticket.kind == TicketKind.RECLAMO.value,
+                or_(Ticket.legal_adviser_id == user_id, Ticket.assignee_id == user_id))
+
+
+def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, list] | None,
+                legal_user_id: int | None = None) -> list[ColumnElement[bool]]:
     zone = _zone(tz)
     conds: list[ColumnElement[bool]] = []
+    if legal_user_id is not None:
+        conds.append(legal_scope(legal_user_id))
     f = filters
     if f.requested_from is not None:
         conds.append(Ticket.requested_at >= _local_midnight_utc(f.requested_from, zone))
@@ -670,30 +691,32 @@ def _order_by(order: str) -> list:
     if cols is None:
         allowed = ", ".join(f"{k}, -{k}" for k in ORDERS)
         raise FilterError("order", f"orden no válido {order!r} (use {allowed})")
-    out = [c.desc() if desc else c.asc() for c in cols]
+    out = [c.desc().nulls_first() if desc else c.asc().nulls_last() for c in cols]
     out.append(Ticket.id.desc() if desc else Ticket.id.asc())
     return out
 
 
 def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None = None,
                   prefix: str = "AT", order: str = "-requested_at",
-                  names: Mapping[str, list] | None = None) -> Select:
+                  names: Mapping[str, list] | None = None, legal_user_id: int | None = None) -> Select:
     """The SELECT of the ticket rows that match the SQL-side filters, ordered by ``order``.
 
     Plain columns only (one statement for any number of tickets). ``days_min``, ``days_max`` and
     ``alert`` are NOT fully applied here (see the module docstring): use :func:`iter_ticket_rows`.
     ``today`` is accepted for symmetry with the SLA filters and is not needed by the SQL part.
     ``names``: the result of :func:`resolve_names` (accent-insensitive catalog names); without it
-    catalog names are compared with SQL ``lower()``.
+    catalog names are compared with SQL ``lower()``. ``legal_user_id``: only the tickets that legal
+    user may see (:func:`legal_scope`); None: every ticket.
     """
     del today  # the SQL part does not depend on "today"
-    return _base_select().where(*_conditions(filters, tz=tz, prefix=prefix, names=names)) \
+    return _base_select().where(*_conditions(filters, tz=tz, prefix=prefix, names=names,
+                                             legal_user_id=legal_user_id)) \
         .order_by(*_order_by(order))
 
 
-def _count_select(filters: Filters, *, tz: str, prefix: str, names) -> Select:
+def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_id: int | None) -> Select:
     return _base_select().with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
-        .where(*_conditions(filters, tz=tz, prefix=prefix, names=names))
+        .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
 
 
 def _closed_days(session: Session) -> frozenset[date]:
@@ -708,12 +731,14 @@ def _day_rule(value: str | None) -> DayRule:
 
 
 def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, prefix: str,
-          order: str, sql_limit: int | None = None, sql_offset: int = 0) -> Iterator[TicketRow]:
+          order: str, sql_limit: int | None = None, sql_offset: int = 0,
+          legal_user_id: int | None = None) -> Iterator[TicketRow]:
     zone = _zone(tz)
     today = today or local_today(tz)
     names = resolve_names(session, filters)
     closed = _closed_days(session)
-    stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names)
+    stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
+                         legal_user_id=legal_user_id)
     if sql_offset:
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
@@ -771,32 +796,37 @@ def ticket_row(session: Session, code: str, *, tz: str = DEFAULT_TZ, today: date
 
 def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
                      today: date | None = None, prefix: str = "AT", order: str = "-requested_at",
-                     limit: int | None = None, offset: int = 0) -> Iterator[TicketRow]:
+                     limit: int | None = None, offset: int = 0,
+                     legal_user_id: int | None = None) -> Iterator[TicketRow]:
     """Stream the matching tickets as :class:`TicketRow`, in ``order`` (one SELECT, yield_per 1000).
 
     ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result
     (in SQL when no SLA filter is set, else over the filtered stream). The session must stay open
-    while the iterator is consumed. Raises :class:`FilterError` for a bad ``order`` or ``tz``
-    (when the iterator is first advanced).
+    while the iterator is consumed. ``legal_user_id``: only that legal user's tickets
+    (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``order`` or ``tz`` (when the
+    iterator is first advanced).
     """
     filters = filters or Filters()
     if limit is not None and limit < 0 or offset < 0:
         raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
     if filters.needs_python:
-        rows = _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order)
+        rows = _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
+                     legal_user_id=legal_user_id)
         stop = None if limit is None else offset + limit
         yield from islice(rows, offset, stop)
     else:
         yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
-                         sql_limit=limit, sql_offset=offset)
+                         sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
 
 
 def count_tickets(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
-                  today: date | None = None, prefix: str = "AT") -> int:
-    """How many tickets match: one COUNT in SQL, or a streamed count when an SLA filter is set."""
+                  today: date | None = None, prefix: str = "AT", legal_user_id: int | None = None) -> int:
+    """How many tickets match: one COUNT in SQL, or a streamed count when an SLA filter is set.
+    ``legal_user_id``: count only that legal user's tickets (:func:`legal_scope`)."""
     filters = filters or Filters()
     if filters.needs_python:
         return sum(1 for _ in _rows(session, filters, tz=tz, today=today, prefix=prefix,
-                                    order="requested_at"))
+                                    order="requested_at", legal_user_id=legal_user_id))
     names = resolve_names(session, filters)
-    return int(session.scalar(_count_select(filters, tz=tz, prefix=prefix, names=names)) or 0)
+    return int(session.scalar(_count_select(filters, tz=tz, prefix=prefix, names=names,
+                                            legal_user_id=legal_user_id)) or 0)

@@ -1,1 +1,115 @@
-"""The staff panel (Flask app factory, auth, views, export): built in the panel issue."""
+"""The staff panel (DESIGN.md, "Web panel"): a Flask application built by `create_app`.
+
+Layout — one blueprint per area, each in its own module:
+
+* `web_admin.auth`: ``/login``, ``/logout``, the Flask-Login user (`StaffUser`) and the role checks
+  (`role_required`; a legal user sees only their reclamo/queja tickets: `StaffUser.legal_scope_id`).
+* `web_admin.listing`: ``/`` (the "Atención al Cliente" list with every filter), ``/exportar``
+  (the same rows as .xlsx), ``/filtros/opciones`` (the dependent choices, for the small script).
+* `web_admin.system`: ``/health`` (for load balancers and container health checks).
+* Still to come (issue 9, part B): the ticket view and its actions, Nueva atención, held mail —
+  blueprints named ``views`` (endpoints ``views.ticket``, ``views.new_ticket``) and ``held``
+  (``held.index``); the navigation and the list's code links use them as soon as they exist.
+
+`web_admin.state` holds what the views share: the settings, the engine and session factories
+(`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
+the filters of `tickets.queries` (the one definition the export and the CLI use) into the list's
+form. Templates live in the top-level ``templates/admin/`` package folder (shipped in the wheel),
+static files in ``web_admin/static/`` (vendored, no CDN, no build step).
+
+Security: CSRF on every form (Flask-WTF's `CSRFProtect`: a POST without its token is a 400), login
+rate limit (Flask-Limiter, memory storage per process: `LOGIN_RATE_LIMIT` failed attempts per IP),
+session cookie HttpOnly, SameSite=Lax, and Secure when ``ATENCION_SECURE_COOKIES`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+import templates as templates_package
+from tickets.settings import Settings, load_settings
+from web_admin import auth, listing, system
+from web_admin.state import PanelState, close_read_session
+
+__all__ = ["LOGIN_RATE_LIMIT", "create_app"]
+
+log = logging.getLogger(__name__)
+
+LOGIN_RATE_LIMIT = "5 per minute"
+"""Failed logins accepted per client IP address; the next one is answered 429 (issue 9)."""
+
+DEV_SECRET = Settings.model_fields["secret_key"].default
+
+TEMPLATES_DIR = Path(templates_package.__file__).resolve().parent
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, **config) -> Flask:
+    """Build the panel for ``settings`` (default: read from the ``ATENCION_*`` environment).
+
+    Parameters: settings(Settings|None): database, time zone, code prefix, secret key, cookies.
+    config: Flask configuration overrides (tests: ``RATELIMIT_ENABLED=False``…).
+    Returns: the Flask application; its engine is ``panel(app).engine`` (dispose it when done).
+    """
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
+    if settings.secret_key == DEV_SECRET:
+        log.warning("ATENCION_SECRET_KEY is not set: the panel uses an insecure development key")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="atencion_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=False,
+        MAX_CONTENT_LENGTH=30 * 1024 * 1024,
+    )
+    app.config.update(config)
+    app.extensions["atencion"] = PanelState.from_settings(settings)
+    app.teardown_appcontext(close_read_session)
+
+    CSRFProtect(app)
+    auth.login_manager.init_app(app)
+    for blueprint in (auth.bp, listing.bp, system.bp):
+        app.register_blueprint(blueprint)
+    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    # only failed attempts count (a successful login redirects)
+    app.view_functions["auth.login"] = limiter.limit(
+        LOGIN_RATE_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code != 302,
+    )(app.view_functions["auth.login"])
+    limiter.exempt(system.bp)
+    _register_errors(app)
+    app.jinja_env.globals.update(nav_url=listing.nav_url, ticket_url=listing.ticket_url)
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    """Spanish error pages: bad CSRF token (400), not found (404), too many logins (429)."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_template("admin/error.html", title="Formulario caducado",
+                               message="El formulario no es válido o caducó (falta el token de "
+                                       "seguridad). Vuelva a la página y envíelo de nuevo."), 400
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("admin/error.html", title="No encontrado",
+                               message="La página o la atención que busca no existe, o no tiene "
+                                       "acceso a ella."), 404
+
+    @app.errorhandler(429)
+    def too_many(exc):
+        return render_template("admin/error.html", title="Demasiados intentos",
+                               message="Demasiados intentos de ingreso fallidos. Espere un minuto "
+                                       "y vuelva a intentarlo."), 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -17,12 +18,17 @@ from mail.mailboxes import MailboxConfig
 from tickets.catalog import load_catalog
 from tickets.db import migrate as migrate_schema
 from tickets.settings import Settings
+from tickets.users import add_or_update_user
 from worker.cli.app import App, CliError, pass_app
 from worker.cli.mail import counts_line, print_ticket_lines, run_loop, send_and_tell
 from worker.cli.spanish import Float, command, option
+from worker.cli.web import bind_panel, host_option, panel_address, port_option
 
 DEMO_ADDRESS = "postventa@inmobiliaria-andina.pe"
 """The support address of the example company (examples/catalog.yaml, examples/mailbox)."""
+
+DEMO_ADMIN_EMAIL = "admin@demo.pe"
+"""The panel user the demo creates (role admin; a new random password each run)."""
 
 
 def find_examples() -> Path:
@@ -37,11 +43,15 @@ def find_examples() -> Path:
 @option("--no-run", is_flag=True, help="Importa y lista, y termina (no se queda vigilando el buzón).")
 @option("--interval", "interval_s", default=2.0, show_default=True, type=Float(min=0.1), metavar="SEGUNDOS",
         help="Segundos entre dos lecturas del buzón.")
+@host_option
+@port_option
 @pass_app
-def demo(app: App, no_run: bool, interval_s: float) -> None:
+def demo(app: App, no_run: bool, interval_s: float, host: str, port: int) -> None:
     """Demostración: copia examples/mailbox a var/demo/inbox (un Maildir), carga el catálogo de
     ejemplo en una base SQLite nueva, importa el buzón, lista una línea por atención y se queda
-    leyendo ese Maildir: un .eml dejado en var/demo/inbox/new/ aparece en segundos."""
+    leyendo ese Maildir (un .eml dejado en var/demo/inbox/new/ aparece en segundos) con el panel
+    web en --host:--port (otro puerto libre si ese está ocupado), cuya dirección y cuyo usuario
+    administrador imprime."""
     url = make_url(app.settings.database_url)
     default_url = Settings.model_fields["database_url"].default
     if app.settings.database_url != default_url:
@@ -70,9 +80,32 @@ def demo(app: App, no_run: bool, interval_s: float) -> None:
     send_and_tell(app, "Acuses de recibo enviados")
     if no_run:
         return
-    click.echo(f"\nVigilando {inbox}/new/ — deje allí un archivo .eml y aparecerá en segundos "
+    password = create_demo_admin(app)
+    panel = bind_demo_panel(app, host, port)
+    click.echo(f"\nPanel web: {panel_address(panel, host)} — usuario {DEMO_ADMIN_EMAIL}, "
+               f"contraseña {password}")
+    click.echo(f"Vigilando {inbox}/new/ — deje allí un archivo .eml y aparecerá en segundos "
                f"(Ctrl-C para salir).")
-    run_loop(app, [mb], interval_s)
+    run_loop(app, [mb], interval_s, panel)
+
+
+def create_demo_admin(app: App) -> str:
+    """The demo's admin user (`DEMO_ADMIN_EMAIL`), created or updated through `tickets.users` with
+    a fresh random password, which is returned (printed once: the demo database is new each run)."""
+    password = secrets.token_urlsafe(9)
+    with app.sessions.begin() as s:
+        add_or_update_user(s, email=DEMO_ADMIN_EMAIL, name="Administrador de la demo", role="admin",
+                           password=password)
+    return password
+
+
+def bind_demo_panel(app: App, host: str, port: int):
+    """The panel on ``host:port``; when that port is taken (another demo, another program), on any
+    free port instead, so that the demo still starts (its address is printed either way)."""
+    try:
+        return bind_panel(app.settings, host, port)
+    except CliError:
+        return bind_panel(app.settings, host, 0)
 
 
 def backdate_deliveries(maildir: Path) -> None:

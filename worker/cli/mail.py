@@ -24,6 +24,7 @@ from tickets.queries import Filters, iter_ticket_rows
 from tickets.text import plural
 from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import Float, PathArg, command, option
+from worker.cli.web import bind_panel, host_option, panel_address, port_option, start_panel_thread
 from worker.outbound import QUEUE
 from worker.scheduler import make_scheduler
 
@@ -248,13 +249,16 @@ def _message_id(eml: Path) -> str:
         return str(BytesHeaderParser().parse(f).get("Message-ID", eml.name))
 
 
-def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> None:
+def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float, panel=None) -> None:
     """The embedded default: poll the mailboxes every ``interval_s`` seconds and print what
-    arrives, with a Dramatiq worker (in-process broker, or Redis when configured) and the
-    scheduler (sweep, digest) in background threads of this process, until Ctrl-C. Without a
+    arrives, with a Dramatiq worker (in-process broker, or Redis when configured), the
+    scheduler (sweep, digest) and, when given, the panel (a bound waitress server:
+    `worker.cli.web.bind_panel`) in background threads of this process, until Ctrl-C. Without a
     broker the loop itself sends after each pass — what the pass queued and any retry that came
     due —, so its "Correo enviado" line counts what went out and no sweep races with it."""
     long_running_logs()
+    if panel is not None:
+        start_panel_thread(panel)
     worker = dramatiq.Worker(app.outbound.broker, queues={QUEUE}, worker_threads=2, worker_timeout=200)
     worker.start()
     scheduler = make_scheduler(app.outbound, background=True, sweep=not app.outbound.in_process)
@@ -287,6 +291,8 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
     except KeyboardInterrupt:
         click.echo("\nhasta luego")
     finally:
+        if panel is not None:
+            panel.close()
         scheduler.shutdown(wait=False)
         worker.stop()
         app.close()
@@ -295,11 +301,17 @@ def run_loop(app: App, mailboxes: list[MailboxConfig], interval_s: float) -> Non
 @command()
 @option("--interval", "interval_s", default=None, type=Float(min=0.1), metavar="SEGUNDOS",
         help="Segundos entre dos lecturas (por defecto: ATENCION_POLL_INTERVAL_S).")
+@host_option
+@port_option
 @pass_app
-def run(app: App, interval_s: float | None) -> None:
-    """El modo integrado: lee todos los buzones configurados y envía el correo saliente (con el
-    barrido y el resumen diario) en un solo proceso, hasta Ctrl-C."""
-    run_loop(app, configured_mailboxes(app), interval_s or app.settings.poll_interval_s)
+def run(app: App, interval_s: float | None, host: str, port: int) -> None:
+    """El modo integrado: lee todos los buzones configurados, envía el correo saliente (con el
+    barrido y el resumen diario) y sirve el panel web en --host:--port, en un solo proceso, hasta
+    Ctrl-C."""
+    mailboxes = configured_mailboxes(app)
+    panel = bind_panel(app.settings, host, port)
+    click.echo(f"panel web en {panel_address(panel, host)}")
+    run_loop(app, mailboxes, interval_s or app.settings.poll_interval_s, panel)
 
 
 COMMANDS = (poll, import_, parse_, run)

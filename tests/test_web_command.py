@@ -1,15 +1,18 @@
-"""`atencion web`: until the panel arrives, a real process serving the placeholder page and /health
-(web_admin/placeholder.py) — started as ``python -m worker.cli web`` of this checkout, asked over
-HTTP, stopped with SIGTERM as `docker stop` does; and its port's usage errors in Spanish."""
+"""`atencion web`: a real process serving the panel (web_admin) with waitress — started as
+``python -m worker.cli web`` of this checkout, asked over HTTP (login page, a login, the list,
+/health), stopped with SIGTERM as `docker stop` does; and its port's usage errors in Spanish."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -19,10 +22,16 @@ from tests.servers import free_port
 from tests.support import REPO
 
 
-def get(url: str) -> tuple[int, str, bytes]:
-    """Status, content type and body of a GET (an HTTP error status included)."""
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def get(url: str, opener=None) -> tuple[int, str, bytes]:
+    """Status, content type and body of a GET, redirects not followed (an HTTP error status included)."""
+    opener = opener or urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with opener.open(url, timeout=10) as r:
             return r.status, r.headers["Content-Type"], r.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers["Content-Type"], exc.read()
@@ -34,7 +43,11 @@ def web(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATENCION_")}
     env.update(PYTHONPATH=str(REPO), ATENCION_DATA_DIR=str(tmp_path / "var"),
-               ATENCION_DATABASE_URL=f"sqlite:///{tmp_path / 'atencion.db'}")
+               ATENCION_DATABASE_URL=f"sqlite:///{tmp_path / 'atencion.db'}", ATENCION_SECRET_KEY="k" * 32)
+    for args in (["migrate"], ["users", "add", "--email", "ana@empresa.pe", "--name", "Ana", "--role", "agent",
+                               "--password", "clave-segura-1"]):
+        subprocess.run([sys.executable, "-m", "worker.cli", *args], cwd=tmp_path, env=env, check=True,
+                       capture_output=True)
     proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "web", "--port", str(port)], cwd=tmp_path,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -50,25 +63,36 @@ def web(tmp_path):
         proc.stderr.close()
 
 
-def test_placeholder_page_and_health(web):
+def test_panel_login_list_and_health(web):
     base, proc = web
-    status, ctype, body = get(base + "/")
+    status, _, _ = get(base + "/")
+    assert status == 302  # to the login page
+    status, ctype, body = get(base + "/login")
     assert status == 200 and ctype.startswith("text/html")
     page = body.decode("utf-8")
-    assert "el panel web llegará en una próxima versión" in page.lower()
-    assert "atencion show" in page and "atencion export" in page
+    assert "Ingresar" in page and "Atención al Cliente" in page
+
+    # a browser: the cookie jar keeps the session that holds the CSRF token
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      opener.open(base + "/login", timeout=10).read().decode()).group(1)
+    data = urllib.parse.urlencode({"email": "ana@empresa.pe", "password": "clave-segura-1",
+                                   "csrf_token": token}).encode()
+    with opener.open(base + "/login", data=data, timeout=10) as r:  # follows the redirect to the list
+        listing = r.read().decode("utf-8")
+    assert r.status == 200 and "No hay atenciones con estos filtros." in listing and "Exportar" in listing
+    status, ctype, _ = get(base + "/static/atencion.css", opener)
+    assert status == 200 and ctype.startswith("text/css")
 
     status, ctype, body = get(base + "/health")
     assert (status, ctype, json.loads(body)) == (200, "application/json", {"status": "ok"})
-
-    assert get(base + "/tickets")[0] == 404
 
     started = time.monotonic()
     proc.terminate()  # SIGTERM, as docker stop
     assert proc.wait(timeout=10) == 0
     assert time.monotonic() - started < 5
     assert proc.stdout.read().strip() == "hasta luego"
-    assert proc.stderr.read() == ""
+    assert "Traceback" not in proc.stderr.read()
 
 
 @pytest.mark.parametrize(("port", "needle"), [("0x", "número entero no válido '0x'"),

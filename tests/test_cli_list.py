@@ -1,0 +1,86 @@
+"""`atencion list` (DESIGN.md, "The atencion command"): the same filters and rows as `export`, the
+table's columns, --sort, --limit/--all, --json, and the Spanish errors. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import worker.cli
+from tests.cli_harness import EXPORT_KEYS
+
+
+@pytest.fixture
+def run_cli(Session, tmp_path):
+    url = Session.kw["bind"].url.render_as_string(hide_password=False)
+    env = {"ATENCION_DATABASE_URL": url, "ATENCION_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "160"}
+
+    def run(*args: str):
+        return CliRunner().invoke(worker.cli.cli, list(args), env=env)
+
+    return run
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def test_table(run_cli):
+    out = ok(run_cli("list", "--sort", "code"))
+    lines = out.splitlines()
+    assert lines[0].split() == ["Código", "Asunto", "Solicitante", "Estado", "Asignado", "Días", "Alerta"]
+    assert [line.split()[0] for line in lines[1:6]] == [f"AT-00000{n}" for n in range(1, 6)]
+    assert "Puerta del baño no cierra" in lines[1] and "Ana Torres" in lines[1] and "María Quispe" in lines[1]
+    assert lines[-1] == "5 atenciones"
+
+
+@pytest.mark.parametrize("options", [
+    [], ["--status", "registrado"], ["--project", "Los Olivos"], ["--alert", "overdue"],
+    ["--kind", "reclamo"], ["--days-min", "5"], ["--q", "zzz"], ["--assignee", "none"],
+])
+def test_same_rows_as_export(run_cli, tmp_path, options):
+    listed = json.loads(ok(run_cli("list", *options, "--all", "--json")))
+    out = tmp_path / "e.json"
+    ok(run_cli("export", *options, "-o", str(out)))
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert listed == exported  # same keys, same rows, same (default) order
+    assert all(set(r) == EXPORT_KEYS for r in listed)
+
+
+def test_sort_and_limit(run_cli):
+    rows = json.loads(ok(run_cli("list", "--sort", "-code", "--limit", "2", "--json")))
+    assert [r["code"] for r in rows] == ["AT-000005", "AT-000004"]
+    out = ok(run_cli("list", "--sort", "priority", "--limit", "2"))
+    assert out.splitlines()[-1] == "2 atenciones de 5 (use --limit N o --all para ver más)"
+    assert [r["code"] for r in json.loads(ok(run_cli("list", "--json")))][:1] == ["AT-000003"]  # -requested_at
+
+
+def test_no_rows(run_cli):
+    assert ok(run_cli("list", "--q", "zzz")) == "No hay atenciones con estos filtros.\n"
+    assert json.loads(ok(run_cli("list", "--q", "zzz", "--json"))) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--status", "Cerradoo"], "error: --status: estado desconocido 'Cerradoo' (válidos: Anulado, Asignado, "
+                               "Atendido, Cerrado, En proceso, Registrado)"),
+    (["--sort", "elapsed_days"], "error: --sort: orden no válido 'elapsed_days' (use requested_at, "),
+    (["--limit", "5", "--all"], "error: --limit y --all no pueden usarse juntos"),
+    (["--limit", "0"], "error: --limit: 0 fuera de rango"),
+    (["--days-min", "tres"], "error: --days-min: número de días no válido 'tres'"),
+])
+def test_errors(Session, tmp_path, monkeypatch, args, message):
+    url = Session.kw["bind"].url.render_as_string(hide_password=False)
+    monkeypatch.setenv("ATENCION_DATABASE_URL", url)
+    monkeypatch.setenv("ATENCION_DATA_DIR", str(tmp_path / "var"))
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = worker.cli.run(["list", *args])
+    assert code != 0
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines

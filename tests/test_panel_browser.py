@@ -1,0 +1,141 @@
+"""The panel end to end in Debian's Chromium (/usr/bin/chromium, driven by Playwright; never a
+downloaded browser): log in, filter by Estado and Proyecto (Torre/Bloque follows Proyecto through
+the small script), follow a page link, download the export and open it with openpyxl.
+
+The panel runs in a thread of this process (werkzeug's server) on the filter test data (SQLite).
+Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
+folder is git-ignored) so that the look can be checked by eye.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from werkzeug.serving import make_server
+
+from tests.panel_harness import ADMIN, PASSWORD
+from tests.servers import ServerUnavailable, obtain
+from web_admin import listing
+
+CHROMIUM = os.environ.get("ATENCION_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--lang=es-PE"]
+
+
+def _launch(playwright):
+    if not Path(CHROMIUM).exists():
+        raise ServerUnavailable(f"{CHROMIUM} is not installed (apt-get install chromium; make test does it)")
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def live_panel(panel_app):
+    """The panel served on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, panel_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(request, live_panel):
+    """A Chromium page (Spanish locale, downloads allowed); a screenshot is saved on failure."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = obtain(lambda: _launch(p), "Chromium")
+        context = browser.new_context(accept_downloads=True, locale="es-PE",
+                                      viewport={"width": 1440, "height": 900})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        pg.base = live_panel
+        try:
+            yield pg
+        finally:
+            if getattr(request.node, "failed", False):
+                ARTIFACTS.mkdir(exist_ok=True)
+                pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
+            browser.close()
+
+
+def codes(pg) -> list[str]:
+    return pg.locator("td.code a").all_inner_texts()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
+    pg = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.goto(pg.base + "/")
+    assert pg.url.startswith(pg.base + "/login")
+    pg.screenshot(path=str(ARTIFACTS / "login.png"))
+    pg.fill("#email", ADMIN)
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base + "/")
+    assert pg.locator("h1").inner_text() == "Atención al Cliente"
+    assert len(codes(pg)) == 5
+    pg.screenshot(path=str(ARTIFACTS / "list.png"), full_page=True)
+
+    # Estado: the URL holds only the filters in use (the script leaves the empty fields out)
+    pg.select_option("#f-status", "Registrado")
+    pg.click("text=Filtrar")
+    pg.wait_for_url("**/?status=Registrado")
+    assert sorted(codes(pg)) == ["AT-000003", "AT-000005"]
+    assert pg.locator("span.alert-on_time").count() == 2
+
+    # Proyecto: Torre/Bloque follows it without a reload
+    assert pg.locator("#f-subdivision option").all_inner_texts() == ["Todos", "Bloque B", "Torre A"]
+    pg.select_option("#f-project", "Los Olivos")
+    pg.wait_for_function("document.querySelectorAll('#f-subdivision option').length === 2")
+    assert pg.locator("#f-subdivision option").all_inner_texts() == ["Todos", "Torre A"]
+    pg.select_option("#f-status", "Atendido")
+    pg.click("text=Filtrar")
+    pg.wait_for_url("**/?status=Atendido&project=Los+Olivos")
+    assert codes(pg) == ["AT-000001"]
+    assert pg.locator("td.days-attended_on_time").inner_text() == "5"
+
+    # pages: two a page, the link keeps the filters
+    monkeypatch.setattr(listing, "PAGE_SIZE", 2)
+    pg.goto(pg.base + "/?priority=Media&sort=code")
+    assert codes(pg) == ["AT-000001", "AT-000004"]
+    pg.click("a[rel=next]")
+    pg.wait_for_url("**/?priority=Media&sort=code&page=2")
+    assert codes(pg) == ["AT-000005"]
+    assert pg.locator(".pages .current").inner_text() == "2"
+
+    # Exportar: every page of the filtered list
+    with pg.expect_download() as info:
+        pg.click("#export")
+    download = info.value
+    assert download.suggested_filename.startswith("atenciones-") and download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(str(path))
+    rows = list(load_workbook(path).active.values)
+    assert rows[0][0] == "Código" and [r[0] for r in rows[1:]] == ["AT-000001", "AT-000004", "AT-000005"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_bad_filter_and_logout(page):
+    pg = page
+    pg.goto(pg.base + "/login")
+    pg.fill("#email", ADMIN)
+    pg.fill("#password", "clave-equivocada")
+    pg.click("button[type=submit]")
+    assert "Correo o contraseña incorrectos." in pg.locator(".form-error").inner_text()
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base + "/")
+    pg.fill("#f-days_min", "tres")
+    pg.click("text=Filtrar")
+    pg.wait_for_url("**/?days_min=tres")
+    assert "número de días no válido 'tres'" in pg.locator("#err-days_min").inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "list-errors.png"), full_page=True)
+    pg.click("text=Salir")
+    pg.wait_for_url(pg.base + "/login")
