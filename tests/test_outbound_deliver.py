@@ -160,3 +160,17 @@ def test_a_non_ascii_address_goes_with_smtputf8(env, smtp):
     assert "SMTPUTF8" not in got["juan@example.pe"].mail_options
     subjects = {d.message["Subject"] for d in got.values()}
     assert len(subjects) == 1 and subjects.pop().startswith("[AT-000001] Hemos recibido su solicitud")
+
+
+def test_mail_to_the_client_never_carries_a_reply_token(env, smtp):
+    """A staff member who is a ticket's requester, with a client on Cc: every copy of the
+    acknowledgement has Reply-To the mailbox (DESIGN: mail to clients never has a token), whichever
+    copy is composed first."""
+    from tickets.models import User
+
+    settings, sessions, transport = env
+    with sessions.begin() as s:
+        s.add(User(email="carla@inmobiliaria-andina.pe", name="Carla", role="agent"))
+    ids = queue_ack(sessions, settings, "carla@inmobiliaria-andina.pe", cc=["rosa@example.pe"])
+    deliver(sessions, settings, transport, ids)
+    assert {d.message["Reply-To"] for d in smtp.wait_for(2)} == {SUPPORT}

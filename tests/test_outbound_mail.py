@@ -193,7 +193,9 @@ def check_staff_mail(room: Mailroom, mail: Mail, email: str, subject_part: str) 
     msg = mail.msg
     assert msg["To"] == email and "Cc" not in msg and subject_part in msg["Subject"]
     assert msg["Subject"].startswith("[AT-000001] ") and ids(msg["References"])[0] == FIRST_ID
-    assert msg["Reply-To"] == reply_address(SUPPORT, token_for(SECRET, room.user_id(email)))
+    code = "AT-000001"
+    assert msg["Reply-To"] == reply_address(SUPPORT, token_for(SECRET, room.user_id(email), code), code)
+    assert msg["Reply-To"].startswith("postventa+AT-000001.0")
     return msg
 
 

@@ -61,23 +61,25 @@ def test_parse_commands_returns_the_command_as_written():
 # --- reply tokens ---------------------------------------------------------------------------------
 
 
-def test_token_round_trip_and_wrong_user():
-    token = token_for(SECRET, 7)
+def test_token_round_trip_wrong_user_and_wrong_ticket():
+    token = token_for(SECRET, 7, "AT-000001")
     assert is_token_shaped(token) and token == token.lower() and len(token) == 17
-    assert verify(SECRET, token, 7) and verify(SECRET, token.upper(), 7)
-    assert not verify(SECRET, token, 8)
-    assert not verify("otra-clave", token, 7)
-    assert not verify("", token, 7) and not verify(SECRET, "", 7)
-    assert user_for_token(SECRET, token, [1, 2, 7, 9]) == 7
-    assert user_for_token(SECRET, token, [1, 2]) is None
-    assert token_for(SECRET, 7) == token and token_for(SECRET, 8) != token
+    assert verify(SECRET, token, 7, "AT-000001") and verify(SECRET, token.upper(), 7, "at-000001")
+    assert not verify(SECRET, token, 8, "AT-000001")
+    assert not verify(SECRET, token, 7, "AT-000002")  # per ticket: a token opens no other ticket
+    assert not verify("otra-clave", token, 7, "AT-000001")
+    assert not verify("", token, 7, "AT-000001") and not verify(SECRET, "", 7, "AT-000001")
+    assert user_for_token(SECRET, token, [1, 2, 7, 9], "AT-000001") == 7
+    assert user_for_token(SECRET, token, [1, 2], "AT-000001") is None
+    assert token_for(SECRET, 7, "AT-000001") == token and token_for(SECRET, 8, "AT-000001") != token
 
 
 def test_reply_address_and_tokens_in_address():
-    token = token_for(SECRET, 3)
-    address = reply_address(SUPPORT, token)
-    assert address == f"postventa+{token}@{DOMAIN}"
-    assert reply_address(f"postventa+viejo@{DOMAIN}", token) == address
+    token = token_for(SECRET, 3, "AT-000123")
+    address = reply_address(SUPPORT, token, "AT-000123")
+    assert address == f"postventa+AT-000123.{token}@{DOMAIN}"  # DESIGN's shape
+    assert reply_address(f"postventa+viejo@{DOMAIN}", token, "AT-000123") == address
+    assert reply_address(SUPPORT, token) == f"postventa+{token}@{DOMAIN}"
     assert tokens_in_address(address, {SUPPORT}) == [token]
     assert tokens_in_address(f"postventa+AT-000123.{token}@{DOMAIN}", {SUPPORT}) == [token]  # DESIGN's shape
     assert tokens_in_address(f"otro+{token}@{DOMAIN}", {SUPPORT}) == []  # not our mailbox
@@ -87,7 +89,7 @@ def test_reply_address_and_tokens_in_address():
 def test_a_token_is_never_read_as_a_ticket_code():
     from tickets.codes import find_codes
 
-    assert all(find_codes(token_for(SECRET, uid), "AT") == [] for uid in range(2000))
+    assert all(find_codes(token_for(SECRET, uid, "AT-000001"), "AT") == [] for uid in range(2000))
 
 
 # --- trust: Authentication-Results ----------------------------------------------------------------
@@ -172,8 +174,10 @@ def open_ticket(env) -> str:
     return result.code
 
 
-def staff_reply(env, body: str, *, sender: str = CARLA, token_of: str | None = CARLA, **kw) -> bytes:
-    to = reply_address(SUPPORT, token_for(SECRET, user_id(env, token_of))) if token_of else SUPPORT
+def staff_reply(env, body: str, *, sender: str = CARLA, token_of: str | None = CARLA,
+                ticket: str = "AT-000001", **kw) -> bytes:
+    to = (reply_address(SUPPORT, token_for(SECRET, user_id(env, token_of), ticket), ticket)
+          if token_of else SUPPORT)
     return build("Re: [AT-000001] Filtración en el baño del Dpto 504", body, sender=f"Carla <{sender}>",
                  to=f"Postventa <{to}>", **kw)
 
@@ -292,6 +296,16 @@ def test_token_of_another_staff_user_is_refused(staff_env):
                    comment_text="Ya quedó.")
 
 
+def test_token_of_another_ticket_is_refused(staff_env):
+    """The token is per ticket (DESIGN): Carla's token of AT-000002 gives no trust on AT-000001."""
+    env = staff_env
+    code = open_ticket(env)
+    raw = staff_reply(env, "#estado Atendido\nYa quedó.", ticket="AT-000002")
+    assert env.ingest_bytes(raw).reason == "commands_refused"
+    assert_refused(env, code, reasons=["no se pudo comprobar"], commands=["#estado Atendido"],
+                   comment_text="Ya quedó.")
+
+
 def test_unknown_command_is_refused_even_with_the_token(staff_env):
     env = staff_env
     code = open_ticket(env)
@@ -316,7 +330,7 @@ def test_a_client_cannot_command(staff_env):
     env = staff_env
     code = open_ticket(env)
     raw = build("Re: [AT-000001] Filtración", "#estado Cerrado\nGracias.", sender=ROSA,
-                to=reply_address(SUPPORT, token_for(SECRET, user_id(env, CARLA))))
+                to=reply_address(SUPPORT, token_for(SECRET, user_id(env, CARLA), code), code))
     assert env.ingest_bytes(raw).reason is None
     assert env.ticket(code).status.name == "Registrado"
     [comment] = env.entries(code, "comment")

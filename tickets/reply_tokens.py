@@ -1,10 +1,11 @@
 """Reply tokens: the secret a staff user's reply carries back in our plus-address (DESIGN, "Staff
 email commands").
 
-Mail to a staff user has ``Reply-To: postventa+<token>@dominio`` (`reply_address`); a reply that
-comes back to that address from one of that user's addresses may carry commands (`#estado …`). The
-token is the HMAC-SHA256 (RFC 2104) of the user's id under ``ATENCION_SECRET_KEY``, truncated to
-80 bits, written in lower-case base32 (RFC 4648, no padding) after a leading ``0``:
+Mail to a staff user about a ticket has ``Reply-To: postventa+AT-000123.<token>@dominio``
+(`reply_address`); a reply that comes back to that address from that user's address may carry
+commands (`#estado …`) for that ticket. The token is the HMAC-SHA256 (RFC 2104) of the user's id
+and the ticket's code under ``ATENCION_SECRET_KEY``, truncated to 80 bits, written in lower-case
+base32 (RFC 4648, no padding) after a leading ``0``:
 
 - 17 characters of ``[0a-z2-7]``: safe in a URL and in an address's local part (RFC 5322 atext),
   and unchanged by servers that lower-case local parts;
@@ -12,9 +13,10 @@ token is the HMAC-SHA256 (RFC 2104) of the user's id under ``ATENCION_SECRET_KEY
   ever being read inside a token by the tolerant code search (`tickets.codes.code_pattern` wants
   no letter or digit before the prefix, and every later character is one).
 
-The token is per staff user (not per ticket): the outbound worker calls
-``reply_address(settings.mail_from, token_for(settings.secret_key, user.id))``. Changing the
-secret key invalidates every token already mailed. Pure functions: no database, no mail.
+The token is per ticket and per staff user (DESIGN): one that leaked opens no other ticket and
+speaks for no other user. The outbound worker calls ``reply_address(settings.mail_from,
+token_for(settings.secret_key, user.id, code), code)``. Changing the secret key invalidates every
+token already mailed. Pure functions: no database, no mail.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ TOKEN_LENGTH = 1 + 16
 _ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 
 
-def token_for(secret_key: str, user_id: int) -> str:
-    """The reply token of staff user ``user_id``.
+def token_for(secret_key: str, user_id: int, ticket_code: str) -> str:
+    """The reply token of staff user ``user_id`` for the ticket ``ticket_code`` (``AT-000123``,
+    compared upper-case).
 
-    Examples: ``len(token_for("k", 7)) == 17``; ``token_for("k", 7).startswith("0")``.
+    Examples: ``len(token_for("k", 7, "AT-000001")) == 17``; it starts with ``"0"``.
     """
-    mac = hmac.new(secret_key.encode("utf-8"), f"reply-token:user:{int(user_id)}".encode("ascii"), hashlib.sha256)
+    material = f"reply-token:user:{int(user_id)}:ticket:{ticket_code.strip().upper()}"
+    mac = hmac.new(secret_key.encode("utf-8"), material.encode("utf-8"), hashlib.sha256)
     return _LEAD + base64.b32encode(mac.digest()[:_DIGEST_BYTES]).decode("ascii").lower()
 
 
@@ -50,30 +54,34 @@ def is_token_shaped(text: str) -> bool:
             and all(c in _ALPHABET for c in text[1:]))
 
 
-def verify(secret_key: str, token: str, user_id: int) -> bool:
-    """Is ``token`` the reply token of user ``user_id``? Constant-time comparison; case-insensitive."""
-    if not secret_key or not token:
+def verify(secret_key: str, token: str, user_id: int, ticket_code: str) -> bool:
+    """Is ``token`` user ``user_id``'s token for ticket ``ticket_code``? Constant-time comparison;
+    case-insensitive."""
+    if not secret_key or not token or not ticket_code:
         return False
-    return hmac.compare_digest(token_for(secret_key, user_id), token.strip().lower())
+    return hmac.compare_digest(token_for(secret_key, user_id, ticket_code), token.strip().lower())
 
 
-def user_for_token(secret_key: str, token: str, user_ids: Iterable[int]) -> int | None:
-    """The id among ``user_ids`` whose token ``token`` is, else None (each compared in constant time)."""
+def user_for_token(secret_key: str, token: str, user_ids: Iterable[int], ticket_code: str) -> int | None:
+    """The id among ``user_ids`` whose token for ``ticket_code`` ``token`` is, else None (each
+    compared in constant time)."""
     found = None
     for uid in user_ids:
-        if verify(secret_key, token, uid) and found is None:
+        if verify(secret_key, token, uid, ticket_code) and found is None:
             found = uid
     return found
 
 
-def reply_address(mail_from: str, token: str) -> str:
-    """Our address with the token as its plus part: ``reply_address("postventa@x.pe", t)`` is
-    ``"postventa+<t>@x.pe"``. A plus part already in ``mail_from`` is replaced."""
+def reply_address(mail_from: str, token: str, ticket_code: str | None = None) -> str:
+    """Our address with the ticket's code and the token as its plus part (DESIGN's form):
+    ``reply_address("postventa@x.pe", t, "AT-000123")`` is ``"postventa+AT-000123.<t>@x.pe"``
+    (without a code: ``"postventa+<t>@x.pe"``). A plus part already in ``mail_from`` is replaced."""
     local, at, domain = mail_from.strip().rpartition("@")
     if not at:
         local, domain = mail_from.strip(), ""
     local = local.partition("+")[0]
-    return f"{local}+{token}@{domain}" if domain else f"{local}+{token}"
+    plus = f"{ticket_code}.{token}" if ticket_code else token
+    return f"{local}+{plus}@{domain}" if domain else f"{local}+{plus}"
 
 
 def tokens_in_address(address: str, own_addresses: Iterable[str] | None = None) -> list[str]:

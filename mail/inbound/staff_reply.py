@@ -69,16 +69,17 @@ class StaffReply:
         return [c.written for c in self.commands]
 
 
-def trust_of(msg: ParsedMessage, staff: User, settings: RuleSettings) -> str | None:
+def trust_of(msg: ParsedMessage, staff: User, settings: RuleSettings, ticket_code: str) -> str | None:
     """How the sender is trusted: ``"token"`` when the message was sent to one of our own addresses
-    with ``staff``'s reply token as plus part and ``staff`` is its From author; else ``"dkim"`` when
-    our trusted server's Authentication-Results says DKIM/DMARC passed; else None."""
+    with ``staff``'s reply token for ``ticket_code`` as plus part and ``staff`` is its From author
+    (a token of another ticket or user is no trust); else ``"dkim"`` when our trusted server's
+    Authentication-Results says DKIM/DMARC passed; else None."""
     if not msg.from_addr or msg.from_addr.lower() != staff.email.lower():
         return None
     if settings.secret_key:
         for addr in (*msg.to, *msg.cc, *msg.delivered_to):
             for token in reply_tokens.tokens_in_address(addr, settings.own_addresses):
-                if reply_tokens.verify(settings.secret_key, token, staff.id):
+                if reply_tokens.verify(settings.secret_key, token, staff.id, ticket_code):
                     return "token"
     if sender_is_authenticated(msg, msg.from_addr, settings.trusted_authserv_id):
         return "dkim"
@@ -103,13 +104,15 @@ def _resolve(session: Session, command: Command) -> tuple[object, str | None]:
     return None, None
 
 
-def read_staff_reply(session: Session, msg: ParsedMessage, staff: User, settings: RuleSettings) -> StaffReply | None:
-    """The commands of ``staff``'s reply ``msg`` and whether they are accepted; None when the reply
-    has no command line at its top (an ordinary internal comment). Reads, never writes."""
+def read_staff_reply(session: Session, msg: ParsedMessage, staff: User, settings: RuleSettings,
+                     ticket_code: str) -> StaffReply | None:
+    """The commands of ``staff``'s reply ``msg`` about ticket ``ticket_code`` and whether they are
+    accepted; None when the reply has no command line at its top (an ordinary internal comment).
+    Reads, never writes."""
     commands, text, errors = parse_commands(msg.new_text)
     if not commands:
         return None
-    trusted_by = trust_of(msg, staff, settings)
+    trusted_by = trust_of(msg, staff, settings, ticket_code)
     reasons = [] if trusted_by else [NOT_TRUSTED]
     reasons += errors
     values: dict[str, object] = {}

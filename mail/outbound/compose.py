@@ -185,7 +185,7 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     if refs:  # the last of References, as RFC 5322 §3.6.4 builds them
         msg["In-Reply-To"] = f"<{refs[-1]}>"
         msg["References"] = " ".join(f"<{i}>" for i in refs)
-    msg["Reply-To"] = _reply_to(session, settings, row)
+    msg["Reply-To"] = _reply_to(session, settings, row, code)
     if row.automatic:
         msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office answers to our mail
@@ -208,12 +208,15 @@ def set_subject(msg: EmailMessage, subject: str) -> None:
         msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
-def _reply_to(session: Session, settings, row: OutboxMessage) -> str:
-    """The mailbox; to a staff user, the plus-address that carries their reply token."""
+def _reply_to(session: Session, settings, row: OutboxMessage, code: str | None) -> str:
+    """The mailbox; to a staff user about a ticket, the plus-address that carries their reply
+    token for that ticket (DESIGN: mail to clients never has one, whoever else is on it)."""
+    if row.event in CLIENT_EVENTS or not code:
+        return settings.mail_from
     user_id = session.scalar(_USER_ID, {"email": row.recipient})
     if user_id is None:
         return settings.mail_from
-    return reply_address(settings.mail_from, token_for(settings.secret_key, user_id))
+    return reply_address(settings.mail_from, token_for(settings.secret_key, user_id, code), code)
 
 
 __all__ = ["CLIENT_EVENTS", "POLICY", "ComposeError", "Thread", "compose", "environment", "facts", "header_safe",

@@ -44,7 +44,7 @@ def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decis
                             payload=TicketPayload(Address(msg.from_name, msg.from_addr), linked_from=ticket))
         return Decision(Outcome.COMMENT, name, f"follow_up_of_{ticket.code}", ticket=follow_up,
                         payload=CommentPayload(follow_up_of=ticket))
-    if staff is not None and (reply := read_staff_reply(session, msg, staff, settings)) is not None:
+    if staff is not None and (reply := read_staff_reply(session, msg, staff, settings, ticket.code)) is not None:
         return Decision(Outcome.COMMENT, name, "staff_commands" if reply.accepted else "commands_refused",
                         ticket=ticket, payload=CommentPayload(author=staff, staff_reply=reply))
     return Decision(Outcome.COMMENT, name, ticket=ticket, payload=CommentPayload(author=staff))
