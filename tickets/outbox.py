@@ -59,7 +59,8 @@ def is_mailable(address: str, own_addresses: Iterable[str] = ()) -> bool:
         return False
     if any(c.isspace() or c in ",;<>\"()" for c in address):
         return False
-    return address not in own_addresses and not _UNATTENDED_LOCAL.match(local)
+    base = f"{local.split('+', 1)[0]}@{domain}"  # our plus-addresses are ours too
+    return address not in own_addresses and base not in own_addresses and not _UNATTENDED_LOCAL.match(local)
 
 
 def new_message_id(domain: str, code: str | None, event: str) -> str:
@@ -233,7 +234,7 @@ def retry(session: Session, row_id: int) -> OutboxMessage:
                          "solo se reintenta uno fallido o rebotado")
     if session.get(BouncedAddress, row.recipient) is not None:
         raise ValueError(f"{row.recipient} está marcado como rebotado; quite la marca antes de reintentar")
-    row.state, row.next_attempt_at, row.lease_until = "pending", None, None
+    row.state, row.next_attempt_at, row.lease_until, row.bounced_at = "pending", None, None, None
     session.flush()
     return row
 

@@ -268,18 +268,29 @@ def queue_mail(session: Session, ctx: Context, ticket: Ticket | NewTicket | None
 _STAFF_EMAILS_AMONG = select(User.email).where(User.email.in_(bindparam("emails", expanding=True)))
 
 
+#: The most Cc addresses on mail to the client: a mail with 300 addresses on Cc must not make us
+#: send 300 copies of every acknowledgement and status mail. Known clients (the catalog) first.
+MAX_CLIENT_CC = 5
+_CLIENT_EMAILS_AMONG = select(ClientEmail.email).where(ClientEmail.email.in_(bindparam("emails", expanding=True)))
+
+
 def client_recipients(session: Session, ctx: Context, ticket: Ticket | NewTicket) -> tuple[list[str], list[str]]:
     """Who automatic mail to the client goes to (DESIGN, "Outbound mail"): To the requester; Cc
-    the ticket's other thread addresses (co-owners who were on Cc), never staff or our own.
+    the ticket's other thread addresses (co-owners who were on Cc), never staff or our own, at
+    most `MAX_CLIENT_CC` (addresses of catalog clients first, then in order).
     Returns ``([requester], [cc…])``, both empty when the ticket has no requester address."""
     if not ticket.requester_email:
         return [], []
-    others = [e for e in session.connection().scalars(_SELECT_PARTICIPANTS, {"tid": ticket.id})
-              if e != ticket.requester_email and e not in ctx.own_addresses]
+    others = sorted(e for e in session.connection().scalars(_SELECT_PARTICIPANTS, {"tid": ticket.id})
+                    if e != ticket.requester_email and e not in ctx.own_addresses)
     if others:
-        staff = set(session.connection().scalars(_STAFF_EMAILS_AMONG, {"emails": others}))
+        conn = session.connection()
+        staff = set(conn.scalars(_STAFF_EMAILS_AMONG, {"emails": others}))
         others = [e for e in others if e not in staff]
-    return [ticket.requester_email], sorted(others)
+    if len(others) > MAX_CLIENT_CC:
+        known = set(session.connection().scalars(_CLIENT_EMAILS_AMONG, {"emails": others}))
+        others = sorted(sorted(others, key=lambda e: e not in known)[:MAX_CLIENT_CC])
+    return [ticket.requester_email], others
 
 
 def add_participants(session: Session, ticket: Ticket | NewTicket, emails, *, new_ticket: bool = False) -> None:

@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The development default of ``ATENCION_SECRET_KEY``: anyone can compute tokens with it, so no
+#: reply token made with it is trusted (`mail.inbound.staff_reply.trust_of`).
+DEV_SECRET_KEY = "dev-insecure-change-me"
+
 
 class Settings(BaseSettings):
     """The process configuration (DESIGN.md, "Configuration")."""
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     code_prefix: str = Field("AT", description="ticket code prefix: AT-000123")
     timezone: str = Field("America/Lima", description="zone of 'today' for the SLA and local dates")
     data_dir: Path = Field(Path("var"), description="attachments, raw mail, outbox .eml files")
-    secret_key: str = Field("dev-insecure-change-me", description="panel sessions, reply tokens")
+    secret_key: str = Field(DEV_SECRET_KEY, description="panel sessions, reply tokens (default: no token trusted)")
     trusted_authserv_id: str | None = Field(None, description="RFC 8601 authserv-id we trust")
     secure_cookies: bool = Field(False, description="Secure session cookies (HTTPS panel)")
     mail_redirect_all_to: str | None = Field(None, description="development: all mail goes here")
@@ -67,7 +71,8 @@ class Settings(BaseSettings):
     def _clock_time(cls, value: str) -> str:
         """HH:MM, 24-hour, local to ``timezone``."""
         hh, sep, mm = value.strip().partition(":")
-        if not (sep and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
+        if not (sep and hh.isascii() and mm.isascii() and hh.isdigit() and mm.isdigit()
+                and int(hh) < 24 and int(mm) < 60 and len(mm) == 2):
             raise ValueError(f"hora no válida {value!r} (formato HH:MM, p. ej. 08:00)")
         return f"{int(hh):02d}:{mm}"
 
@@ -79,13 +84,16 @@ class Settings(BaseSettings):
             return None
         from urllib.parse import urlsplit
 
-        parts = urlsplit(value.strip())
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:  # "Invalid IPv6 URL": an unclosed [
+            raise ValueError("ATENCION_SMTP_URL no es una URL válida (smtp://servidor[:puerto])") from None
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("ATENCION_SMTP_URL debe ser smtp://servidor[:puerto] o smtps://servidor[:puerto]")
         try:
             parts.port  # noqa: B018  (raises on a bad port)
-        except ValueError as exc:
-            raise ValueError("ATENCION_SMTP_URL tiene un puerto no válido") from exc
+        except ValueError:
+            raise ValueError("ATENCION_SMTP_URL tiene un puerto no válido") from None
         return value.strip()
 
     @property

@@ -34,6 +34,9 @@ from tickets.reply_tokens import reply_address, token_for
 #: The most Message-IDs kept in References (the first, then the newest).
 MAX_REFERENCES = 20
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+#: Invisible format characters a client could use to disguise a subject: bidi overrides and
+#: isolates (U+202A–202E, U+2066–2069), zero-width characters, the BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 #: Headers whose values repeat from mail to mail (our From and Reply-To, the MIME headers of the
@@ -86,8 +89,9 @@ def _fecha(value) -> str:
 
 
 def header_safe(text: str | None, limit: int = 200) -> str:
-    """One line of at most ``limit`` characters: CR, LF and other controls become one space."""
-    return _UNSAFE.sub(" ", text or "").strip()[:limit]
+    """One line of at most ``limit`` characters: CR, LF and other controls become one space;
+    bidi and zero-width characters are dropped (a subject shown reversed or disguised)."""
+    return _UNSAFE.sub(" ", _INVISIBLE.sub("", text or "")).strip()[:limit]
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,12 @@ class Thread:
 
 
 # prebuilt: building a select() costs more Python than running it, and these run for every mail
+#: the client's side of the thread: staff's own replies (internal comments) are not named in
+#: mail to the client
 _CLIENT_IDS = (select(InboundMessage.message_id)
                .where(InboundMessage.ticket_id == bindparam("tid"), InboundMessage.message_id.is_not(None),
-                      InboundMessage.outcome.in_(("ticket", "comment")))
+                      InboundMessage.outcome.in_(("ticket", "comment")),
+                      InboundMessage.from_addr.not_in(select(User.email).scalar_subquery()))
                .order_by(InboundMessage.id))
 _OUR_IDS = (select(OutboxMessage.message_id)
             .where(OutboxMessage.ticket_id == bindparam("tid"), OutboxMessage.id < bindparam("before"),

@@ -30,6 +30,9 @@ from tickets.outbox import CLIENT_EVENTS
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 3600.0
+#: Automatic mail to staff that the hourly limit still counts: its sending is caused by whoever
+#: writes in the staff member's name (30 forged replies must not make 30 refusals).
+LIMITED_STAFF_EVENTS = frozenset({"commands_refused"})
 
 
 @dataclass
@@ -153,8 +156,10 @@ def _held_back(session: Session, settings, row: OutboxMessage):
     reason)`` not before ``until`` (the hourly limit); None when it may go."""
     if session.get(BouncedAddress, row.recipient) is not None:
         return None, f"{row.recipient} está marcado como rebotado"
-    if not row.automatic or outbox.is_staff_address(session, row.recipient):
+    if not row.automatic:
         return None
+    if row.event not in LIMITED_STAFF_EVENTS and outbox.is_staff_address(session, row.recipient):
+        return None  # internal mail; a refusal answers whoever wrote as staff: limited like a client's
     now = utcnow()
     recent = outbox.sent_since(session, row.recipient, now - timedelta(hours=1))
     others = [t for t in recent if t is not None]

@@ -172,7 +172,9 @@ class EmlTransport:
 
 
 def transport_for(settings) -> SmtpTransport | EmlTransport:
-    """The transport the settings name: SMTP when ``smtp_url`` is set, else .eml files."""
+    """The transport the settings name: SMTP when ``smtp_url`` is set, else .eml files. Each SMTP
+    command may take an eighth of the outbox lease at most (15 s by default), so that one send
+    ends well within the lease and no other worker takes the row while it is in flight."""
     if settings.smtp_url:
-        return SmtpTransport(settings.smtp_url)
+        return SmtpTransport(settings.smtp_url, timeout=min(TIMEOUT_S, settings.outbox_lease_s / 8))
     return EmlTransport(Path(settings.data_dir) / "outbox")

@@ -17,6 +17,7 @@ any other; never a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import click
@@ -52,8 +53,17 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "ATENCION_" + "_".join(str(p) for p in err["loc"]).upper()
-        raise CliError(f"configuración no válida: {name}: {err['msg']} "
-                       f"(valor {err.get('input')!r})") from exc
+        message = err["msg"].removeprefix("Value error, ")  # our validators' messages are Spanish
+        raise CliError(f"configuración no válida: {name}: {message} "
+                       f"(valor {_masked(err.get('input'))!r})") from exc
+
+
+def _masked(value):
+    """A configuration value as it may be shown: the password of a URL (``scheme://user:pass@``)
+    replaced by ``***``."""
+    if isinstance(value, str):
+        return re.sub(r"(://[^/@:\s]*:)[^@\s]*@", r"\1***@", value)
+    return value
 
 
 for _module in (admin, mail, tickets, held, export, listing, outbound, web, demo):
