@@ -150,7 +150,8 @@ def facts(session: Session, settings, row: OutboxMessage) -> dict:
     if data.get("entry_id"):
         entry = session.get(LogbookEntry, data["entry_id"])
         data["comment"] = entry.text if entry else None
-        data["author_name"] = entry.author_name if entry else None
+        # signed by the staff member who wrote it; an operator's label ("operador (CLI)") is no name
+        data["author_name"] = entry.author_user.name if entry and entry.author_user else None
     return data
 
 

@@ -78,6 +78,9 @@ def demo(app: App, no_run: bool, interval_s: float, host: str, port: int) -> Non
     import_with_progress(app, mb, inbox)
     print_ticket_lines(app)
     send_and_tell(app, "Acuses de recibo enviados")
+    if app.settings.mail_from == DEMO_ADDRESS:
+        click.echo(f"Los demás comandos trabajan sobre esta misma base; para que su correo salga de "
+                   f"{DEMO_ADDRESS} como el de la demo: export ATENCION_MAIL_FROM={DEMO_ADDRESS}")
     if no_run:
         return
     password = create_demo_admin(app)
