@@ -53,15 +53,16 @@ def demo_env() -> dict[str, str]:
 
 
 def check_listing(stdout: str) -> list[str]:
-    """catálogo line, counts line, one line per ticket, then the acknowledgements line; returns the
-    ticket lines."""
+    """catálogo line, counts line, one line per ticket, the acknowledgements line, then how to keep
+    the demo's sender; returns the ticket lines."""
     lines = stdout.splitlines()
     assert lines[0].startswith("catálogo: "), stdout
     m = COUNTS.match(lines[1])
     assert m, lines[1]
-    acks = ACKS.match(lines[-1])
+    assert lines[-1].endswith("export ATENCION_MAIL_FROM=postventa@inmobiliaria-andina.pe"), stdout
+    acks = ACKS.match(lines[-2])
     assert acks and int(acks.group(1)) == len(TICKET_CODES), stdout
-    tickets = lines[2:-1]
+    tickets = lines[2:-2]
     assert int(m.group(1)) == len(tickets) == len(TICKET_CODES), stdout
     for line in tickets:
         assert line.startswith("AT-0000"), f"not a ticket line (wrapped?): {line!r}"
@@ -88,13 +89,13 @@ def test_demo_no_run(demo_dir):
     assert [line.split()[0] for line in check_listing(again.stdout)] == [line.split()[0] for line in first]
     # the second run's line counts its own files, not the first run's (both are there)
     assert len(list((demo_dir / "var" / "outbox").glob("*.eml"))) == 2 * int(ACKS.match(
-        again.stdout.splitlines()[-1]).group(2))
+        again.stdout.splitlines()[-2]).group(2))
 
 
 def check_acknowledgements(outbox: Path, stdout: str) -> None:
     """The .eml files the acknowledgements line announces: one acknowledgement per ticket, to its
     requester (co-owners on the thread in Cc), one file per recipient, never to our own mailbox."""
-    m = ACKS.match(stdout.splitlines()[-1])
+    m = ACKS.match(stdout.splitlines()[-2])
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == int(m.group(2)) > int(m.group(1)) == len(TICKET_CODES)
     by_code: dict[str, set[str]] = {}
@@ -123,7 +124,7 @@ def test_demo_with_an_smtp_server_sends_the_acknowledgements_there(demo_dir, smt
     proc = subprocess.run([*atencion(), "demo", "--no-run"], cwd=demo_dir, env=env,
                           capture_output=True, text=True, check=False, timeout=180)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    last = proc.stdout.splitlines()[-1]
+    last = proc.stdout.splitlines()[-2]
     m = re.match(r"^Acuses de recibo enviados a (\d+) destinatarios por 127\.0\.0\.1:(\d+)$", last)
     assert m and int(m.group(2)) == smtp.port, last
     got = smtp.wait_for(int(m.group(1)))
