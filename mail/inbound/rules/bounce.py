@@ -8,7 +8,8 @@ Message-ID and the failed recipient; `mail.inbound.apply.note_bounce` marks them
 
 A report that only tells of a delay, a delivery or a relay (every DSN Action other than failed,
 or a plain-text warning that speaks of trying again) is no bounce: ignored as a
-``delivery_notice``, nothing marked. A returned Message-ID that is not ours matches nothing.
+``delivery_notice``, nothing marked. A returned Message-ID that is not ours matches nothing, and
+a report that does not come from the mail system (`from_the_mail_system`) marks nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def failed_copies(session: Session, msg: ParsedMessage, settings: RuleSettings) 
     return [], []
 
 
+def from_the_mail_system(msg: ParsedMessage) -> bool:
+    """Sent as the mail system sends reports: a null reverse-path (RFC 5321 §4.5.5, RFC 3464 §2)
+    or a mailer-daemon/postmaster sender. A report from anyone else (a client who writes a
+    "DSN" naming another recipient of our mail) flags nothing."""
+    return msg.return_path == "" or bool(msg.from_addr and BOUNCE_SENDER_RE.match(msg.from_addr))
+
+
 def is_notice(msg: ParsedMessage) -> bool:
     """A report of a delay, a delivery or a relay, not of a failure: DSN blocks none of which is
     failed, or (without DSN blocks) words of a delay."""
@@ -80,6 +88,8 @@ def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decis
         return None
     notice = is_notice(msg)
     copies, failed = ([], []) if notice else failed_copies(session, msg, settings)
+    if failed and not from_the_mail_system(msg):
+        failed = []  # anyone can write a report: only the mail system's flags an address
     ticket_id = next((c.ticket_id for c in copies if c.ticket_id), None)
     ticket = session.get(Ticket, ticket_id) if ticket_id else None
     original = msg.report_original
