@@ -31,8 +31,11 @@ def _render(errors: dict[int, str] | None = None, values: dict[int, str] | None 
     rows = list_held(session)
     ids = {h.ticket_id for h in rows if h.ticket_id}
     codes = dict(session.execute(select(Ticket.id, Ticket.code).where(Ticket.id.in_(ids))).all()) if ids else {}
-    return render_template("admin/held.html", rows=rows, codes=codes, reasons=REASON_LABELS,
-                           errors=errors or {}, values=values or {}, text_chars=TEXT_CHARS), status
+    errors = errors or {}
+    listed = {h.id for h in rows}
+    other_errors = [m for held_id, m in errors.items() if held_id not in listed]  # resolved meanwhile
+    return render_template("admin/held.html", rows=rows, codes=codes, reasons=REASON_LABELS, errors=errors,
+                           other_errors=other_errors, values=values or {}, text_chars=TEXT_CHARS), status
 
 
 @bp.get("/correos-retenidos")
