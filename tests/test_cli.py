@@ -471,3 +471,23 @@ def test_cli_modules_are_small_import_at_the_top_and_write_through_services():
             assert write not in source, (path.name, write)
         assert not re.search(r"\b(s|session)\.(add|add_all|merge)\(", source), path.name
     assert late_imports == [("export.py", "from tickets.export import FORMATS, write_export")]
+
+
+# --------------------------------------------------------------------------- set
+
+
+def test_set_changes_fields_through_the_service(loaded):
+    out = loaded.ok("set", "AT-000001", "--type", "atencion", "--priority", "alta", "--kind", "reclamo",
+                    "--attended-at", "2026-11-21", "--observation", "Se cambió la bisagra")
+    assert out.strip().startswith("AT-000001: ") and "prioridad" in out and "formulario" in out
+    data = loaded.json("show", "AT-000001", "--json")
+    assert (data["priority"], data["kind"]) == ("Alta", "reclamo")
+    assert data["attended_at"].startswith("2026-11-21T12:00")
+    got = changes(data)
+    assert ("priority", "Media", "Alta") in got and ("kind", "atencion", "reclamo") in got
+    assert ("observation", None, "Se cambió la bisagra") in got
+    assert loaded.ok("set", "AT-000001", "--priority", "Alta").strip() == "AT-000001: sin cambios"
+    one_line_error(loaded.main("set", "AT-000001", "--priority", "Altísima"), "--priority", code=1)
+    one_line_error(loaded.main("set", "AT-000001", "--kind", "queja"), "--kind", code=1)
+    one_line_error(loaded.main("set", "AT-000001", "--attended-at", "21/11/2026"), "--attended-at", code=1)
+    one_line_error(loaded.main("set", "AT-000001"), "al menos un campo", code=1)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -792,3 +793,14 @@ def notify_requester(session: Session, ctx: Context, ticket: Ticket, *, title: s
     queue_mail(session, ctx, ticket, "notification", to,
                {"code": ticket.code, "entry_id": entry_id, "title": title.strip()[:200]}, cc=cc, automatic=False)
     return entry_id
+
+
+def attended_datetime(day: date | None, current: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The ``attended_at`` to store for the local date ``day`` (a form's or the CLI's "fecha de
+    atención"): the current value when it falls on that date (nothing changes), else noon of
+    ``day`` in ``zone``; None clears it."""
+    if day is None:
+        return None
+    if current is not None and current.astimezone(zone).date() == day:
+        return current
+    return datetime.combine(day, time(12), zone)

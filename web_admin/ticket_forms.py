@@ -11,7 +11,6 @@ catalog at request time (`fill_choices`); the services decide what is valid and 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
@@ -21,6 +20,7 @@ from wtforms import BooleanField, DateField, MultipleFileField, SelectField, Str
 from wtforms.validators import DataRequired, Length, Optional
 
 from tickets.models import Area, Category, Priority, Status, Ticket, TicketType, User
+from tickets.services import attended_datetime  # noqa: F401 - the actions use it from here
 from tickets.text import fold
 
 KIND_LABELS = {"atencion": "Atención", "reclamo": "Reclamo/Queja", "solicitud": "Solicitud"}
@@ -180,13 +180,3 @@ def spanish_date_errors(form) -> None:
     for field in form:
         if isinstance(field, DateField) and field.errors:
             field.errors = [DATE_MESSAGE]
-
-
-def attended_datetime(day: date | None, current: datetime | None, zone: ZoneInfo) -> datetime | None:
-    """The ``attended_at`` to store for the local date ``day`` of a form: the current value when it
-    falls on that date (nothing changes), else noon of ``day`` in ``zone``; None clears it."""
-    if day is None:
-        return None
-    if current is not None and current.astimezone(zone).date() == day:
-        return current
-    return datetime.combine(day, time(12), zone)
