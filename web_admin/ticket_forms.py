@@ -109,6 +109,9 @@ class EmailForm(_Form):
                                                          Length(max=MAX_TEXT, message="Máximo 20 000 caracteres.")])
 
 
+#: The kind forms' free-text fields, filled from the ticket's columns of the same name.
+TEXT_FORM_FIELDS = ("detail", "observation", "good_description", "discharge", "request_type", "request_detail")
+
 KIND_FORMS = {"atencion": AtencionForm, "reclamo": ReclamoForm, "solicitud": SolicitudForm}
 DATE_MESSAGE = "Fecha no válida: use aaaa-mm-dd."
 
@@ -156,7 +159,8 @@ def build_forms(ticket: Ticket, zone: ZoneInfo, posted: dict | None = None) -> d
             prefix="classify", formdata=None, type=ticket.type.name, priority=ticket.priority.name,
             category=ticket.category.name if ticket.category else "", kind=ticket.kind,
             area=ticket.area.name if ticket.area else ""),
-        "form": lambda: form_cls(prefix="form", formdata=None, obj=ticket, attended_at=local_attended,
+        "form": lambda: form_cls(prefix="form", formdata=None, attended_at=local_attended,
+                                 **{name: getattr(ticket, name) or "" for name in TEXT_FORM_FIELDS},
                                  category=ticket.category.name if ticket.category else "",
                                  legal_adviser=ticket.legal_adviser.email if ticket.legal_adviser else "",
                                  contracted_good=ticket.contracted_good or "", claim_type=ticket.claim_type or ""),

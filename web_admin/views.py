@@ -97,6 +97,19 @@ def render_ticket(code: str, posted: dict | None = None, status: int = 200):
     ), status
 
 
+@bp.app_template_filter("iso_local")
+def iso_local(value: str | None) -> str:
+    """An ISO 8601 local time of `ticket_detail` as ``dd/mm/aaaa hh:mm`` (as the list shows dates)."""
+    from datetime import datetime
+
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return value
+
+
 @bp.get("/atenciones/<code>")
 @login_required
 def ticket(code: str):
