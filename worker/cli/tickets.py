@@ -4,6 +4,7 @@ same services, so they write the logbook, the history and the outbox as the pane
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import click
 from sqlalchemy.orm import Session
@@ -198,8 +199,6 @@ def _set_options(fn):
 def set_(app: App, code: str, by_email: str | None, **values) -> None:
     """Cambia el tipo, la categoría, la prioridad, el formulario, el área, la fecha de atención o
     la observación de la atención CODE (cada cambio queda en el historial; nadie recibe correo)."""
-    from datetime import date
-
     values = {k: v for k, v in values.items() if v is not None}
     if not values:
         raise CliError("indique al menos un campo a cambiar (--type, --category, --priority, --kind, "
