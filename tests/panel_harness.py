@@ -90,7 +90,7 @@ def panel_app(Session, tmp_path):
     add_staff(Session)
     app = make_panel(Session, tmp_path)
     yield app
-    panel(app).engine.dispose()
+    panel(app).close()
 
 
 @pytest.fixture

@@ -125,6 +125,7 @@ def test_show_json_has_export_keys_detail_and_logbook(loaded):
         datetime.fromisoformat(e["at"])
     assert [e["at"] for e in log] == sorted(e["at"] for e in log), "logbook not oldest first"
     files = [a for e in log for a in e["attachments"]]
+    assert all(isinstance(a.pop("id"), int) for a in files)  # the panel's download link uses it
     assert files == [{"name": "foto.jpg", "content_type": "image/jpeg", "size": len(PHOTO),
                       "sha256": hashlib.sha256(PHOTO).hexdigest(), "inline": False}]
     assert any(e["kind"] == "email_in" for e in log)
@@ -473,3 +474,23 @@ def test_cli_modules_are_small_import_at_the_top_and_write_through_services():
         assert not re.search(r"\b(s|session)\.(add|add_all|merge)\(", source), path.name
     assert late_imports == [("export.py", "from tickets.export import FORMATS, write_export"),
                             ("web.py", "from web_admin import create_app")]
+
+
+# --------------------------------------------------------------------------- set
+
+
+def test_set_changes_fields_through_the_service(loaded):
+    out = loaded.ok("set", "AT-000001", "--type", "atencion", "--priority", "alta", "--kind", "reclamo",
+                    "--attended-at", "2026-11-21", "--observation", "Se cambió la bisagra")
+    assert out.strip().startswith("AT-000001: ") and "prioridad" in out and "formulario" in out
+    data = loaded.json("show", "AT-000001", "--json")
+    assert (data["priority"], data["kind"]) == ("Alta", "reclamo")
+    assert data["attended_at"].startswith("2026-11-21T12:00")
+    got = changes(data)
+    assert ("priority", "Media", "Alta") in got and ("kind", "atencion", "reclamo") in got
+    assert ("observation", None, "Se cambió la bisagra") in got
+    assert loaded.ok("set", "AT-000001", "--priority", "Alta").strip() == "AT-000001: sin cambios"
+    one_line_error(loaded.main("set", "AT-000001", "--priority", "Altísima"), "--priority", code=1)
+    one_line_error(loaded.main("set", "AT-000001", "--kind", "queja"), "--kind", code=1)
+    one_line_error(loaded.main("set", "AT-000001", "--attended-at", "21/11/2026"), "--attended-at", code=1)
+    one_line_error(loaded.main("set", "AT-000001"), "al menos un campo", code=1)

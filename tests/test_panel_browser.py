@@ -139,3 +139,51 @@ def test_bad_filter_and_logout(page):
     pg.screenshot(path=str(ARTIFACTS / "list-errors.png"), full_page=True)
     pg.click("text=Salir")
     pg.wait_for_url(pg.base + "/login")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_ticket_view_actions_and_held_mail(page, panel_app):
+    """Open a ticket from the list, assign it, change its status, add a public comment, see the
+    outbound mail in the bitácora; screenshots ticket.png and held.png."""
+    from tests.cli_harness import stranger_reply
+    from tests.test_panel_held import ingest_mail
+
+    ingest_mail(panel_app, stranger_reply(1, "AT-000003"), 1)
+    pg = page
+    pg.goto(pg.base + "/login")
+    pg.fill("#email", ADMIN)
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base + "/")
+    pg.click("td.code a:text('AT-000003')")
+    pg.wait_for_url("**/atenciones/AT-000003")
+    assert "Datos de la atención" in pg.locator(".col-left").inner_text()
+    assert "Bitácora" in pg.locator(".col-right").inner_text()
+
+    pg.select_option("#assign-assignee", "maria@empresa.pe")
+    pg.click("#assign-form button")
+    pg.wait_for_selector(".flash-success")
+    assert pg.locator("#current-assignee").inner_text() == "María Quispe"
+    assert pg.locator("#current-status").inner_text() == "Asignado"
+
+    pg.select_option("#status-status", "En proceso")
+    pg.click("#status-form button")
+    pg.wait_for_selector(".flash-success:has-text('Estado: En proceso')")
+    assert pg.locator("#current-status").inner_text() == "En proceso"
+
+    pg.fill("#comment-text", "Visitaremos su departamento el lunes a las 10:00.")
+    pg.check("#comment-public")
+    pg.click("#comment-form button[type=submit]")
+    pg.wait_for_selector(".flash-success")
+    log = pg.locator("#logbook").inner_text()
+    assert "Visitaremos su departamento el lunes" in log
+    assert "respuesta al cliente para rosa@gmail.com" in log and "Enviado" in log
+    assert "Asignado" in pg.locator("#history").inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "ticket.png"), full_page=True)
+
+    pg.click("nav a:text('Correos retenidos')")
+    pg.wait_for_url("**/correos-retenidos")
+    assert "vecino1@example.org" in pg.locator(".held-list").inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "held.png"), full_page=True)
+    pg.click(".held-card button:text('Liberar')")
+    pg.wait_for_selector(".flash-success:has-text('como comentario en AT-000003')")

@@ -71,7 +71,7 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
             "author_email": e.author_user.email if e.author_user else e.author_email,
             "public": e.public,
             "text": e.text,
-            "attachments": [{"name": a.filename, "content_type": a.content_type, "size": a.size,
+            "attachments": [{"id": a.id, "name": a.filename, "content_type": a.content_type, "size": a.size,
                              "sha256": a.sha256, "inline": a.inline} for a in e.attachments],
             **(_change(e, zone) if e.kind == "change" else {}),
             # the full original message, kept whole (mail.inbound.ingest.raw_of reads it)

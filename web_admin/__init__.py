@@ -7,9 +7,11 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.listing`: ``/`` (the "Atención al Cliente" list with every filter), ``/exportar``
   (the same rows as .xlsx), ``/filtros/opciones`` (the dependent choices, for the small script).
 * `web_admin.system`: ``/health`` (for load balancers and container health checks).
-* Still to come (issue 9, part B): the ticket view and its actions, Nueva atención, held mail —
-  blueprints named ``views`` (endpoints ``views.ticket``, ``views.new_ticket``) and ``held``
-  (``held.index``); the navigation and the list's code links use them as soon as they exist.
+* `web_admin.views`: ``/atenciones/<code>`` (the ticket view: data and form left, bitácora right),
+  its files and original mails; `web_admin.actions` adds the ticket's actions (POST) to it.
+* `web_admin.held_mail`: ``/correos-retenidos`` (held mail: release or discard).
+* Still to come: Nueva atención (endpoint ``views.new_ticket``; the navigation links to it once
+  it exists).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -34,7 +36,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import templates as templates_package
 from tickets.settings import Settings, load_settings
-from web_admin import auth, listing, system
+from web_admin import actions, auth, held_mail, listing, system, views
 from web_admin.state import PanelState, close_read_session
 
 __all__ = ["LOGIN_RATE_LIMIT", "create_app"]
@@ -80,7 +82,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     CSRFProtect(app)
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, listing.bp, system.bp):
+    assert actions.bp is views.bp  # the actions are routes of the ticket view's blueprint
+    for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp):
         app.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     # only failed attempts count (a successful login redirects)

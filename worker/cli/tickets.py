@@ -1,9 +1,10 @@
-"""One ticket: `show`, and the panel's actions `assign`, `status`, `comment` (through the same
-services, so they write the logbook and the outbox as the panel does)."""
+"""One ticket: `show`, and the panel's actions `assign`, `status`, `comment`, `set` (through the
+same services, so they write the logbook, the history and the outbox as the panel does)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import click
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from tickets import services
 from tickets.models import Ticket, User
 from tickets.reports import ticket_detail
-from tickets.services import ServiceError, find_user_by_email, get_ticket
+from tickets.services import FieldError, ServiceError, find_user_by_email, get_ticket
 from worker.cli.app import App, CliError, echo_json, pass_app, printable
 from worker.cli.spanish import command, option
 
@@ -172,4 +173,56 @@ def comment(app: App, code: str, text: str, public: bool, by_email: str | None) 
     ticket_action(app, code, act)
 
 
-COMMANDS = (show, assign, status, comment)
+#: `set`'s options: (option, service field, metavar, help).
+SET_OPTIONS = (
+    ("--type", "type", "TIPO", "Tipo de atención (cambia el plazo de la atención)."),
+    ("--category", "category", "CATEGORÍA", "Categoría (\"\": ninguna)."),
+    ("--priority", "priority", "PRIORIDAD", "Prioridad: Baja, Media, Alta, Urgente…"),
+    ("--kind", "kind", "FORMULARIO", "Formulario: atencion, reclamo o solicitud."),
+    ("--area", "area", "ÁREA", "Área (\"\": ninguna)."),
+    ("--attended-at", "attended_at", "FECHA", "Fecha de atención AAAA-MM-DD en la zona configurada (\"\": quitarla)."),
+    ("--observation", "observation", "TEXTO", "Observación/Respuesta (\"\": quitarla)."),
+)
+
+
+def _set_options(fn):
+    for flag, field, metavar, help_ in reversed(SET_OPTIONS):
+        fn = option(flag, field, default=None, metavar=metavar, help=help_)(fn)
+    return fn
+
+
+@command("set")
+@click.argument("code")
+@_set_options
+@option("--by", "by_email", default=None, metavar="CORREO", help=BY_HELP)
+@pass_app
+def set_(app: App, code: str, by_email: str | None, **values) -> None:
+    """Cambia el tipo, la categoría, la prioridad, el formulario, el área, la fecha de atención o
+    la observación de la atención CODE (cada cambio queda en el historial; nadie recibe correo)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        raise CliError("indique al menos un campo a cambiar (--type, --category, --priority, --kind, "
+                       "--area, --attended-at, --observation)")
+    day = None
+    if values.get("attended_at"):
+        try:
+            day = date.fromisoformat(values["attended_at"].strip())
+        except ValueError:
+            raise CliError(f"--attended-at: fecha no válida '{values['attended_at']}' (use AAAA-MM-DD)") from None
+
+    def act(s: Session, ticket: Ticket) -> str:
+        if "attended_at" in values:
+            values["attended_at"] = services.attended_datetime(day, ticket.attended_at, app.zone)
+        try:
+            changed = services.set_fields(s, app.ctx, ticket, by=staff_user(s, by_email), **values)
+        except FieldError as exc:
+            flag = next(f for f, name, *_ in SET_OPTIONS if name == exc.field)
+            raise CliError(f"{flag}: {exc.message}") from exc
+        if not changed:
+            return f"{ticket.code}: sin cambios"
+        return f"{ticket.code}: " + ", ".join(CHANGE_LABELS.get(f, f) for f in changed) + " cambiados"
+
+    ticket_action(app, code, act)
+
+
+COMMANDS = (show, assign, status, comment, set_)
