@@ -15,7 +15,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tickets import outbox, services
+from tickets import edits, outbox, services
 from tickets.models import OutboxMessage, User
 from tickets.services import Context, FieldError, ServiceError
 from tickets.storage import NewFile
@@ -156,7 +156,7 @@ def email(code: str):
     title = EMAIL_TEMPLATES[form.template.data][0]
 
     def act(s, ticket):
-        services.notify_requester(s, Context.from_settings(panel().settings), ticket, title=title,
+        edits.notify_requester(s, Context.from_settings(panel().settings), ticket, title=title,
                                   text=form.text.data, by=_me(s))
         return f"Correo «{title}» enviado a {ticket.requester_email}."
 
@@ -173,7 +173,7 @@ def classify(code: str):
         return _invalid(code, "classify", form)
 
     def act(s, ticket):
-        changed = services.set_fields(
+        changed = edits.set_fields(
             s, Context.from_settings(panel().settings), ticket, by=_me(s), type=form.type.data,
             category=form.category.data, priority=form.priority.data, area=form.area.data, kind=form.kind.data)
         return "Clasificación guardada." if changed else "Sin cambios."
@@ -199,7 +199,7 @@ def kind_form(code: str):
             values["attended_at"] = attended_datetime(values["attended_at"], ticket.attended_at, panel().zone)
         if ticket.kind != kind:  # changed meanwhile: the submitted form is another kind's
             raise ServiceError("El formulario de la atención cambió; vuelva a cargar la página.")
-        changed = services.set_fields(s, Context.from_settings(panel().settings), ticket, by=_me(s), **values)
+        changed = edits.set_fields(s, Context.from_settings(panel().settings), ticket, by=_me(s), **values)
         return "Formulario guardado." if changed else "Sin cambios."
 
     message = _run(code, "form", form, act)

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from wtforms import BooleanField, DateField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from tickets.edits import attended_datetime  # noqa: F401 - the actions use it from here
 from tickets.models import Area, Category, Priority, Status, Ticket, TicketType, User
-from tickets.services import attended_datetime  # noqa: F401 - the actions use it from here
 from tickets.text import fold
 
 KIND_LABELS = {"atencion": "Atención", "reclamo": "Reclamo/Queja", "solicitud": "Solicitud"}

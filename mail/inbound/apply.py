@@ -17,7 +17,7 @@ from mail.inbound.markers import REPLY_PREFIX_RE
 from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
 from mail.inbound.staff_reply import StaffReply
-from tickets import outbox, services
+from tickets import edits, outbox, services
 from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket, User
 from tickets.services import Context, NewTicket, ResolvedDefaults, TicketDefaults
 
@@ -198,7 +198,7 @@ def staff_reply(session: Session, ctx: Context, msg: ParsedMessage, ticket: Tick
     if reply.assignee is not None:
         services.assign(session, ctx, ticket, reply.assignee, by=staff)
     if reply.priority is not None:
-        services.set_priority(session, ctx, ticket, reply.priority, by=staff)
+        edits.set_priority(session, ctx, ticket, reply.priority, by=staff)
     if reply.status is not None:
         services.set_status(session, ctx, ticket, reply.status, by=staff)
     return ticket

@@ -9,7 +9,7 @@ from datetime import date
 import click
 from sqlalchemy.orm import Session
 
-from tickets import services
+from tickets import edits, services
 from tickets.models import Ticket, User
 from tickets.reports import ticket_detail
 from tickets.services import FieldError, ServiceError, find_user_by_email, get_ticket
@@ -212,9 +212,9 @@ def set_(app: App, code: str, by_email: str | None, **values) -> None:
 
     def act(s: Session, ticket: Ticket) -> str:
         if "attended_at" in values:
-            values["attended_at"] = services.attended_datetime(day, ticket.attended_at, app.zone)
+            values["attended_at"] = edits.attended_datetime(day, ticket.attended_at, app.zone)
         try:
-            changed = services.set_fields(s, app.ctx, ticket, by=staff_user(s, by_email), **values)
+            changed = edits.set_fields(s, app.ctx, ticket, by=staff_user(s, by_email), **values)
         except FieldError as exc:
             flag = next(f for f, name, *_ in SET_OPTIONS if name == exc.field)
             raise CliError(f"{flag}: {exc.message}") from exc
