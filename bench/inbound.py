@@ -32,7 +32,6 @@ import os
 import platform
 import resource
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -45,22 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 import corpus as corpus_mod  # noqa: E402  (bench/corpus.py)
+from helpers.machine import machine  # noqa: E402  (bench/helpers/machine.py)
 
 TARGET = 0.5
 STRETCH = 0.7
-
-
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform(terse=True)}
 
 
 # --- (a) raw parse -------------------------------------------------------------------------------
@@ -239,7 +226,7 @@ def main(argv=None) -> int:
     problems = plausible(counts, c.expected, n)
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine(platform=platform.platform(terse=True)),
         "corpus": {"messages": n, "mbytes": round(c.total_bytes / 1e6, 1), "seed": args.seed,
                    "kinds": dict(Counter(c.kinds)), "generate_s": round(gen_s, 2)},
         "rounds": args.repeat,

@@ -31,11 +31,9 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -53,6 +51,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
 import corpus as corpus_mod  # noqa: E402  (bench/corpus.py)
+from helpers.machine import machine  # noqa: E402  (bench/helpers/machine.py)
 
 FLOOR = 0.5
 SMTP_CONNECTIONS = 10
@@ -432,20 +431,6 @@ def measure(kind: str, url: str, servers: Servers, workdir: Path, catalog: dict,
             "ours_ten": statistics.median(r["ours_ten"] for r in rounds)}
 
 
-def machine(pg_version: str | None) -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "postgresql": pg_version,
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--count", type=int, default=2000, help="outbox rows per round (default 2000)")
@@ -494,7 +479,7 @@ def main(argv=None) -> int:
                         drop_postgres(pg_admin, url)
         finally:
             servers.close()
-    result = {"date": date, "machine": machine(pg_version), "workers": args.workers, "threads": args.threads,
+    result = {"date": date, "machine": machine(postgresql=pg_version), "workers": args.workers, "threads": args.threads,
               "connections": SMTP_CONNECTIONS, "floor": FLOOR, "results": results, "skipped": skipped}
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))

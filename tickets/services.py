@@ -99,6 +99,11 @@ class TicketDefaults:
     extra: dict = field(default_factory=dict)
 
 
+#: How a ticket came in, in the logbook's words ("Atención registrada por correo").
+CHANNEL_WORDS = {"email": "por correo", "web": "en el panel", "phone": "por teléfono",
+                 "cli": "por la línea de comandos"}
+
+
 # --- look-ups -------------------------------------------------------------------------------------
 
 
@@ -418,7 +423,8 @@ def open_ticket_row(session: Session, ctx: Context, *, subject: str, detail: str
                   inbound_id=inbound_id, at=ticket.requested_at)
     else:
         add_entry(session, ticket, EntryKind.EVENT,
-                  f"Atención registrada por {channel}" + (f" ({registered_by.name})" if registered_by else ""),
+                  f"Atención registrada {CHANNEL_WORDS.get(channel, 'por ' + channel)}"
+                  + (f" ({registered_by.name})" if registered_by else ""),
                   author_user_id=registered_by.id if registered_by else None, at=ticket.requested_at)
     if files:
         entry_id = add_entry(session, ticket, EntryKind.ATTACHMENT, files_note(files),
