@@ -35,7 +35,15 @@ from tickets.models import (
     Unit,
     User,
 )
-from tickets.services import Context, FieldError, TicketDefaults, find_user_by_email, get_by_name, open_ticket
+from tickets.services import (
+    Context,
+    FieldError,
+    TicketDefaults,
+    assign,
+    find_user_by_email,
+    get_by_name,
+    open_ticket,
+)
 from tickets.text import fold
 
 __all__ = ["Header", "Lookup", "create_ticket", "lookup"]
@@ -262,7 +270,5 @@ def create_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
         ticket.unit_id = un.id
     session.flush()
     if user is not None:
-        from tickets.services import assign
-
         assign(session, ctx, ticket, user, by=registered_by)
     return ticket
