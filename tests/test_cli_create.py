@@ -5,7 +5,10 @@ and ``loaded`` fixtures) is tests/cli_harness.py.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tests.cli_harness import CARLA, EXPORT_KEYS, ROSA, one_line_error
+from tickets.models import Ticket
 
 SUBJECT = ("--subject", "Puerta del closet descolgada", "--detail", "La puerta del closet se salió del riel.")
 
@@ -31,7 +34,10 @@ def test_create_by_document_fills_the_header(loaded):
     assert (data["project"], data["subdivision"], data["unit"], data["contract_number"], data["holder"]) == (
         "Residencial Los Olivos", "Torre A", "101", "CV-2023-0001", "Óscar Tello Guzmán")
     assert data["promoter"]
-    assert "Carla" in data["logbook"][0]["text"] or data["logbook"][0]["author"]
+    with loaded.sessions() as s:
+        t = s.scalar(select(Ticket).where(Ticket.code == "AT-000004"))
+        assert (t.channel, t.registered_by.email, t.requester_client.document_number) == ("cli", CARLA, "46781234")
+    assert t.registered_by_id and data["logbook"][0]["kind"] == "event"
     assert loaded.outbox("AT-000004") == [("acknowledgement", ["oscar.tello@yahoo.es"])]
 
 
@@ -64,6 +70,8 @@ def test_create_errors_are_one_spanish_line(loaded):
     one_line_error(loaded.main("create", *SUBJECT, "--requester-email", ROSA, "--project", "Residencial Los Olivos",
                                "--unit", "999"), "--unit", "999", code=1)
     one_line_error(loaded.main("create", *SUBJECT, "--requester-email", ROSA, "--kind", "otro"), "--kind", code=1)
+    one_line_error(loaded.main("create", *SUBJECT, "--contract", "CV-2023-0001", "--project",
+                               "Edificio Mirador de Surco"), "--project", "CV-2023-0001", code=1)
     assert loaded.ticket_count() == 3
 
 
@@ -72,3 +80,8 @@ def test_create_with_project_and_unit(loaded):
                        "Edificio Mirador de Surco", "--subdivision", "Torre 1", "--unit", "501",
                        "--type", "Atención", "--json")
     assert (data["project"], data["subdivision"], data["unit"]) == ("Edificio Mirador de Surco", "Torre 1", "501")
+    # Rosa's email matches her contract in Los Olivos; the project given wins and drops it
+    data = loaded.json("create", *SUBJECT, "--requester-email", ROSA, "--project", "Edificio Mirador de Surco",
+                       "--json")
+    assert (data["project"], data["contract_number"], data["unit"], data["holder"]) == (
+        "Edificio Mirador de Surco", None, None, None)

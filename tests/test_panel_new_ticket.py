@@ -68,6 +68,10 @@ def test_each_required_field_has_its_spanish_message(panel_app, admin):
     r = post(admin, {**VALID, "requester_email": "no-es-correo", "requested_at": "06/01/2025"})
     assert errors(r.text) == {"requester_email": ["Correo no válido."],
                               "requested_at": ["Fecha no válida: use aaaa-mm-dd."]}
+    r = post(admin, {**VALID, "requested_at": "2025-01-07"})  # today is pinned to 2025-01-06
+    assert errors(r.text) == {"requested_at": ["La fecha de solicitud no puede ser futura."]}
+    r = post(admin, {**VALID, "contract_number": "C-2024-200"})  # a contract of Las Palmas
+    assert errors(r.text) == {"project": ["El contrato C-2024-200 es del proyecto Las Palmas."]}
     r = post(admin, {**VALID, "unit": "999"})  # the service's own check lands next to its field
     assert r.status_code == 400 and list(errors(r.text)) == ["unit"]
     with panel(panel_app).sessions() as s:

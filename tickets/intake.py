@@ -256,14 +256,19 @@ def create_ticket(session: Session, ctx: Context, *, subject: str, detail: str,
     if found.client_id is not None:
         ticket.requester_client_id = found.client_id
     h = found.header
+    if h is not None and proj is not None and h.project_id not in (None, proj.id):
+        raise FieldError("project", f"el contrato {h.contract_number} es del proyecto {h.project}.")
     if h is not None:
         ticket.contract_id, ticket.contract_number = h.contract_id, h.contract_number
         ticket.holder_client_id = h.holder_client_id
         ticket.project_id, ticket.subdivision_id = h.project_id, h.subdivision_id
         ticket.unit_id, ticket.promoter_id = h.unit_id, h.promoter_id
-    if proj is not None and (h is None or h.project_id != proj.id):
-        ticket.project_id, ticket.promoter_id = proj.id, proj.promoter_id
+    if proj is not None and h is None and ticket.project_id not in (None, proj.id):
+        # the requester's email matched a contract of another project: the staff's project wins
+        ticket.contract_id = ticket.contract_number = ticket.holder_client_id = None
         ticket.subdivision_id = ticket.unit_id = None
+    if proj is not None:
+        ticket.project_id, ticket.promoter_id = proj.id, proj.promoter_id
     if sub is not None:
         ticket.subdivision_id = sub.id
     if un is not None:

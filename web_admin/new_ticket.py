@@ -136,6 +136,9 @@ def _create(form: NewTicketForm):
         form.requester_email.errors = [*form.requester_email.errors,
                                        "Indique el correo o el documento del solicitante."]
         ok = False
+    if form.requested_at.data and form.requested_at.data > _today_local():
+        form.requested_at.errors = [*form.requested_at.errors, "La fecha de solicitud no puede ser futura."]
+        ok = False
     if not ok:
         return _render(form, status=400)
     zone = panel().zone
