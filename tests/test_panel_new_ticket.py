@@ -153,4 +153,6 @@ def test_create_from_buscar_por_has_its_fields_logbook_and_one_acknowledgement(p
 
 def test_a_legal_user_cannot_create(staff):
     assert staff.login(LEGAL).status_code == 302
-    assert staff.get(URL).status_code == 403
+    r = staff.get(URL)
+    assert r.status_code == 403 and "Sin permiso" in r.text
+    assert "Nueva atención</a>" not in staff.get("/").text

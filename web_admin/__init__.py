@@ -98,13 +98,19 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
 
 def _register_errors(app: Flask) -> None:
-    """Spanish error pages: bad CSRF token (400), not found (404), too many logins (429)."""
+    """Spanish error pages: bad CSRF token (400), no permission (403), not found (404), too many
+    logins (429)."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return render_template("admin/error.html", title="Formulario caducado",
                                message="El formulario no es válido o caducó (falta el token de "
                                        "seguridad). Vuelva a la página y envíelo de nuevo."), 400
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return render_template("admin/error.html", title="Sin permiso",
+                               message="Su rol no permite usar esta página."), 403
 
     @app.errorhandler(404)
     def not_found(exc):
