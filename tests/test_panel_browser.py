@@ -3,6 +3,7 @@ downloaded browser): log in, filter by Estado and Proyecto (Torre/Bloque follows
 the small script), follow a page link, download the export and open it with openpyxl.
 
 The panel runs in a thread of this process (werkzeug's server) on the filter test data (SQLite).
+Nueva atención: Buscar por a document, then create (screenshot new-ticket.png).
 Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
 folder is git-ignored) so that the look can be checked by eye.
 """
@@ -187,3 +188,39 @@ def test_ticket_view_actions_and_held_mail(page, panel_app):
     pg.screenshot(path=str(ARTIFACTS / "held.png"), full_page=True)
     pg.click(".held-card button:text('Liberar')")
     pg.wait_for_selector(".flash-success:has-text('como comentario en AT-000003')")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_new_ticket_with_buscar_por(page):
+    """Nueva atención: Buscar por a document fills the pliego (no script involved), the required
+    fields are refused in Spanish, then the ticket is created; screenshot new-ticket.png."""
+    pg = page
+    pg.goto(pg.base + "/login")
+    pg.fill("#email", ADMIN)
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base + "/")
+    pg.click("nav a:text('Nueva atención')")
+    pg.wait_for_url("**/atenciones/nueva")
+    pg.click("#crear")
+    pg.wait_for_selector("#err-subject")
+    assert pg.locator("#err-requester_name").inner_text() == "Escriba el nombre del solicitante."
+    pg.fill("#search_document", "40000001")
+    pg.click("#buscar")
+    pg.wait_for_selector("#datos-cliente")
+    assert pg.input_value("#requester_name") == "Ana Torres"
+    assert pg.input_value("#contract_number") == "C-2024-100"
+    assert pg.input_value("#project") == "Los Olivos" and pg.input_value("#unit") == "101"
+    assert "AT-000001" in pg.locator("#atenciones-previas").inner_text()
+    pg.select_option("#type", "Atención")
+    pg.select_option("#category", "Acabados")
+    pg.fill("#subject", "Puerta descolgada")
+    pg.fill("#detail", "La puerta del closet se salió del riel.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "new-ticket.png"), full_page=True)
+    pg.click("#crear")
+    pg.wait_for_url("**/atenciones/AT-000006")
+    assert "Atención AT-000006 creada." in pg.locator(".flash-success").inner_text()
+    assert "C-2024-100" in pg.locator(".col-left").inner_text()
+    log = pg.locator("#logbook").inner_text()
+    assert "para ana@cliente.pe" in log and "Enviado" in log  # the acknowledgement, sent

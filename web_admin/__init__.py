@@ -10,8 +10,8 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.views`: ``/atenciones/<code>`` (the ticket view: data and form left, bitácora right),
   its files and original mails; `web_admin.actions` adds the ticket's actions (POST) to it.
 * `web_admin.held_mail`: ``/correos-retenidos`` (held mail: release or discard).
-* Still to come: Nueva atención (endpoint ``views.new_ticket``; the navigation links to it once
-  it exists).
+* `web_admin.new_ticket`: ``/atenciones/nueva`` (Nueva atención with "Buscar por"; endpoint
+  ``views.new_ticket`` on the ticket view's blueprint).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -36,7 +36,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import templates as templates_package
 from tickets.settings import Settings, load_settings
-from web_admin import actions, auth, held_mail, listing, system, views
+from web_admin import actions, auth, held_mail, listing, new_ticket, system, views
 from web_admin.state import PanelState, close_read_session
 
 __all__ = ["LOGIN_RATE_LIMIT", "create_app"]
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     CSRFProtect(app)
     auth.login_manager.init_app(app)
     assert actions.bp is views.bp  # the actions are routes of the ticket view's blueprint
+    assert new_ticket.bp is views.bp  # so is Nueva atención (views.new_ticket)
     for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp):
         app.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
@@ -97,13 +98,19 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
 
 def _register_errors(app: Flask) -> None:
-    """Spanish error pages: bad CSRF token (400), not found (404), too many logins (429)."""
+    """Spanish error pages: bad CSRF token (400), no permission (403), not found (404), too many
+    logins (429)."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return render_template("admin/error.html", title="Formulario caducado",
                                message="El formulario no es válido o caducó (falta el token de "
                                        "seguridad). Vuelva a la página y envíelo de nuevo."), 400
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return render_template("admin/error.html", title="Sin permiso",
+                               message="Su rol no permite usar esta página."), 403
 
     @app.errorhandler(404)
     def not_found(exc):
