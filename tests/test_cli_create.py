@@ -22,7 +22,7 @@ def test_create_with_an_email_prints_the_code_and_acknowledges(loaded):
     assert (data["requester_email"], data["requester_name"]) == ("nuevo@example.org", "Nuevo Cliente")
     assert (data["priority"], data["kind"], data["status"]) == ("Alta", "solicitud", "Registrado")
     assert data["detail"] == "La puerta del closet se salió del riel."
-    assert data["logbook"][0]["kind"] == "event" and "cli" in data["logbook"][0]["text"]
+    assert data["logbook"][0]["kind"] == "event" and "línea de comandos" in data["logbook"][0]["text"]
     assert loaded.outbox(code) == [("acknowledgement", ["nuevo@example.org"])]
 
 
