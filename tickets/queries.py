@@ -719,6 +719,42 @@ def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_i
         .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
 
 
+def _sla_narrowing(session: Session, filters: Filters, zone: ZoneInfo, today: date) -> list[ColumnElement[bool]]:
+    """Necessary conditions in SQL for the Python-side SLA filters, so fewer rows reach Python.
+
+    Días transcurridos never exceed the plain difference of local dates (business days are a
+    subset of calendar days), so:
+
+    * ``days_min`` N ≥ 1: requested on or before today − N (unless attended after today); an
+      attended ticket must have taken more than N − 1 days (minus 3 h for a zone's offset change;
+      PostgreSQL only, where timestamp subtraction is an interval);
+    * ``alert=overdue``: not attended (already in SQL) and requested before today − m, m the
+      smallest maximum of any type or priority override (the ticket is late only past it).
+
+    The exact test stays in Python (:meth:`Filters.matches_sla`); these only drop rows it would drop.
+    """
+    conds: list[ColumnElement[bool]] = []
+    f = filters
+    if f.days_min is not None and f.days_min >= 1:
+        cutoff = _local_midnight_utc(today - timedelta(days=f.days_min - 1), zone)
+        after_today = _local_midnight_utc(today + timedelta(days=1), zone)
+        conds.append(or_(Ticket.requested_at < cutoff, Ticket.attended_at >= after_today))
+        if session.get_bind().dialect.name == "postgresql":
+            took = timedelta(days=f.days_min - 1) - timedelta(hours=3)
+            conds.append(or_(Ticket.attended_at.is_(None), Ticket.attended_at >= after_today,
+                             Ticket.attended_at - Ticket.requested_at > took))
+    if f.alert == AlertState.OVERDUE:
+        least = None
+        for default_days, per_priority in session.execute(
+                select(TicketType.max_response_days, TicketType.priority_days)):
+            for days in (default_days, *((per_priority or {}).values())):
+                if days is not None and (least is None or int(days) < least):
+                    least = int(days)
+        if least is not None and least >= 0:
+            conds.append(Ticket.requested_at < _local_midnight_utc(today - timedelta(days=least), zone))
+    return conds
+
+
 def _closed_days(session: Session) -> frozenset[date]:
     return frozenset(session.scalars(select(ClosedDay.day)))
 
@@ -739,6 +775,8 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     closed = _closed_days(session)
     stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
                          legal_user_id=legal_user_id)
+    if filters.needs_python:
+        stmt = stmt.where(*_sla_narrowing(session, filters, zone, today))
     if sql_offset:
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
