@@ -564,8 +564,12 @@ def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
     return out
 
 
-def _base_select() -> Select:
-    return (
+def _base_select(*, for_count: bool = False) -> Select:
+    """The list's SELECT with its joins. ``for_count``: the three required catalogs (type, status,
+    priority: NOT NULL foreign keys, so the same rows either way) are LEFT joins, which PostgreSQL
+    drops when no filter reads them, so a COUNT does not join them to every ticket."""
+    required = Select.outerjoin if for_count else Select.join
+    stmt = (
         select(
             Ticket.id,
             Ticket.code,
@@ -595,10 +599,12 @@ def _base_select() -> Select:
             Ticket.attended_at,
         )
         .select_from(Ticket)
-        .join(TicketType, Ticket.type_id == TicketType.id)
-        .join(Status, Ticket.status_id == Status.id)
-        .join(Priority, Ticket.priority_id == Priority.id)
-        .outerjoin(Category, Ticket.category_id == Category.id)
+    )
+    stmt = required(stmt, TicketType, Ticket.type_id == TicketType.id)
+    stmt = required(stmt, Status, Ticket.status_id == Status.id)
+    stmt = required(stmt, Priority, Ticket.priority_id == Priority.id)
+    return (
+        stmt.outerjoin(Category, Ticket.category_id == Category.id)
         .outerjoin(Project, Ticket.project_id == Project.id)
         .outerjoin(Subdivision, Ticket.subdivision_id == Subdivision.id)
         .outerjoin(Unit, Ticket.unit_id == Unit.id)
@@ -722,7 +728,7 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
 
 
 def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_id: int | None) -> Select:
-    return _base_select().with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
+    return _base_select(for_count=True).with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
         .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
 
 
