@@ -502,6 +502,13 @@ def _contains(column, text: str) -> ColumnElement[bool]:
     return or_(lowered, column.contains(text, autoescape=True))
 
 
+def _requester_client_named(text: str) -> ColumnElement[bool]:
+    """The matched client's name contains ``text``: as an ``IN`` over the (small) clients table
+    rather than a test on the joined row, so every part of the free-text OR is on ``tickets`` and
+    PostgreSQL can combine their indexes (a BitmapOr) instead of scanning every ticket."""
+    return Ticket.requester_client_id.in_(select(Client.id).where(_contains(Client.name, text)))
+
+
 def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
     """``at-12`` / ``[AT-000012]`` match those codes exactly; any text also matches as a substring."""
     conds = [_contains(Ticket.code, text)]
@@ -557,8 +564,12 @@ def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
     return out
 
 
-def _base_select() -> Select:
-    return (
+def _base_select(*, for_count: bool = False) -> Select:
+    """The list's SELECT with its joins. ``for_count``: the three required catalogs (type, status,
+    priority: NOT NULL foreign keys, so the same rows either way) are LEFT joins, which PostgreSQL
+    drops when no filter reads them, so a COUNT does not join them to every ticket."""
+    required = Select.outerjoin if for_count else Select.join
+    stmt = (
         select(
             Ticket.id,
             Ticket.code,
@@ -588,10 +599,12 @@ def _base_select() -> Select:
             Ticket.attended_at,
         )
         .select_from(Ticket)
-        .join(TicketType, Ticket.type_id == TicketType.id)
-        .join(Status, Ticket.status_id == Status.id)
-        .join(Priority, Ticket.priority_id == Priority.id)
-        .outerjoin(Category, Ticket.category_id == Category.id)
+    )
+    stmt = required(stmt, TicketType, Ticket.type_id == TicketType.id)
+    stmt = required(stmt, Status, Ticket.status_id == Status.id)
+    stmt = required(stmt, Priority, Ticket.priority_id == Priority.id)
+    return (
+        stmt.outerjoin(Category, Ticket.category_id == Category.id)
         .outerjoin(Project, Ticket.project_id == Project.id)
         .outerjoin(Subdivision, Ticket.subdivision_id == Subdivision.id)
         .outerjoin(Unit, Ticket.unit_id == Unit.id)
@@ -646,7 +659,7 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
     if f.requester is not None:
         conds.append(or_(_contains(Ticket.requester_name, f.requester),
                          _contains(Ticket.requester_email, f.requester),
-                         _contains(_ReqClient.name, f.requester)))
+                         _requester_client_named(f.requester)))
     if f.holder is not None:
         holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
                                       _contains(ClientEmail.email, f.holder))
@@ -675,7 +688,7 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
                          _contains(Ticket.detail, f.q),
                          _contains(Ticket.requester_name, f.q),
                          _contains(Ticket.requester_email, f.q),
-                         _contains(_ReqClient.name, f.q)))
+                         _requester_client_named(f.q)))
     # SQL narrowing of the Python-side alert filter: attended or not is a plain column test.
     if f.alert in (AlertState.OVERDUE, AlertState.ON_TIME):
         conds.append(Ticket.attended_at.is_(None))
@@ -715,8 +728,44 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
 
 
 def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_id: int | None) -> Select:
-    return _base_select().with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
+    return _base_select(for_count=True).with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
         .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
+
+
+def _sla_narrowing(session: Session, filters: Filters, zone: ZoneInfo, today: date) -> list[ColumnElement[bool]]:
+    """Necessary conditions in SQL for the Python-side SLA filters, so fewer rows reach Python.
+
+    Días transcurridos never exceed the plain difference of local dates (business days are a
+    subset of calendar days), so:
+
+    * ``days_min`` N ≥ 1: requested on or before today − N (unless attended after today); an
+      attended ticket must have taken more than N − 1 days (minus 3 h for a zone's offset change;
+      PostgreSQL only, where timestamp subtraction is an interval);
+    * ``alert=overdue``: not attended (already in SQL) and requested before today − m, m the
+      smallest maximum of any type or priority override (the ticket is late only past it).
+
+    The exact test stays in Python (:meth:`Filters.matches_sla`); these only drop rows it would drop.
+    """
+    conds: list[ColumnElement[bool]] = []
+    f = filters
+    if f.days_min is not None and f.days_min >= 1:
+        cutoff = _local_midnight_utc(today - timedelta(days=f.days_min - 1), zone)
+        after_today = _local_midnight_utc(today + timedelta(days=1), zone)
+        conds.append(or_(Ticket.requested_at < cutoff, Ticket.attended_at >= after_today))
+        if session.get_bind().dialect.name == "postgresql":
+            took = timedelta(days=f.days_min - 1) - timedelta(hours=3)
+            conds.append(or_(Ticket.attended_at.is_(None), Ticket.attended_at >= after_today,
+                             Ticket.attended_at - Ticket.requested_at > took))
+    if f.alert == AlertState.OVERDUE:
+        least = None
+        for default_days, per_priority in session.execute(
+                select(TicketType.max_response_days, TicketType.priority_days)):
+            for days in (default_days, *((per_priority or {}).values())):
+                if days is not None and (least is None or int(days) < least):
+                    least = int(days)
+        if least is not None and least >= 0:
+            conds.append(Ticket.requested_at < _local_midnight_utc(today - timedelta(days=least), zone))
+    return conds
 
 
 def _closed_days(session: Session) -> frozenset[date]:
@@ -739,6 +788,8 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     closed = _closed_days(session)
     stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
                          legal_user_id=legal_user_id)
+    if filters.needs_python:
+        stmt = stmt.where(*_sla_narrowing(session, filters, zone, today))
     if sql_offset:
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
