@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,7 +53,7 @@ LAST = "Torres Pérez Díaz Quispe Huamán Rojas Flores Castillo Ramírez Mendoz
 
 
 def log(msg: str) -> None:
-    print(f"[{datetime.now(timezone.utc):%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
 
 def pg_url(url: str) -> str:
@@ -118,7 +118,8 @@ def generate(url: str, n: int) -> float:
                   "(SELECT min(id) FROM promoters) + (g % 4) FROM generate_series(1, 20) g")
         c.execute("INSERT INTO subdivisions (project_id, name) SELECT p.id, 'Torre ' || chr(64 + g) "
                   "FROM projects p, generate_series(1, 5) g")
-        c.execute("INSERT INTO units (subdivision_id, number, unit_type) SELECT s.id, (100 * (1 + g / 4) + g % 4)::text, "
+        c.execute("INSERT INTO units (subdivision_id, number, unit_type) "
+                  "SELECT s.id, (100 * (1 + g / 4) + g % 4)::text, "
                   "CASE WHEN g % 10 = 0 THEN 'estacionamiento' ELSE 'departamento' END "
                   "FROM subdivisions s, generate_series(1, 40) g")
         clients = []
@@ -155,11 +156,12 @@ def generate(url: str, n: int) -> float:
         log("catalog written")
 
         # Tickets over the three years before TODAY; 6% open, nearly all of them recent.
-        now = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)
+        now = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
         span = 3 * 365 * 86400
         tcols = ("code, kind, requested_at, attended_at, type_id, category_id, status_id, priority_id, project_id, "
                  "subdivision_id, unit_id, promoter_id, requester_client_id, requester_name, requester_email, "
-                 "holder_client_id, assignee_id, area_id, contract_id, subject, detail, channel, created_at, updated_at")
+                 "holder_client_id, assignee_id, area_id, contract_id, subject, detail, channel, created_at, "
+                 "updated_at")
         lcols = "ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text"
         first_id = None
         chunk = 50_000
@@ -201,7 +203,8 @@ def generate(url: str, n: int) -> float:
             rnd2 = random.Random(SEED + lo)
             for k in range(lo, hi + 1):
                 tid = first_id + k - 1
-                lb.write(f"{tid}\temail_in\t{_ts(now - timedelta(days=k % 1000))}\t\\N\t\\N\tcliente@correo.pe\t\\N\tf\t"
+                at = _ts(now - timedelta(days=k % 1000))
+                lb.write(f"{tid}\temail_in\t{at}\t\\N\t\\N\tcliente@correo.pe\t\\N\tf\t"
                          f"Mensaje original del ticket {k}\n")
                 if rnd2.random() < 0.6:
                     lb.write(f"{tid}\tcomment\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tt\t"
@@ -348,12 +351,12 @@ def main(argv=None) -> int:
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
                f"Python {platform.python_version()}, PostgreSQL {version}")
     if args.json:
-        print(json.dumps({"machine": machine, "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        print(json.dumps({"machine": machine, "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
                           "tickets": args.tickets, "logbook_entries": entries, "generation_s": gen_s,
                           "run_s": total_s, "results": results}, indent=2))
         return 0
     print(f"machine: {machine}")
-    print(f"date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {args.tickets:,} tickets, ≈{entries:,} logbook "
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.tickets:,} tickets, ≈{entries:,} logbook "
           f"entries; generation: {'reused' if gen_s is None else f'{gen_s:.0f} s'}; run {total_s:.0f} s")
     print("| combination | filters | matches | runs | query median ms | query p95 ms | page median ms | page p95 ms |")
     print("|---|---|---|---|---|---|---|---|")
