@@ -103,8 +103,20 @@ def build_database(path: Path, n: int) -> dict:
 
     from tickets.catalog import load_catalog_data
     from tickets.db import make_engine, make_sessionmaker, migrate
-    from tickets.models import (Area, Category, Client, Contract, Priority, Project, Status, Subdivision,
-                                Ticket, TicketType, Unit, User)
+    from tickets.models import (
+        Area,
+        Category,
+        Client,
+        Contract,
+        Priority,
+        Project,
+        Status,
+        Subdivision,
+        Ticket,
+        TicketType,
+        Unit,
+        User,
+    )
     from tickets.users import add_or_update_user
 
     t0 = time.perf_counter()
