@@ -255,6 +255,11 @@ def _write_xlsx(rows: Iterable, target) -> int:
         c.font = bold
         header.append(c)
     ws.append(header)
+    # One styled cell per (column, style), made when first needed (so styles are registered in the
+    # same order as a fresh cell per row would) and reused row after row: write-only openpyxl
+    # writes a row's XML as soon as it is appended, so only the value changes. Styling a fresh cell
+    # costs a style look-up (hashing Font/PatternFill objects) every time.
+    styled: dict[str, WriteOnlyCell] = {}
     n = 0
     for row in rows:
         d = _row_dict(row)
@@ -264,12 +269,19 @@ def _write_xlsx(rows: Iterable, target) -> int:
             if isinstance(v, datetime):
                 if v.tzinfo is not None:
                     v = v.replace(tzinfo=None)  # already in the configured zone: keep local time
-                c = WriteOnlyCell(ws, value=v)
-                c.number_format = DATE_FORMAT
+                c = styled.get(k)
+                if c is None:
+                    c = styled[k] = WriteOnlyCell(ws, value=v)  # as before: the value first
+                    c.number_format = DATE_FORMAT
+                c.value = v
                 out.append(c)
             elif k == "alert" and d.get("alert_state") in alert_styles:
-                c = WriteOnlyCell(ws, value=v)
-                c.fill, c.font = alert_styles[d["alert_state"]]
+                state = d["alert_state"]
+                c = styled.get(state)
+                if c is None:
+                    c = styled[state] = WriteOnlyCell(ws, value=v)
+                    c.fill, c.font = alert_styles[state]
+                c.value = v
                 out.append(c)
             else:
                 out.append(v)
