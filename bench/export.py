@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -47,6 +46,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(ROOT))
 
 import corpus as corpus_mod  # noqa: E402  (bench/corpus.py)
+from helpers.machine import machine  # noqa: E402  (bench/helpers/machine.py)
 
 TARGET_RATIO = 1.3
 TARGET_RSS_MB = 150
@@ -62,20 +62,11 @@ CATEGORIES = ["Filtraciones", "Acabados", "Instalaciones eléctricas", "Trámite
 AREAS = ["Postventa", "Legal", "Trámites"]
 
 
-def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+def export_machine() -> dict:
+    """The shared machine line (`helpers.machine`) with the openpyxl and lxml in use."""
     import openpyxl
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "openpyxl": openpyxl.__version__, "lxml": openpyxl.LXML,
-            "load": os.getloadavg()[0]}
+    return machine(openpyxl=openpyxl.__version__, lxml=openpyxl.LXML)
 
 
 # --- the database ---------------------------------------------------------------------------------
@@ -367,9 +358,9 @@ def main(argv=None) -> int:
 
     assert tuple(HEADERS.values()) == BARE_HEADERS, "bench/export.py: BARE_HEADERS out of date"
     started = time.perf_counter()
-    info = machine()
+    info = export_machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, SQLite {info['sqlite']}, "
-          f"openpyxl {info['openpyxl']} (lxml {info['lxml']}), load {info['load']:.2f}; "
+          f"openpyxl {info['openpyxl']} (lxml {info['lxml']}), load {info['load_average'][0]:.2f}; "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         work = Path(tmp)
