@@ -142,6 +142,15 @@ def test_bad_filter_and_logout(page):
     pg.wait_for_url(pg.base + "/login")
 
 
+def log_in(pg) -> None:
+    """Log in as the admin through the login form and land on the list."""
+    pg.goto(pg.base + "/login")
+    pg.fill("#email", ADMIN)
+    pg.fill("#password", PASSWORD)
+    pg.click("button[type=submit]")
+    pg.wait_for_url(pg.base + "/")
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_ticket_view_actions_and_held_mail(page, panel_app):
     """Open a ticket from the list, assign it, change its status, add a public comment, see the
@@ -151,11 +160,7 @@ def test_ticket_view_actions_and_held_mail(page, panel_app):
 
     ingest_mail(panel_app, stranger_reply(1, "AT-000003"), 1)
     pg = page
-    pg.goto(pg.base + "/login")
-    pg.fill("#email", ADMIN)
-    pg.fill("#password", PASSWORD)
-    pg.click("button[type=submit]")
-    pg.wait_for_url(pg.base + "/")
+    log_in(pg)
     pg.click("td.code a:text('AT-000003')")
     pg.wait_for_url("**/atenciones/AT-000003")
     assert "Datos de la atención" in pg.locator(".col-left").inner_text()
@@ -195,11 +200,7 @@ def test_new_ticket_with_buscar_por(page):
     """Nueva atención: Buscar por a document fills the pliego (no script involved), the required
     fields are refused in Spanish, then the ticket is created; screenshot new-ticket.png."""
     pg = page
-    pg.goto(pg.base + "/login")
-    pg.fill("#email", ADMIN)
-    pg.fill("#password", PASSWORD)
-    pg.click("button[type=submit]")
-    pg.wait_for_url(pg.base + "/")
+    log_in(pg)
     pg.click("nav a:text('Nueva atención')")
     pg.wait_for_url("**/atenciones/nueva")
     pg.click("#crear")
