@@ -221,6 +221,17 @@ CASES = [
     ({"q": "rosa@gmail"}, {3}),  # requester email
     ({"q": "luis pérez"}, {2}),  # the matched client's name
     ({"q": "zzz"}, set()),
+    # accents and case ignored by every text filter: typed without them, or in capitals
+    ({"q": "filtracion"}, {2}),
+    ({"q": "FILTRACIÓN EN"}, {2}),
+    ({"q": "BANO PRINCIPAL"}, {1}),  # detail
+    ({"q": "LUIS PEREZ"}, {2}),
+    ({"requester": "rosa diaz"}, {3}),
+    ({"holder": "PEREZ"}, {2}),
+    ({"assignee": "maria quispe"}, {1}),
+    ({"assignee": "RIOS"}, {2}),
+    ({"comment": "cano de la cocina"}, {1}),
+    ({"comment": "CLAUSULA"}, set()),  # a staff comment
     # SLA filters (today 2025-01-06): elapsed 1→5, 2→5, 3→1, 4→14, 5→1 (business days)
     ({"days_min": "5"}, {1, 2, 4}),
     ({"days_max": "1"}, {3, 5}),

@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tickets.text_match import register_sqlite_function
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option of read-only sessions: on SQLite they BEGIN DEFERRED and never block writers.
 READONLY_OPTION = "atencion_readonly"
@@ -35,6 +37,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            register_sqlite_function(dbapi_conn)  # the list's accent-insensitive search
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):

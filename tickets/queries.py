@@ -17,9 +17,9 @@ Where each filter runs:
   are matched ignoring case *and accents* ("atencion" finds "Atención"): :func:`resolve_names` folds
   them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale database —
   only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester, holder,
-  assignee, contract, comment, q) are case-insensitive substring matches (``LIKE`` with the user's
-  ``%``/``_`` escaped); for non-ASCII capitals that holds only when the text is typed in the stored
-  case, for the same reason.
+  assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
+  finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
+  column (`tickets.text_match`), which the trigram indexes of migration 0005 serve on PostgreSQL.
 * In Python (:func:`iter_ticket_rows`): ``days_min``, ``days_max`` and ``alert`` depend on the
   ticket type's day rule (calendar or business days, PE holidays, admin-defined closed days) and on
   "today" in the configured zone, which SQL cannot count portably. The rows are streamed
@@ -73,6 +73,7 @@ from tickets.sla import (
     max_response_days,
 )
 from tickets.text import fold, unknown_value
+from tickets.text_match import contains_folded, fold_for_match, folded
 
 __all__ = [
     "ALERT_STATES",
@@ -495,11 +496,8 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _contains(column, text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring (wildcards in ``text`` escaped); also exact-case for non-ASCII."""
-    lowered = func.lower(column).contains(text.lower(), autoescape=True)
-    if text.isascii():
-        return lowered
-    return or_(lowered, column.contains(text, autoescape=True))
+    """Substring ignoring case and accents (`tickets.text_match`), wildcards in ``text`` escaped."""
+    return contains_folded(column, text)
 
 
 def _requester_client_named(text: str) -> ColumnElement[bool]:
@@ -652,8 +650,8 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
         if names is not None and name in names:
             keys = names[name]
             conds.append(_ticket_key_column(name).in_(keys) if keys else false())
-        else:  # no session to fold accents with: SQL lower() (ASCII-only on SQLite)
-            conds.append(func.lower(_name_column(name)) == wanted.lower())
+        else:  # no session to resolve names with: compare folded names in SQL
+            conds.append(folded(_name_column(name)) == fold_for_match(wanted.strip()))
     if f.unit is not None:
         conds.append(func.lower(Unit.number) == f.unit.lower())
     if f.requester is not None:
@@ -718,8 +716,8 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
     ``alert`` are NOT fully applied here (see the module docstring): use :func:`iter_ticket_rows`.
     ``today`` is accepted for symmetry with the SLA filters and is not needed by the SQL part.
     ``names``: the result of :func:`resolve_names` (accent-insensitive catalog names); without it
-    catalog names are compared with SQL ``lower()``. ``legal_user_id``: only the tickets that legal
-    user may see (:func:`legal_scope`); None: every ticket.
+    catalog names are compared folded in SQL (`tickets.text_match.folded`). ``legal_user_id``:
+    only the tickets that legal user may see (:func:`legal_scope`); None: every ticket.
     """
     del today  # the SQL part does not depend on "today"
     return _base_select().where(*_conditions(filters, tz=tz, prefix=prefix, names=names,
