@@ -40,6 +40,7 @@ def test_table(run_cli):
 @pytest.mark.parametrize("options", [
     [], ["--status", "registrado"], ["--project", "Los Olivos"], ["--alert", "overdue"],
     ["--kind", "reclamo"], ["--days-min", "5"], ["--q", "zzz"], ["--assignee", "none"],
+    ["--status", "Atendido", "--status", "cerrado"],
 ])
 def test_same_rows_as_export(run_cli, tmp_path, options):
     listed = json.loads(ok(run_cli("list", *options, "--all", "--json")))
@@ -58,6 +59,14 @@ def test_sort_and_limit(run_cli):
     assert [r["code"] for r in json.loads(ok(run_cli("list", "--json")))][:1] == ["AT-000003"]  # -requested_at
 
 
+def test_a_catalog_option_repeated_means_either(run_cli):
+    rows = json.loads(ok(run_cli("list", "--status", "Atendido", "--status", "cerrado", "--json")))
+    assert sorted(r["code"] for r in rows) == ["AT-000001", "AT-000004"]
+    rows = json.loads(ok(run_cli("list", "--priority", "alta", "--priority", "Urgente", "--unit", "e-12",
+                                 "--json")))
+    assert [r["code"] for r in rows] == ["AT-000002"]
+
+
 def test_no_rows(run_cli):
     assert ok(run_cli("list", "--q", "zzz")) == "No hay atenciones con estos filtros.\n"
     assert json.loads(ok(run_cli("list", "--q", "zzz", "--json"))) == []
@@ -70,6 +79,7 @@ def test_no_rows(run_cli):
     (["--limit", "5", "--all"], "error: --limit y --all no pueden usarse juntos"),
     (["--limit", "0"], "error: --limit: 0 fuera de rango"),
     (["--days-min", "tres"], "error: --days-min: número de días no válido 'tres'"),
+    (["--status", "Atendido", "--status", "Cerradoo"], "error: --status: estado desconocido 'Cerradoo'"),
 ])
 def test_errors(Session, tmp_path, monkeypatch, args, message):
     url = Session.kw["bind"].url.render_as_string(hide_password=False)

@@ -84,8 +84,10 @@ def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
     assert len(codes(pg)) == 5
     pg.screenshot(path=str(ARTIFACTS / "list.png"), full_page=True)
 
-    # Estado: the URL holds only the filters in use (the script leaves the empty fields out)
-    pg.select_option("#f-status", "Registrado")
+    # Estado (boxes that open from a summary): the URL holds only the filters in use (the script
+    # leaves the empty fields out)
+    pg.click("#f-status summary")
+    pg.check("#f-status input[value=Registrado]")
     pg.click("text=Filtrar")
     pg.wait_for_url("**/?status=Registrado")
     assert sorted(codes(pg)) == ["AT-000003", "AT-000005"]
@@ -96,10 +98,13 @@ def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
     pg.select_option("#f-project", "Los Olivos")
     pg.wait_for_function("document.querySelectorAll('#f-subdivision option').length === 2")
     assert pg.locator("#f-subdivision option").all_inner_texts() == ["Todos", "Torre A"]
-    pg.select_option("#f-status", "Atendido")
+    pg.click("#f-status summary")  # a second state: either
+    pg.check("#f-status input[value=Atendido]")
+    pg.screenshot(path=str(ARTIFACTS / "list-filters.png"))
     pg.click("text=Filtrar")
-    pg.wait_for_url("**/?status=Atendido&project=Los+Olivos")
+    pg.wait_for_url("**/?status=Registrado&status=Atendido&project=Los+Olivos")
     assert codes(pg) == ["AT-000001"]
+    assert pg.locator("#f-status summary").inner_text() == "Registrado, Atendido"
     assert pg.locator("td.days-attended_on_time").inner_text() == "5"
 
     # pages: two a page, the link keeps the filters

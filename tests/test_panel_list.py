@@ -26,8 +26,9 @@ def test_the_form_has_every_filter_once_and_the_seeds_17(admin):
 
     assert len(SEED_CELLS) == 17
     html = admin.get("/").text
-    for name in FILTER_NAMES:
-        assert len(re.findall(rf'name="{name}"', html)) == 1, name
+    for name in FILTER_NAMES:  # one widget each (a catalog filter's boxes share its name)
+        assert len(re.findall(rf'id="f-{name}"', html)) == 1, name
+        assert re.search(rf'name="{name}"', html), name
     for title, _ in CELLS[:-1]:
         assert f">{title}</label>" in html.replace("&amp;", "&"), title
 
@@ -114,8 +115,39 @@ def test_empty_fields_are_dropped_from_the_url(admin):
 
 def test_catalog_selects_keep_the_current_value(admin):
     html = admin.get("/", status="atendido", project="los olivos").text
-    assert '<option value="Atendido" selected>' in html
+    assert '<input type="checkbox" name="status" value="Atendido" checked>' in html
     assert '<option value="Los Olivos" selected>' in html
+
+
+def test_several_values_of_a_catalog_filter(admin):
+    """``status=A&status=B``: either; the boxes stay checked and the summary names them; several
+    projects in a shared URL keep a multiple select, so sending the form again loses none."""
+    r = admin.client.get("/?status=Atendido&status=cerrado&priority=Alta&priority=Media")
+    assert r.status_code == 200
+    assert nums(r.text) == {1, 4}
+    html = r.text
+    for value in ("Atendido", "Cerrado", "Alta", "Media"):
+        assert re.search(rf'name="(status|priority)" value="{value}" checked>', html), value
+    assert "<summary>Atendido, Cerrado</summary>" in html
+    assert '<input type="checkbox" name="status" value="Registrado">' in html  # not checked
+    html = admin.client.get("/?project=Los+Olivos&project=las+palmas").text
+    assert nums(html) == {1, 2}
+    select = html[html.index('id="f-project"'):]
+    select = select[:select.index("</select>")]
+    assert "multiple" in select and select.count(" selected") == 2
+    assert options_of(html, "subdivision") == ["Bloque B", "Torre A"]  # both projects' towers
+    # the export of that URL has the same rows
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    xlsx = admin.client.get("/exportar?status=Atendido&status=cerrado")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(BytesIO(xlsx.data), read_only=True).active
+    assert sorted(row[0] for row in sheet.iter_rows(min_row=2, values_only=True)) == ["AT-000001", "AT-000004"]
+    # one unknown name among several: the field's message
+    r = admin.client.get("/?status=Atendido&status=Cerradoo")
+    assert r.status_code == 400 and "estado desconocido &#39;Cerradoo&#39;" in r.text
 
 
 def options_of(html: str, select: str) -> list[str]:

@@ -261,6 +261,13 @@ CASES = [
     # assignee none: unassigned
     ({"assignee": "none"}, {3, 4, 5}),
     ({"assignee": "NONE", "code": "at-1"}, set()),
+    # catalog filters take several values: any of them
+    ({"status": ["atendido", "Cerrado"]}, {1, 4}),
+    ({"priority": ["alta", "URGENTE"]}, {2, 3}),
+    ({"type": ["Reclamo", "tramite"]}, {2, 5}),
+    ({"unit": ["101", "e-12"]}, {1, 2}),
+    ({"project": ["Los Olivos", "Las Palmas"], "status": ["registrado", "atendido"]}, {1}),
+    ({"area": ["Área Legal", "area legal"]}, {2}),  # a repeat is one value
     # combinations
     ({"status": "registrado", "priority": "urgente"}, {3}),
     ({"status": "registrado", "priority": "alta"}, set()),

@@ -14,8 +14,9 @@ Where each filter runs:
   attended) are local dates in the configured zone, inclusive, turned into UTC instants so that the
   ``requested_at`` index is used. ``open`` tests the status's ``closed`` flag, ``kind`` the form.
   Catalog names (type, category, status, project, subdivision, unit_type, promoter, area, priority)
-  are matched ignoring case *and accents* ("atencion" finds "Atención"): :func:`resolve_names` folds
-  them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale database —
+  are matched ignoring case *and accents* ("atencion" finds "Atención"), several values meaning
+  any of them (``status=Registrado&status=Asignado``): :func:`resolve_names` folds them in Python
+  into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale database —
   only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester, holder,
   assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
   finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
@@ -32,7 +33,6 @@ ORM objects, so listing or exporting N tickets costs one statement, not N.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
@@ -45,6 +45,17 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, fu
 from sqlalchemy.orm import Session, aliased
 
 from tickets.codes import find_codes
+from tickets.filter_values import (
+    ALERT_STATES,
+    ASSIGNEE_NONE,
+    KINDS,
+    MULTI_FILTERS,
+    NAME_FILTERS,
+    NAME_NOUNS,
+    SLA_FILTERS,
+    FilterError,
+    parse_value,
+)
 from tickets.models import (
     Area,
     Category,
@@ -95,169 +106,6 @@ __all__ = [
 ]
 
 DEFAULT_TZ = "America/Lima"
-MAX_TEXT = 200
-"""Longest accepted free-text filter value (characters)."""
-
-ALERT_STATES = tuple(s.value for s in AlertState)
-"""Values of the ``alert`` filter: overdue, on_time, attended_on_time, attended_late."""
-
-KINDS = tuple(k.value for k in TicketKind)
-"""Values of the ``kind`` filter (which form applies): atencion, reclamo, solicitud."""
-
-ASSIGNEE_NONE = "none"
-"""``assignee=none``: the tickets nobody is assigned to."""
-
-NAME_FILTERS = (
-    "type", "category", "status", "project", "subdivision", "unit_type", "promoter", "area",
-    "priority",
-)
-"""Filters that name a catalog row; matched by name ignoring case and accents."""
-
-NAME_NOUNS = {
-    "type": ("tipo de atención", False), "category": ("categoría", True), "status": ("estado", False),
-    "project": ("proyecto", False), "subdivision": ("torre o bloque", False),
-    "unit_type": ("tipo de unidad", False), "promoter": ("promotor", False), "area": ("área", True),
-    "priority": ("prioridad", True),
-}
-"""The Spanish noun of each catalog filter, and whether it is feminine (for "desconocida")."""
-
-DATE_FILTERS = ("requested_from", "requested_to", "attended_from", "attended_to")
-"""Filters that take a local date, AAAA-MM-DD."""
-
-SLA_FILTERS = ("days_min", "days_max", "alert")
-"""Filters applied in Python over the streamed rows (they need the day rule and "today")."""
-
-# --------------------------------------------------------------------------- errors and parsing
-
-
-class FilterError(ValueError):
-    """A filter value that cannot be used; ``str()`` is ``"<field>: <message in Spanish>"``."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _parse_date(field: str, value: Any) -> date | None:
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    if _ISO_DATE.fullmatch(text):
-        try:
-            parsed = date.fromisoformat(text)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            if not 1900 <= parsed.year <= 9000:
-                raise FilterError(field, f"fecha fuera de rango {text!r} (entre 1900 y 9000)")
-            return parsed
-    raise FilterError(field, f"fecha no válida {text!r} (use AAAA-MM-DD)")
-
-
-def parse_value(name: str, value: Any) -> Any:
-    """One filter's value, parsed and checked alone: a date, a number of days, an alert state,
-    ``open`` as a bool, ``kind`` as its code, or trimmed text; None (not filtered) when empty.
-
-    Raises :class:`FilterError` naming the filter (``name`` must be one of :data:`FILTER_NAMES`).
-    """
-    if name in DATE_FILTERS:
-        return _parse_date(name, value)
-    if name in ("days_min", "days_max"):
-        return _parse_days(name, value)
-    if name == "alert":
-        return _parse_alert(name, value)
-    if name == "open":
-        return _parse_open(name, value)
-    if name == "kind":
-        return _parse_kind(name, value)
-    return _parse_text(name, value)
-
-
-def _parse_days(field: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise FilterError(field, f"número de días no válido {value!r} (use un entero mayor o igual a 0)")
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip()
-        if not text:
-            return None
-        if not re.fullmatch(r"\+?\d{1,9}", text):
-            raise FilterError(field, f"número de días no válido {text!r} (use un entero mayor o igual a 0)")
-        number = int(text)
-    if number < 0:
-        raise FilterError(field, f"número de días no válido {value!r} (use un entero mayor o igual a 0)")
-    return number
-
-
-def _parse_alert(field: str, value: Any) -> AlertState | None:
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if not text:
-        return None
-    try:
-        return AlertState(text)
-    except ValueError:
-        choices = ", ".join(ALERT_STATES[:-1]) + " o " + ALERT_STATES[-1]
-        raise FilterError(field, f"alerta no válida {str(value).strip()!r} (use {choices})") from None
-
-
-_KIND_WORDS = {"atencion": "atencion", "reclamo": "reclamo", "queja": "reclamo", "reclamo/queja": "reclamo",
-               "solicitud": "solicitud"}
-"""The words ``kind`` accepts, folded: the codes and the panel's labels ("Reclamo/Queja")."""
-
-
-def _parse_kind(field: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    kind = _KIND_WORDS.get(fold(text))
-    if kind is None:
-        raise FilterError(field, unknown_value("formulario", text, KINDS))
-    return kind
-
-
-_TRUE = frozenset({"1", "si", "true", "yes"})
-_FALSE = frozenset({"0", "no", "false"})
-
-
-def _parse_open(field: str, value: Any) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    text = fold(str(value))
-    if not text:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise FilterError(field, f"valor no válido {str(value).strip()!r} (use 1: solo las abiertas, "
-                             f"o 0: solo las cerradas)")
-
-
-def _parse_text(field: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(str(value).split())  # trim, collapse inner whitespace
-    if not text:
-        return None
-    if len(text) > MAX_TEXT:
-        raise FilterError(field, f"texto demasiado largo ({len(text)} caracteres; máximo {MAX_TEXT})")
-    if "\x00" in text:
-        raise FilterError(field, "el texto contiene caracteres no válidos")
-    return text
-
 
 # --------------------------------------------------------------------------- Filters
 
@@ -267,7 +115,9 @@ class Filters:
     """Every filter of DESIGN.md "Filters"; ``None`` means "not filtered". No filter → every ticket.
 
     Values may be given as strings (they are parsed and validated on construction, raising
-    :class:`FilterError`) or already typed (dates, ints, :class:`AlertState`).
+    :class:`FilterError`) or already typed (dates, ints, :class:`AlertState`). Catalog filters
+    (`tickets.filter_values.MULTI_FILTERS`) hold a tuple of names and match any of them; one
+    string is taken as one name: ``Filters(status="Registrado").status == ("Registrado",)``.
     """
 
     requested_from: date | None = None
@@ -276,23 +126,24 @@ class Filters:
     """Fecha de solicitud to (local date, inclusive)."""
     code: str | None = None
     """Código: tolerant (``at-12`` finds AT-000012) or any substring of the code."""
-    type: str | None = None
-    category: str | None = None
-    status: str | None = None
-    project: str | None = None
-    subdivision: str | None = None
-    """Torre/Bloque name."""
-    unit: str | None = None
-    """Dpto./Unidad number (case-insensitive, exact)."""
-    unit_type: str | None = None
-    promoter: str | None = None
+    type: tuple[str, ...] | None = None
+    """Tipo de atención: names, any of them (so for every catalog filter below)."""
+    category: tuple[str, ...] | None = None
+    status: tuple[str, ...] | None = None
+    project: tuple[str, ...] | None = None
+    subdivision: tuple[str, ...] | None = None
+    """Torre/Bloque names."""
+    unit: tuple[str, ...] | None = None
+    """Dpto./Unidad numbers (case-insensitive, exact)."""
+    unit_type: tuple[str, ...] | None = None
+    promoter: tuple[str, ...] | None = None
     requester: str | None = None
     """Solicitante: substring of the name or email (or of the matched client's name)."""
     holder: str | None = None
     """Titular: substring of the holder client's name or one of their emails."""
     assignee: str | None = None
     """Usuario asignado: substring of the user's name or email."""
-    area: str | None = None
+    area: tuple[str, ...] | None = None
     contract: str | None = None
     """N° de contrato: substring of the contract number."""
     comment: str | None = None
@@ -301,7 +152,7 @@ class Filters:
     """Días transcurridos ≥ this (in the type's day rule)."""
     days_max: int | None = None
     """Días transcurridos ≤ this."""
-    priority: str | None = None
+    priority: tuple[str, ...] | None = None
     alert: AlertState | None = None
     """overdue | on_time | attended_on_time | attended_late."""
     attended_from: date | None = None
@@ -333,26 +184,32 @@ class Filters:
         """Filters from a query string / CLI options mapping (``{"status": "Atendido", …}``).
 
         Empty values mean "not filtered"; keys that are not filters (``page``, ``order``…) are
-        ignored, or refused with ``strict=True``. CLI-style names (``days-min``) are accepted.
+        ignored, or refused with ``strict=True``. CLI-style names (``days-min``) are accepted. A
+        catalog filter's value may be a list; from a multi-valued mapping (werkzeug's
+        ``request.args``) every value of its key is taken (``status=A&status=B``).
         Raises :class:`FilterError` naming the first bad field.
         """
         known = {}
+        getlist = getattr(data, "getlist", None)
         for key in data:
             name = str(key).replace("-", "_")
             if name in FILTER_NAMES:
-                known[name] = data[key]
+                known[name] = getlist(key) if getlist and name in MULTI_FILTERS else data[key]
             elif strict:
                 raise FilterError(str(key), "filtro desconocido")
         return cls(**known)
 
-    def to_query(self) -> dict[str, str]:
-        """The set filters as strings, in declaration order (for a URL or :meth:`from_mapping`)."""
-        out = {}
+    def to_query(self) -> dict[str, str | list[str]]:
+        """The set filters as strings (a list of names for a catalog filter), in declaration order,
+        for a URL (``url_for``/``urlencode(doseq=True)`` repeat the key) or :meth:`from_mapping`."""
+        out: dict[str, str | list[str]] = {}
         for name in FILTER_NAMES:
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, bool):
+            if isinstance(value, tuple):
+                out[name] = list(value)
+            elif isinstance(value, bool):
                 out[name] = "1" if value else "0"
             else:
                 out[name] = value.isoformat() if isinstance(value, date) else str(value)
@@ -374,10 +231,11 @@ class Filters:
                 column = _name_column(name)
                 valid = sorted({n for n in session.scalars(select(column).distinct()) if n is not None},
                                key=fold)
-                key = fold(wanted)
-                if not any(fold(n) == key for n in valid):
-                    noun, feminine = NAME_NOUNS[name]
-                    raise FilterError(name, unknown_value(noun, wanted, valid, feminine=feminine))
+                keys = {fold(n) for n in valid}
+                for one in wanted:
+                    if fold(one) not in keys:
+                        noun, feminine = NAME_NOUNS[name]
+                        raise FilterError(name, unknown_value(noun, one, valid, feminine=feminine))
             elif name == "assignee" and fold(wanted) != ASSIGNEE_NONE:
                 key = fold(wanted)
                 users = session.execute(select(User.name, User.email).order_by(User.email)).all()
@@ -555,10 +413,10 @@ def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
         wanted = getattr(filters, name)
         if wanted is None:
             continue
-        key = fold(wanted)
+        keys = {fold(one) for one in wanted}
         key_col, name_col = _name_key_column(name), _name_column(name)
         stmt = select(key_col, name_col).distinct() if name == "unit_type" else select(key_col, name_col)
-        out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and fold(n) == key})
+        out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and fold(n) in keys})
     return out
 
 
@@ -651,9 +509,9 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
             keys = names[name]
             conds.append(_ticket_key_column(name).in_(keys) if keys else false())
         else:  # no session to resolve names with: compare folded names in SQL
-            conds.append(folded(_name_column(name)) == fold_for_match(wanted.strip()))
+            conds.append(folded(_name_column(name)).in_([fold_for_match(one) for one in wanted]))
     if f.unit is not None:
-        conds.append(func.lower(Unit.number) == f.unit.lower())
+        conds.append(func.lower(Unit.number).in_([one.lower() for one in f.unit]))
     if f.requester is not None:
         conds.append(or_(_contains(Ticket.requester_name, f.requester),
                          _contains(Ticket.requester_email, f.requester),

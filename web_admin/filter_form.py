@@ -6,8 +6,13 @@ Shapes: `CELLS` is the form's layout — (label, filter names) per cell, the see
 (`SEED_CELLS`), then DESIGN's others (`MORE_CELLS`); every filter is in exactly one cell.
 `read_filters(args, session)` → `FilterState` (the typed `Filters`, or None when a value is bad,
 and ``errors``: filter name → Spanish message, every bad field at once). `choices(session, values)`
-→ the options of the select and datalist widgets, the dependent ones narrowed: Torre/Bloque lists
-the chosen project's towers, Dpto./Unidad the chosen tower's (or project's) units.
+→ the options of the select, checkbox and datalist widgets, the dependent ones narrowed: Torre/Bloque
+lists the chosen projects' towers, Dpto./Unidad the chosen towers' (or projects') units.
+
+Catalog filters take several values (DESIGN.md, "Filters"): their ``values`` entry is a list, shown
+as a list of checkboxes that opens from a summary line (``<details>``, no script needed) — except
+Proyecto and Torre/Bloque, single selects that the small script keeps dependent (a URL with several
+projects shows a multiple select, so a shared URL loses nothing when the form is sent again).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tickets.filter_values import MULTI_FILTERS
 from tickets.models import (
     Area,
     Category,
@@ -79,11 +85,12 @@ FIELD_LABELS = {"requested_from": "Desde", "requested_to": "Hasta", "attended_fr
 WIDGETS = {
     **dict.fromkeys(("requested_from", "requested_to", "attended_from", "attended_to"), "date"),
     **dict.fromkeys(("days_min", "days_max"), "number"),
-    **dict.fromkeys(("type", "category", "status", "project", "subdivision", "unit_type", "promoter",
-                     "area", "priority", "alert", "open", "kind"), "select"),
+    **dict.fromkeys(("project", "subdivision", "alert", "open", "kind"), "select"),
+    **dict.fromkeys(("type", "category", "status", "unit_type", "promoter", "area", "priority"), "checks"),
     **dict.fromkeys(("unit", "assignee"), "datalist"),
 }
-"""date, number, select (one value), datalist (free text with suggestions); any other: text."""
+"""date, number, select (one value; several for project/subdivision when the URL has them),
+checks (several values), datalist (free text with suggestions); any other: text."""
 
 FIXED_CHOICES = {
     "alert": (("overdue", "Con días de retraso"), ("on_time", "En plazo"),
@@ -109,16 +116,27 @@ class FilterState:
     """What the list's query string says: raw ``values`` (as typed, for the form), the typed
     ``filters`` (None when some value is bad) and ``errors`` (filter name → Spanish message)."""
 
-    values: dict[str, str]
+    values: dict[str, str | list[str]]
+    """Filter name → the text typed; a list of the chosen names for a catalog filter."""
     filters: Filters | None
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def _arg_values(args: Mapping[str, str], name: str) -> str | list[str]:
+    """One filter's text in ``args`` (werkzeug's MultiDict or a plain mapping): every non-empty
+    value of a catalog filter, as a list; else the first value, trimmed."""
+    if name in MULTI_FILTERS:
+        raw = args.getlist(name) if hasattr(args, "getlist") else args.get(name)
+        items = [] if raw is None else [raw] if isinstance(raw, str) else list(raw)
+        return [str(v).strip() for v in items if str(v).strip()]
+    return str(args.get(name, "")).strip()
 
 
 def read_filters(args: Mapping[str, str], session: Session | None = None) -> FilterState:
     """Parse the filters of a query string (other keys — page, sort — are ignored), checking every
     field alone (`parse_value`), then the pairs (a range backwards), then, with ``session``, the
     catalog names (`Filters.validate`: an unknown name is an error that lists the valid ones)."""
-    values = {n: str(args.get(n, "")).strip() for n in FILTER_NAMES if str(args.get(n, "")).strip()}
+    values = {n: v for n in FILTER_NAMES if (v := _arg_values(args, n))}
     errors: dict[str, str] = {}
     parsed = {}
     for name, raw in values.items():
@@ -147,33 +165,36 @@ def _names(session: Session, column, where=None) -> list[str]:
     return sorted({n for n in session.scalars(stmt) if n}, key=fold)
 
 
-def _folded(value: str | None):
-    return fold(value) if value else None
+def _folded(names: str | list[str] | None) -> set[str] | None:
+    """The chosen names folded (one name or several); None when none is chosen."""
+    items = [names] if isinstance(names, str) else list(names or ())
+    return {fold(n) for n in items if n} or None
 
 
-def subdivision_names(session: Session, project: str | None) -> list[str]:
-    """Tower/block names: the chosen project's (name matched ignoring case and accents), or all."""
-    key = _folded(project)
+def subdivision_names(session: Session, project: str | list[str] | None) -> list[str]:
+    """Tower/block names: the chosen projects' (names matched ignoring case and accents), or all."""
+    keys = _folded(project)
     rows = session.execute(select(Subdivision.name, Project.name).join(Project, Subdivision.project_id == Project.id))
-    return sorted({s for s, p in rows if s and (key is None or fold(p) == key)}, key=fold)
+    return sorted({s for s, p in rows if s and (keys is None or fold(p) in keys)}, key=fold)
 
 
-def unit_numbers(session: Session, project: str | None, subdivision: str | None) -> list[str]:
-    """Unit numbers of the chosen tower (within the chosen project), or of the chosen project; none
-    when neither is chosen (a whole portfolio's units are too many to suggest)."""
-    pkey, skey = _folded(project), _folded(subdivision)
-    if pkey is None and skey is None:
+def unit_numbers(session: Session, project: str | list[str] | None,
+                 subdivision: str | list[str] | None) -> list[str]:
+    """Unit numbers of the chosen towers (within the chosen projects), or of the chosen projects;
+    none when neither is chosen (a whole portfolio's units are too many to suggest)."""
+    pkeys, skeys = _folded(project), _folded(subdivision)
+    if pkeys is None and skeys is None:
         return []
     rows = session.execute(
         select(Unit.number, Subdivision.name, Project.name)
         .join(Subdivision, Unit.subdivision_id == Subdivision.id)
         .join(Project, Subdivision.project_id == Project.id))
     return sorted({u for u, s, p in rows
-                   if (pkey is None or fold(p) == pkey) and (skey is None or fold(s) == skey)},
+                   if (pkeys is None or fold(p) in pkeys) and (skeys is None or fold(s) in skeys)},
                   key=lambda u: (len(u), fold(u)))
 
 
-def choices(session: Session, values: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
+def choices(session: Session, values: Mapping[str, str | list[str]]) -> dict[str, list[tuple[str, str]]]:
     """(value, label) options per select/datalist filter; the current value is always among them."""
     out: dict[str, list[tuple[str, str]]] = {}
     for name, column in _CATALOG_COLUMNS.items():
@@ -188,7 +209,10 @@ def choices(session: Session, values: Mapping[str, str]) -> dict[str, list[tuple
     for name, fixed in FIXED_CHOICES.items():
         out[name] = list(fixed)
     for name, options in out.items():  # keep a value typed in the URL visible, even if not listed
-        current = values.get(name)
-        if current and WIDGETS.get(name) == "select" and all(fold(v) != fold(current) for v, _ in options):
-            options.append((current, current))
+        if WIDGETS.get(name) not in ("select", "checks"):
+            continue
+        current = values.get(name) or []
+        for one in [current] if isinstance(current, str) else current:
+            if all(fold(v) != fold(one) for v, _ in options):
+                options.append((one, one))
     return out

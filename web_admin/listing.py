@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from tickets.queries import ORDERS, count_tickets, iter_ticket_rows
+from tickets.text import fold
 from web_admin.filter_form import (
     CELLS,
     FIELD_LABELS,
@@ -117,7 +118,7 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
 @login_required
 def index():
     """The list. A bad filter value shows its Spanish message next to its field (status 400)."""
-    if any(not v.strip() for v in request.args.values()):  # empty fields of a submitted form
+    if any(not v.strip() for _, v in request.args.items(multi=True)):  # empty fields of a submitted form
         return redirect(list_url())
     settings = panel().settings
     session = read_session()
@@ -210,6 +211,13 @@ def local_datetime(value: datetime | None) -> str:
 @bp.app_template_filter("same")
 def same(value: str | None, other: str | None) -> bool:
     """Whether two names are the same ignoring case and accents (a select's current option)."""
-    from tickets.text import fold
-
     return bool(value) and bool(other) and fold(value) == fold(other)
+
+
+@bp.app_template_test("among")
+@bp.app_template_filter("among")
+def among(value: str | None, chosen: str | list[str] | None) -> bool:
+    """Whether ``value`` is one of the chosen names (one name or a list), ignoring case and accents:
+    a selected option or a checked box."""
+    items = [chosen] if isinstance(chosen, str) else list(chosen or ())
+    return any(same(value, one) for one in items)

@@ -1,20 +1,24 @@
 """The ticket filters as command-line options (DESIGN.md, "Filters"): one option per filter of
 `tickets.queries.FILTER_NAMES` (``--days-min`` for ``days_min``), each value checked as click parses
 it by `tickets.queries.parse_value` (the rules the panel applies too), the catalog names checked
-against the database by `tickets.queries.Filters.validate`. `export` uses them (and `list` will)."""
+against the database by `tickets.queries.Filters.validate`. A catalog filter's option may be
+repeated (``--status Registrado --status Asignado``: either). `list` and `export` use them."""
 
 from __future__ import annotations
 
 import click
 from sqlalchemy.orm import Session
 
+from tickets.filter_values import MULTI_FILTERS
 from tickets.queries import ALERT_STATES, FILTER_NAMES, KINDS, FilterError, Filters, parse_value
 from worker.cli.app import CliError
 from worker.cli.spanish import SpanishType, option
 
 FILTERS_HELP = ("Los nombres de catálogo (estado, tipo, proyecto, área…) no distinguen mayúsculas ni "
-                "tildes, y uno desconocido es un error que lista los válidos; los textos no distinguen "
-                "mayúsculas. Las fechas son días locales (AAAA-MM-DD), incluidos los extremos.")
+                "tildes, y uno desconocido es un error que lista los válidos; se pueden repetir "
+                "(--status Registrado --status Asignado: cualquiera de los dos). Los textos no "
+                "distinguen mayúsculas ni tildes. Las fechas son días locales (AAAA-MM-DD), incluidos "
+                "los extremos.")
 """What every filter option has in common, for the help of the commands that take them."""
 
 #: Per filter: the value's form (metavar) and what it filters (the option's help).
@@ -72,12 +76,20 @@ class FilterValue(SpanishType):
 
 
 def filter_options(fn):
-    """Decorator: one option per filter, in DESIGN.md's order."""
+    """Decorator: one option per filter, in DESIGN.md's order; a catalog filter's may be repeated."""
     for name in reversed(FILTER_NAMES):
         metavar, help_ = FILTER_HELP[name]
+        multiple = name in MULTI_FILTERS
         fn = option(option_name(name), name, default=None, type=FilterValue(name), metavar=metavar,
-                    help=help_)(fn)
+                    multiple=multiple, help=help_ + (" Se puede repetir." if multiple else ""))(fn)
     return fn
+
+
+def _option_value(name: str, value):
+    """A repeated option's values (each a tuple of one name) joined into one tuple, or None."""
+    if name in MULTI_FILTERS and value is not None and not isinstance(value, str):
+        return tuple(one for item in value if item for one in item) or None
+    return value
 
 
 def build_filters(options: dict) -> Filters:
@@ -87,7 +99,7 @@ def build_filters(options: dict) -> Filters:
     before ``--requested-from``, ``--days-max`` below ``--days-min``).
     """
     try:
-        return Filters(**{name: options.get(name) for name in FILTER_NAMES})
+        return Filters(**{name: _option_value(name, options.get(name)) for name in FILTER_NAMES})
     except FilterError as exc:
         raise click.UsageError(f"{option_name(exc.field)}: {exc.message}") from exc
 
