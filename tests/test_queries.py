@@ -474,12 +474,21 @@ def test_from_mapping_and_to_query():
         "days-min": "3", "alert": "OVERDUE", "page": "2", "order": "code",
     })
     assert f.requested_from == date(2025, 1, 1) and f.requested_to is None
-    assert (f.status, f.days_min, f.alert) == ("En proceso", 3, "overdue")
+    assert (f.status, f.days_min, f.alert) == (("En proceso",), 3, "overdue")
     assert f.needs_python
     q = f.to_query()
-    assert q == {"requested_from": "2025-01-01", "status": "En proceso", "days_min": "3",
+    assert q == {"requested_from": "2025-01-01", "status": ["En proceso"], "days_min": "3",
                  "alert": "overdue"}
     assert Filters.from_mapping(q) == f
+    # a multi-valued mapping (werkzeug's request.args): every value of a catalog filter
+    from werkzeug.datastructures import MultiDict
+
+    f = Filters.from_mapping(MultiDict([("status", "Registrado"), ("status", ""), ("status", "registrado"),
+                                        ("status", "Asignado"), ("q", "uno"), ("q", "dos")]))
+    assert f.status == ("Registrado", "Asignado") and f.q == "uno"
+    assert Filters.from_mapping(f.to_query()) == f
+    with pytest.raises(FilterError, match="^priority: demasiados valores \\(51; máximo 50\\)$"):
+        Filters(priority=[f"p{i}" for i in range(51)])
     assert Filters().to_query() == {} and not Filters().needs_python
     with pytest.raises(FilterError, match="^page: filtro desconocido$"):
         Filters.from_mapping({"page": "2"}, strict=True)
@@ -498,7 +507,9 @@ def test_from_mapping_and_to_query():
     ("open", "1", True), ("open", "sí", True), ("open", "0", False), ("open", "No", False),
     ("open", True, True), ("open", "", None),
     ("kind", "Reclamo/Queja", "reclamo"), ("kind", "QUEJA", "reclamo"), ("kind", "atención", "atencion"),
-    ("status", "  En   proceso ", "En proceso"),
+    ("status", "  En   proceso ", ("En proceso",)),
+    ("status", ["Registrado", " ", "REGISTRADO", "Asignado"], ("Registrado", "Asignado")),
+    ("unit", "", None),
 ])
 def test_parse_value(name, value, expected):
     assert parse_value(name, value) == expected
