@@ -2,7 +2,9 @@
 downloaded browser): log in, filter by Estado and Proyecto (Torre/Bloque follows Proyecto through
 the small script), follow a page link, download the export and open it with openpyxl.
 
-The panel runs in a thread of this process (werkzeug's server) on the filter test data (SQLite).
+The panel runs in a thread of this process (werkzeug's server) on the filter test data, once on
+SQLite and once on PostgreSQL (the ``database_url`` fixture's two params). One Chromium serves the
+whole module (launched once, a fresh context per test).
 Nueva atención: Buscar por a document, then create (screenshot new-ticket.png).
 Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
 folder is git-ignored) so that the look can be checked by eye.
@@ -45,31 +47,36 @@ def live_panel(panel_app):
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def page(request, live_panel):
-    """A Chromium page (Spanish locale, downloads allowed); a screenshot is saved on failure."""
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium for the module (Playwright's sync API), closed at the end."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = obtain(lambda: _launch(p), "Chromium")
-        context = browser.new_context(accept_downloads=True, locale="es-PE",
-                                      viewport={"width": 1440, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(15_000)
-        pg.base = live_panel
-        try:
-            yield pg
-        finally:
-            if getattr(request.node, "failed", False):
-                ARTIFACTS.mkdir(exist_ok=True)
-                pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
-            browser.close()
+        chromium = obtain(lambda: _launch(p), "Chromium")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(request, browser, live_panel):
+    """A page in a fresh context (Spanish locale, downloads allowed); a screenshot is saved on failure."""
+    context = browser.new_context(accept_downloads=True, locale="es-PE", viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    pg.base = live_panel
+    try:
+        yield pg
+    finally:
+        if getattr(request.node, "failed", False):
+            ARTIFACTS.mkdir(exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
+        context.close()
 
 
 def codes(pg) -> list[str]:
     return pg.locator("td.code a").all_inner_texts()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
     pg = page
     ARTIFACTS.mkdir(exist_ok=True)
@@ -122,7 +129,6 @@ def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
     assert rows[0][0] == "Código" and [r[0] for r in rows[1:]] == ["AT-000001", "AT-000004", "AT-000005"]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_bad_filter_and_logout(page):
     pg = page
     pg.goto(pg.base + "/login")
@@ -151,7 +157,6 @@ def log_in(pg) -> None:
     pg.wait_for_url(pg.base + "/")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_ticket_view_actions_and_held_mail(page, panel_app):
     """Open a ticket from the list, assign it, change its status, add a public comment, see the
     outbound mail in the bitácora; screenshots ticket.png and held.png."""
@@ -195,7 +200,6 @@ def test_ticket_view_actions_and_held_mail(page, panel_app):
     pg.wait_for_selector(".flash-success:has-text('como comentario en AT-000003')")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_new_ticket_with_buscar_por(page):
     """Nueva atención: Buscar por a document fills the pliego (no script involved), the required
     fields are refused in Spanish, then the ticket is created; screenshot new-ticket.png."""
