@@ -5,7 +5,10 @@ the small script), follow a page link, download the export and open it with open
 The panel runs in a thread of this process (werkzeug's server) on the filter test data, once on
 SQLite and once on PostgreSQL (the ``database_url`` fixture's two params). One Chromium serves the
 whole module (launched once, a fresh context per test).
-Nueva atención: Buscar por a document, then create (screenshot new-ticket.png).
+The panel sends its mail by SMTP to a real aiosmtpd server (the ``smtp`` fixture): the
+assignment mail, the status mail and the public comment with its attached file are read there
+as a mail client reads them. Nueva atención: Buscar por a document, then create (screenshot
+new-ticket.png).
 Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
 folder is git-ignored) so that the look can be checked by eye.
 """
@@ -14,15 +17,20 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from werkzeug.serving import make_server
 
-from tests.panel_harness import ADMIN, PASSWORD
+from tests.panel_harness import ADMIN, PASSWORD, add_staff, make_panel
 from tests.servers import ServerUnavailable, obtain
 from web_admin import listing
+from web_admin.state import panel
 
 CHROMIUM = os.environ.get("ATENCION_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -34,6 +42,38 @@ def _launch(playwright):
     if not Path(CHROMIUM).exists():
         raise ServerUnavailable(f"{CHROMIUM} is not installed (apt-get install chromium; make test does it)")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def off_the_loop(fn):
+    """``fn()`` run in a thread of its own, its result returned (or its exception raised). Playwright's
+    sync API keeps an event loop running in this thread, and the SMTP transport runs its own loop
+    with ``run_until_complete``, which refuses to start inside another running loop."""
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+@pytest.fixture
+def panel_app(Session, tmp_path, smtp):
+    """tests.panel_harness's panel, sending its mail by SMTP to this test's aiosmtpd (``smtp``).
+    The mail the test data queued is sent first and forgotten, so ``smtp`` holds only the test's."""
+    add_staff(Session)
+    app = make_panel(Session, tmp_path, settings={"smtp_url": smtp.url})
+    assert not off_the_loop(panel(app).outbound.send_pending).failed
+    smtp.clear()
+    yield app
+    off_the_loop(panel(app).close)
 
 
 @pytest.fixture
@@ -157,9 +197,34 @@ def log_in(pg) -> None:
     pg.wait_for_url(pg.base + "/")
 
 
-def test_ticket_view_actions_and_held_mail(page, panel_app):
-    """Open a ticket from the list, assign it, change its status, add a public comment, see the
-    outbound mail in the bitácora; screenshots ticket.png and held.png."""
+def received(smtp, recipient: str, code: str, count: int) -> list[EmailMessage]:
+    """The messages about ticket ``code`` (in the subject) that aiosmtpd took for ``recipient``,
+    once ``count`` arrived (10 s at most), oldest first, each parsed from its bytes as a mail client
+    would (``email.policy.default``)."""
+    def about_code():
+        return [d for d in smtp.deliveries_to(recipient) if f"[{code}]" in d.message["Subject"]]
+
+    deadline = time.monotonic() + 10
+    while len(got := about_code()) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(got) == count, [(d.rcpt_tos, d.message["Subject"]) for d in smtp.deliveries()]
+    return [BytesParser(policy=policy.default).parsebytes(d.data) for d in got]
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The text/plain body of ``message`` (decoded)."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+#: The file the comment carries: bytes that no text re-encoding would leave intact.
+REPORT = {"name": "acta-visita.pdf", "mimeType": "application/pdf",
+          "buffer": b"%PDF-1.4\n% acta de visita \xc3\xb1\n" + bytes(range(256)) + b"\n%%EOF\n"}
+
+
+def test_ticket_view_actions_and_held_mail(page, panel_app, smtp, tmp_path):
+    """Open a ticket from the list; assign it and receive the assignment mail at aiosmtpd; change its
+    status; add a public comment with a file, download the file from the bitácora and receive it
+    with the mail to the client; release a held mail. Screenshots ticket.png and held.png."""
     from tests.cli_harness import stranger_reply
     from tests.test_panel_held import ingest_mail
 
@@ -176,20 +241,41 @@ def test_ticket_view_actions_and_held_mail(page, panel_app):
     pg.wait_for_selector(".flash-success")
     assert pg.locator("#current-assignee").inner_text() == "María Quispe"
     assert pg.locator("#current-status").inner_text() == "Asignado"
+    (assigned,) = received(smtp, "maria@empresa.pe", "AT-000003", 1)
+    assert assigned["To"].addresses[0].addr_spec == "maria@empresa.pe"
+    assert "[AT-000003]" in assigned["Subject"] and "Atención asignada a usted" in assigned["Subject"]
+    assert "Se le asignó la atención AT-000003." in plain_text(assigned)
 
     pg.select_option("#status-status", "En proceso")
     pg.click("#status-form button")
     pg.wait_for_selector(".flash-success:has-text('Estado: En proceso')")
     assert pg.locator("#current-status").inner_text() == "En proceso"
+    (status_mail,) = received(smtp, "rosa@gmail.com", "AT-000003", 1)
+    assert "[AT-000003]" in status_mail["Subject"]
 
     pg.fill("#comment-text", "Visitaremos su departamento el lunes a las 10:00.")
     pg.check("#comment-public")
+    pg.set_input_files("#comment-files", files=[REPORT])
     pg.click("#comment-form button[type=submit]")
     pg.wait_for_selector(".flash-success")
     log = pg.locator("#logbook").inner_text()
     assert "Visitaremos su departamento el lunes" in log
     assert "respuesta al cliente para rosa@gmail.com" in log and "Enviado" in log
     assert "Asignado" in pg.locator("#history").inner_text()
+    link = pg.locator("#logbook a:has-text('acta-visita.pdf')")
+    assert link.count() == 1
+    with pg.expect_download() as info:
+        link.click()
+    assert info.value.suggested_filename == "acta-visita.pdf"
+    info.value.save_as(str(tmp_path / "bajado.pdf"))
+    assert (tmp_path / "bajado.pdf").read_bytes() == REPORT["buffer"]
+    reply = received(smtp, "rosa@gmail.com", "AT-000003", 2)[1]
+    assert "[AT-000003]" in reply["Subject"]
+    assert "Visitaremos su departamento el lunes" in plain_text(reply)
+    (attached,) = list(reply.iter_attachments())
+    assert attached.get_filename() == "acta-visita.pdf" and attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == REPORT["buffer"]
+    ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "ticket.png"), full_page=True)
 
     pg.click("nav a:text('Correos retenidos')")
@@ -198,6 +284,8 @@ def test_ticket_view_actions_and_held_mail(page, panel_app):
     pg.screenshot(path=str(ARTIFACTS / "held.png"), full_page=True)
     pg.click(".held-card button:text('Liberar')")
     pg.wait_for_selector(".flash-success:has-text('como comentario en AT-000003')")
+    pg.goto(pg.base + "/atenciones/AT-000003")
+    assert "Yo también tengo el problema número 1." in pg.locator("#logbook").inner_text()
 
 
 def test_new_ticket_with_buscar_por(page):
