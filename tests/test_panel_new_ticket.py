@@ -156,3 +156,14 @@ def test_a_legal_user_cannot_create(staff):
     r = staff.get(URL)
     assert r.status_code == 403 and "Sin permiso" in r.text
     assert "Nueva atención</a>" not in staff.get("/").text
+
+
+def test_enter_runs_crear_not_buscar(admin):
+    """The form's first submit button (what Enter in a field submits) is a hidden Crear; the
+    visible Buscar comes after it, and Enter in a Buscar por field is the script's business."""
+    html = admin.get(URL).text
+    form = html[html.index('<form method="post" action="/atenciones/nueva"'):]
+    buttons = re.findall(r'<button type="submit"[^>]*>', form)
+    assert 'value="crear"' in buttons[0] and " hidden" in buttons[0]
+    assert 'id="buscar"' in buttons[1]
+    assert 'src="/static/new_ticket.js"' in html
