@@ -288,32 +288,51 @@ def test_ticket_view_actions_and_held_mail(page, panel_app, smtp, tmp_path):
     assert "Yo también tengo el problema número 1." in pg.locator("#logbook").inner_text()
 
 
-def test_new_ticket_with_buscar_por(page):
-    """Nueva atención: Buscar por a document fills the pliego (no script involved), the required
-    fields are refused in Spanish, then the ticket is created; screenshot new-ticket.png."""
+def test_new_ticket_with_buscar_por(page, smtp):
+    """Nueva atención: Torre/Bloque follows Proyecto and Dpto./Unidad follows Torre/Bloque (the
+    list's script); Enter in another field never runs Buscar (the required fields are refused in
+    Spanish); Enter in Buscar por runs it and fills the pliego; Enter in Asunto creates the ticket,
+    whose acknowledgement arrives at aiosmtpd. Screenshot new-ticket.png."""
     pg = page
     log_in(pg)
     pg.click("nav a:text('Nueva atención')")
     pg.wait_for_url("**/atenciones/nueva")
-    pg.click("#crear")
+    assert pg.locator("#subdivision option").all_inner_texts() == ["—", "Bloque B", "Torre A"]
+    pg.select_option("#project", "Las Palmas")
+    pg.wait_for_function("document.querySelectorAll('#subdivision option').length === 2")
+    assert pg.locator("#subdivision option").all_inner_texts() == ["—", "Bloque B"]
+    pg.select_option("#subdivision", "Bloque B")
+    pg.wait_for_function("document.querySelectorAll('#dl-unit option').length === 1")
+    assert pg.locator("#dl-unit option").evaluate_all("os => os.map(o => o.value)") == ["E-12"]
+    pg.select_option("#project", "Los Olivos")
+    pg.wait_for_function("document.querySelector('#subdivision').value === ''")
+    assert pg.locator("#subdivision option").all_inner_texts() == ["—", "Torre A"]
+    assert pg.locator("#dl-unit option").evaluate_all("os => os.map(o => o.value)") == ["101", "D-5"]
+
+    pg.fill("#search_document", "40000001")
+    pg.press("#subject", "Enter")  # not Buscar: the hidden default button is Crear
     pg.wait_for_selector("#err-subject")
     assert pg.locator("#err-requester_name").inner_text() == "Escriba el nombre del solicitante."
-    pg.fill("#search_document", "40000001")
-    pg.click("#buscar")
+    assert pg.locator("#datos-cliente").count() == 0 and pg.input_value("#search_document") == "40000001"
+    pg.press("#search_document", "Enter")
     pg.wait_for_selector("#datos-cliente")
+    assert pg.locator(".field-error").count() == 0
     assert pg.input_value("#requester_name") == "Ana Torres"
     assert pg.input_value("#contract_number") == "C-2024-100"
     assert pg.input_value("#project") == "Los Olivos" and pg.input_value("#unit") == "101"
+    assert pg.locator("#subdivision option").all_inner_texts() == ["—", "Torre A"]
     assert "AT-000001" in pg.locator("#atenciones-previas").inner_text()
     pg.select_option("#type", "Atención")
     pg.select_option("#category", "Acabados")
-    pg.fill("#subject", "Puerta descolgada")
     pg.fill("#detail", "La puerta del closet se salió del riel.")
+    pg.fill("#subject", "Puerta descolgada")
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "new-ticket.png"), full_page=True)
-    pg.click("#crear")
+    pg.press("#subject", "Enter")
     pg.wait_for_url("**/atenciones/AT-000006")
     assert "Atención AT-000006 creada." in pg.locator(".flash-success").inner_text()
     assert "C-2024-100" in pg.locator(".col-left").inner_text()
     log = pg.locator("#logbook").inner_text()
     assert "para ana@cliente.pe" in log and "Enviado" in log  # the acknowledgement, sent
+    (ack,) = received(smtp, "ana@cliente.pe", "AT-000006", 1)
+    assert "Puerta descolgada" in ack["Subject"]
