@@ -286,6 +286,8 @@ def test_ticket_view_actions_and_held_mail(page, panel_app, smtp, tmp_path):
     pg.wait_for_selector(".flash-success:has-text('como comentario en AT-000003')")
     pg.goto(pg.base + "/atenciones/AT-000003")
     assert "Yo también tengo el problema número 1." in pg.locator("#logbook").inner_text()
+    comment_mail = received(smtp, "maria@empresa.pe", "AT-000003", 2)[1]  # to the assignee
+    assert "Yo también tengo el problema número 1." in plain_text(comment_mail)
 
 
 def test_new_ticket_with_buscar_por(page, smtp):
