@@ -6,9 +6,10 @@ The panel runs in a thread of this process (werkzeug's server) on the filter tes
 SQLite and once on PostgreSQL (the ``database_url`` fixture's two params). One Chromium serves the
 whole module (launched once, a fresh context per test).
 The panel sends its mail by SMTP to a real aiosmtpd server (the ``smtp`` fixture): the
-assignment mail, the status mail and the public comment with its attached file are read there
-as a mail client reads them. Nueva atención: Buscar por a document, then create (screenshot
-new-ticket.png).
+assignment mail, the status mail, the public comment with its attached file and the released
+held mail are read there as a mail client reads them. Nueva atención: Torre/Bloque and
+Dpto./Unidad follow Proyecto, Enter runs Buscar only in Buscar por, then Enter creates the ticket
+(screenshot new-ticket.png).
 Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
 folder is git-ignored) so that the look can be checked by eye.
 """
