@@ -1,14 +1,20 @@
 """`atencion create` (DESIGN.md, "The atencion command"): "Nueva Atención" from the terminal, with
-"Buscar por" (``--document``/``--contract``), on SQLite and PostgreSQL. The harness (the ``cli``
-and ``loaded`` fixtures) is tests/cli_harness.py.
+"Buscar por" (``--document``/``--contract``) and ``--requested-at``, on SQLite and PostgreSQL. The
+harness (the ``cli`` and ``loaded`` fixtures) is tests/cli_harness.py.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from sqlalchemy import select
 
 from tests.cli_harness import CARLA, EXPORT_KEYS, ROSA, one_line_error
 from tickets.models import Ticket
+from worker.cli.create import requested_datetime
+from worker.cli.spanish import InvalidValue
 
 SUBJECT = ("--subject", "Puerta del closet descolgada", "--detail", "La puerta del closet se salió del riel.")
 
@@ -85,3 +91,37 @@ def test_create_with_project_and_unit(loaded):
                        "--json")
     assert (data["project"], data["contract_number"], data["unit"], data["holder"]) == (
         "Edificio Mirador de Surco", None, None, None)
+
+
+def test_create_with_requested_at_a_local_date_or_date_time(loaded):
+    data = loaded.json("create", *SUBJECT, "--requester-email", ROSA, "--requested-at", "2025-01-05T09:30",
+                       "--json")
+    assert data["requested_at"] == "2025-01-05T09:30:00-05:00"  # America/Lima, the configured zone
+    assert data["logbook"][0]["at"].startswith("2025-01-05T09:30")
+    data = loaded.json("create", *SUBJECT, "--requester-email", ROSA, "--requested-at", "2025-01-04", "--json")
+    assert data["requested_at"].startswith("2025-01-04T") and data["requested_at"].endswith("-05:00")
+    assert data["alert_state"] == "overdue"  # the default type gives 5 days; 2025-01-04 is long past
+
+
+def test_create_refuses_a_bad_requested_at_in_one_line(loaded):
+    for bad in ("05/01/2025", "2025-02-30", "ayer", "2025-01-05T25:00", "2999-01-01", ""):
+        proc = loaded.main("create", *SUBJECT, "--requester-email", ROSA, "--requested-at", bad)
+        one_line_error(proc, "--requested-at", code=2)
+    assert "no puede ser futura" in one_line_error(
+        loaded.main("create", *SUBJECT, "--requester-email", ROSA, "--requested-at", "2999-01-01T08:00"), code=2)
+    assert loaded.ticket_count() == 3
+
+
+def test_requested_datetime_follows_the_panel():
+    """A date is that day at the current local time (today: None, i.e. now); a naive date-time is
+    local; an aware one is kept; later than now is refused."""
+    lima = ZoneInfo("America/Lima")
+    now = datetime(2025, 1, 6, 15, 45, tzinfo=lima)
+    assert requested_datetime(date(2025, 1, 6), lima, now) is None
+    assert requested_datetime(date(2025, 1, 2), lima, now) == datetime(2025, 1, 2, 20, 45, tzinfo=UTC)
+    assert requested_datetime(datetime(2025, 1, 2, 8), lima, now) == datetime(2025, 1, 2, 13, tzinfo=UTC)
+    assert requested_datetime(datetime(2025, 1, 2, 8, tzinfo=UTC), lima, now) == datetime(2025, 1, 2, 8, tzinfo=UTC)
+    with pytest.raises(InvalidValue):
+        requested_datetime(datetime(2025, 1, 6, 16), lima, now)
+    with pytest.raises(InvalidValue):
+        requested_datetime(date(2025, 1, 7), lima, now)

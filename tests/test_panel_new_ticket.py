@@ -7,11 +7,12 @@ SQLite and PostgreSQL (tests.panel_harness); no broker, so the acknowledgement i
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from sqlalchemy import select
 
 from tests.panel_harness import AGENT, LEGAL, csrf_token
-from tickets.models import Client, Contract, LogbookEntry, OutboxMessage, Ticket, Unit
+from tickets.models import Client, Contract, LogbookEntry, OutboxMessage, Project, Subdivision, Ticket, Unit
 from web_admin.state import panel
 
 URL = "/atenciones/nueva"
@@ -27,12 +28,12 @@ def post(staff, data: dict):
 
 
 def errors(html: str) -> dict[str, list[str]]:
-    return {m[0]: [m[1]] for m in re.findall(r'<p class="field-error" id="err-([\w-]+)">([^<]*)</p>', html)}
+    return {m[0]: [unescape(m[1])] for m in re.findall(r'<p class="field-error" id="err-([\w-]+)">([^<]*)</p>', html)}
 
 
 def value(html: str, field_id: str) -> str:
     """The value of the text input ``field_id`` of a page."""
-    m = re.search(rf'<input id="{field_id}"[^>]* value="([^"]*)"', html)
+    m = re.search(rf'<input [^>]*\bid="{field_id}"[^>]* value="([^"]*)"', html)
     assert m, field_id
     return m.group(1)
 
@@ -156,3 +157,66 @@ def test_a_legal_user_cannot_create(staff):
     r = staff.get(URL)
     assert r.status_code == 403 and "Sin permiso" in r.text
     assert "Nueva atención</a>" not in staff.get("/").text
+
+
+def options(html: str, select_id: str) -> list[str]:
+    """The option labels of the select ``select_id`` of a page."""
+    m = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
+    assert m, select_id
+    return re.findall(r"<option[^>]*>([^<]*)</option>", m.group(1))
+
+
+def unit_suggestions(html: str) -> list[str]:
+    """The unit numbers the Dpto./Unidad field suggests (its datalist)."""
+    assert re.search(r'<input [^>]*\bid="unit"[^>]* list="dl-unit"', html)
+    m = re.search(r'<datalist id="dl-unit">(.*?)</datalist>', html, re.S)
+    assert m
+    return re.findall(r'<option value="([^"]*)">', m.group(1))
+
+
+def test_enter_runs_crear_not_buscar(admin):
+    """The form's first submit button (what Enter in a field submits) is a hidden Crear; the
+    visible Buscar comes after it, and Enter in a Buscar por field is the script's business."""
+    html = admin.get(URL).text
+    form = html[html.index('<form method="post" action="/atenciones/nueva"'):]
+    buttons = re.findall(r'<button type="submit"[^>]*>', form)
+    assert 'value="crear"' in buttons[0] and " hidden" in buttons[0]
+    assert 'id="buscar"' in buttons[1]
+    assert 'src="/static/new_ticket.js"' in html
+    assert 'data-form="new-ticket-form"' in html and 'src="/static/filters.js"' in html
+
+
+def test_torre_and_unit_follow_the_project_without_a_script(panel_app, admin):
+    html = admin.get(URL).text
+    assert options(html, "subdivision") == ["—", "Bloque B", "Torre A"]  # no project yet: every torre
+    assert 'list="dl-unit"' in html and unit_suggestions(html) == []
+    # a project chosen (a failed Crear re-renders): its torres only, its units suggested
+    html = post(admin, {"action": "crear", "project": "Los Olivos"}).text
+    assert options(html, "subdivision") == ["—", "Torre A"] and unit_suggestions(html) == ["101", "D-5"]
+    html = post(admin, {"search_contract": "C-2024-200", "action": "buscar"}).text
+    assert options(html, "subdivision") == ["—", "Bloque B"] and unit_suggestions(html) == ["E-12"]
+
+
+def test_a_torre_or_unit_of_another_project_or_torre_is_refused_next_to_it(panel_app, admin):
+    with panel(panel_app).sessions.begin() as s:  # a second torre in Los Olivos, with its own 101
+        olivos = s.scalar(select(Project).where(Project.name == "Los Olivos"))
+        s.add(Subdivision(project=olivos, name="Torre C", units=[Unit(number="101"), Unit(number="301")]))
+    r = post(admin, {**VALID, "subdivision": "Bloque B"})
+    assert r.status_code == 400
+    assert errors(r.text) == {"subdivision": ["La torre/bloque 'Bloque B' no es de Los Olivos."]}
+    assert options(r.text, "subdivision") == ["—", "Torre A", "Torre C", "Bloque B"]  # kept, marked
+    assert '<option selected value="Bloque B">' in r.text
+    r = post(admin, {**VALID, "subdivision": "Torre A", "unit": "301"})
+    assert errors(r.text) == {"unit": ["La unidad '301' no es de Torre A (Los Olivos)."]}
+    assert unit_suggestions(r.text) == ["101", "D-5"]
+    r = post(admin, {**VALID, "unit": "E-12"})
+    assert errors(r.text) == {"unit": ["La unidad 'E-12' no existe en Los Olivos."]}
+    r = post(admin, {**VALID, "unit": "101"})  # two 101s in Los Olivos: the torre decides
+    assert errors(r.text) == {"unit": ["Hay varias unidades '101' en Los Olivos: indique la torre/bloque."]}
+    with panel(panel_app).sessions() as s:
+        assert len(s.scalars(select(Ticket.id)).all()) == 5
+    r = post(admin, {**VALID, "subdivision": "Torre C", "unit": "101"})
+    assert r.status_code == 302
+    with panel(panel_app).sessions() as s:
+        t = s.scalar(select(Ticket).where(Ticket.code == "AT-000006"))
+        assert (t.project.name, t.subdivision.name, t.unit.number) == ("Los Olivos", "Torre C", "101")

@@ -198,9 +198,11 @@ def _place(session: Session, project: Project | None, subdivision: str | None,
         raise FieldError("unit", "elija primero el proyecto.")
     units = [u for s in ([sub] if sub else project.subdivisions) for u in s.units
              if fold(u.number) == fold(unit)]
+    if not units and sub is not None:
+        raise FieldError("unit", f"la unidad '{unit}' no es de {sub.name} ({project.name}).")
     if len(units) != 1:
-        raise FieldError("unit", f"la unidad '{unit}' no existe en {project.name}" if not units else
-                         f"hay varias unidades '{unit}' en {project.name}: indique la torre/bloque")
+        raise FieldError("unit", f"la unidad '{unit}' no existe en {project.name}." if not units else
+                         f"hay varias unidades '{unit}' en {project.name}: indique la torre/bloque.")
     return units[0].subdivision, units[0]
 
 

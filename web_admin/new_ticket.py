@@ -1,13 +1,19 @@
 """Nueva Atención (on the ``views`` blueprint, endpoint ``views.new_ticket``, ``/atenciones/nueva``):
 the seed's "Pliego de requerimiento" and "Requerimiento" sections.
 
-One form, two buttons, no JavaScript: "Buscar" (``action=buscar``) runs "Buscar por"
+One form, two buttons, no JavaScript needed: "Buscar" (``action=buscar``) runs "Buscar por"
 (`tickets.intake.lookup`: a document number or a contract) and renders the form again with the
 header filled, plus "Datos del cliente" and "Atenciones previas"; a client with several contracts
 gets them listed, each a button that picks it. "Crear atención" checks DESIGN's required fields
 (a Spanish message per field), then `tickets.intake.create_ticket` opens the ticket in one
 transaction (channel "web", registered by the staff user, the acknowledgement in the outbox),
 `send_queued()` sends it, and the browser goes to the new ticket with a message.
+
+Enter in a field submits the form's default button, a hidden "Crear atención" placed first; Enter
+in a "Buscar por" field runs "Buscar" (static/new_ticket.js). Torre/Bloque follows Proyecto and
+Dpto./Unidad follows Torre/Bloque through the list's static/filters.js; without it the server
+narrows them after each submit, and `tickets.intake.create_ticket` refuses a torre or a unit that
+is not of the chosen project or torre, with a Spanish message next to that field.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from tickets import intake
-from tickets.models import Area, Category, Priority, Project, Subdivision, TicketType, User
+from tickets.models import Area, Category, Priority, Project, TicketType, User
 from tickets.services import Context, FieldError
+from tickets.text import fold
 from web_admin.auth import role_required
+from web_admin.filter_form import subdivision_names, unit_numbers
 from web_admin.listing import _today
 from web_admin.state import panel, read_session, send_queued
 from web_admin.ticket_forms import KIND_LABELS, MAX_TEXT, _Form, _names, _staff, field_error, spanish_date_errors
@@ -70,15 +78,22 @@ class NewTicketForm(_Form):
     kind = SelectField("Formulario", validate_choice=False, choices=list(KIND_LABELS.items()))
 
 
-def _fill_choices(session, form: NewTicketForm) -> None:
+def _fill_choices(session, form: NewTicketForm) -> list[str]:
+    """The select fields' choices from the catalog, Torre/Bloque narrowed to the chosen Proyecto (a
+    chosen torre that is not among them stays listed, so that its error shows next to it). Returns
+    the unit numbers to suggest for Dpto./Unidad (the chosen torre's, else the project's)."""
     form.project.choices = [("", "— Elija —"), *((n, n) for n in _names(session, Project))]
-    subs = sorted({s for s in session.scalars(select(Subdivision.name))})
+    project, subdivision = form.project.data or None, form.subdivision.data or None
+    subs = subdivision_names(session, project)
+    if subdivision and all(fold(s) != fold(subdivision) for s in subs):
+        subs.append(subdivision)
     form.subdivision.choices = [("", "—"), *((n, n) for n in subs)]
     form.type.choices = [("", "— Elija —"), *((n, n) for n in _names(session, TicketType))]
     form.category.choices = [("", "— Elija —"), *((n, n) for n in _names(session, Category))]
     form.priority.choices = [(p, p) for p in session.scalars(select(Priority.name).order_by(Priority.id))]
     form.area.choices = [("", "—"), *((n, n) for n in _names(session, Area))]
     form.assignee.choices = [("", "— Sin asignar —"), *_staff(session)]
+    return unit_numbers(session, project, subdivision) if project else []
 
 
 def _today_local():
@@ -86,8 +101,8 @@ def _today_local():
 
 
 def _render(form: NewTicketForm, found: intake.Lookup | None = None, status: int = 200):
-    _fill_choices(read_session(), form)
-    return render_template("admin/new_ticket.html", form=form, found=found,
+    units = _fill_choices(read_session(), form)
+    return render_template("admin/new_ticket.html", form=form, found=found, unit_choices=units,
                            required=NewTicketForm.REQUIRED), status
 
 

@@ -1,16 +1,22 @@
-/* Atención — the list's filter form (vendored, no build step; the form works without it).
-   Torre/Bloque follows Proyecto and Dpto./Unidad follows Torre/Bloque: their choices are fetched
-   from /filtros/opciones when the parent changes. On submit, empty fields are left out so that
-   the shared URL holds only the filters in use. */
+/* Atención — dependent choices: Torre/Bloque follows Proyecto and Dpto./Unidad follows Torre/Bloque
+   (vendored, no build step; the forms work without it). Used by the list's filter form and by
+   "Nueva atención". The script tag says where:
+     data-options-url  the JSON of choices (/filtros/opciones?project=&subdivision=)
+     data-form         the form's id (default "filters")
+     data-fields       the ids of the Proyecto select, the Torre/Bloque select and the units'
+                       datalist (default "f-project f-subdivision dl-unit")
+   Their choices are fetched when the parent changes. On submit of a GET form (the list's filters),
+   empty fields are left out so that the shared URL holds only the filters in use. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var optionsUrl = script && script.getAttribute("data-options-url");
-  var form = document.getElementById("filters");
+  var form = document.getElementById((script && script.getAttribute("data-form")) || "filters");
   if (!form || !optionsUrl) { return; }
-  var project = document.getElementById("f-project");
-  var subdivision = document.getElementById("f-subdivision");
-  var units = document.getElementById("dl-unit");
+  var ids = ((script.getAttribute("data-fields")) || "f-project f-subdivision dl-unit").split(/\s+/);
+  var project = document.getElementById(ids[0]);
+  var subdivision = document.getElementById(ids[1]);
+  var units = document.getElementById(ids[2]);
 
   function refresh(resetSubdivision) {
     var params = new URLSearchParams();
@@ -33,11 +39,12 @@
           data.units.forEach(function (n) { units.appendChild(new Option(n, n)); });
         }
       })
-      .catch(function () { /* the form still works: choices refresh after "Filtrar" */ });
+      .catch(function () { /* the form still works: the server lists the choices after a submit */ });
   }
 
   if (project) { project.addEventListener("change", function () { refresh(true); }); }
   if (subdivision) { subdivision.addEventListener("change", function () { refresh(false); }); }
+  if ((form.getAttribute("method") || "get").toLowerCase() !== "get") { return; }
   form.addEventListener("submit", function () {
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.name && !el.value) { el.disabled = true; }

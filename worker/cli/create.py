@@ -4,14 +4,61 @@ does (a client with several contracts is an error listing them, unless ``--contr
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
 import click
 
 from tickets.intake import create_ticket
 from tickets.models import TicketKind
 from tickets.reports import ticket_detail
 from worker.cli.app import App, echo_json, pass_app
-from worker.cli.spanish import command, option
+from worker.cli.spanish import InvalidValue, SpanishType, command, option
 from worker.cli.tickets import BY_HELP, staff_user
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class LocalDateTime(SpanishType):
+    """``AAAA-MM-DD`` (a `date`) or ``AAAA-MM-DDTHH:MM[:SS]`` / ``AAAA-MM-DD HH:MM`` (a naive
+    `datetime`, local to the configured zone; one with a UTC offset is kept aware). A bad value
+    fails with a Spanish message (click's usage error: exit code 2)."""
+
+    name = "fecha"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            if _DAY.fullmatch(text):
+                return date.fromisoformat(text)
+            if _DAY.match(text) and len(text) > 10 and text[10] in "T ":
+                return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        self.fail(f"fecha no válida {str(value)!r} (use AAAA-MM-DD o AAAA-MM-DDTHH:MM)", param, ctx)
+
+
+def requested_datetime(value: date | datetime, zone: ZoneInfo, now: datetime | None = None) -> datetime | None:
+    """``--requested-at`` as the UTC datetime `create_ticket` takes, or None for "now".
+
+    A date is that day in ``zone`` at the current local time of day (today: now), as the panel's
+    "Fecha de solicitud" does; a naive datetime is local to ``zone``. ``now`` (aware) defaults to
+    the current time. Raises InvalidValue when the moment is later than ``now``.
+    """
+    now = (now or datetime.now(zone)).astimezone(zone)
+    if isinstance(value, datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=zone)
+    elif value == now.date():
+        return None
+    else:
+        when = datetime.combine(value, now.time(), zone)
+    if when > now:
+        raise InvalidValue(f"la fecha de solicitud no puede ser futura ({value.isoformat()})",
+                           param_hint="--requested-at")
+    return when.astimezone(UTC)
 
 
 @command()
@@ -32,24 +79,27 @@ from worker.cli.tickets import BY_HELP, staff_user
 @option("--subdivision", default=None, metavar="TORRE", help="Torre/Bloque.")
 @option("--unit", default=None, metavar="UNIDAD", help="Dpto./Unidad.")
 @option("--area", default=None, metavar="ÁREA", help="Área.")
+@option("--requested-at", type=LocalDateTime(), default=None, metavar="FECHA",
+        help="Fecha de solicitud AAAA-MM-DD (o AAAA-MM-DDTHH:MM) en la zona configurada; por defecto, ahora.")
 @option("--by", "by_email", default=None, metavar="CORREO", help=BY_HELP)
 @option("--json", "as_json", is_flag=True, help="Imprime la atención creada en JSON (como show --json).")
 @pass_app
 def create(app: App, subject: str, detail: str, requester_email: str | None, requester_name: str | None,
            document: str | None, contract: str | None, kind: str, type_: str | None, category: str | None,
            priority: str | None, project: str | None, subdivision: str | None, unit: str | None,
-           area: str | None, by_email: str | None, as_json: bool) -> None:
+           area: str | None, requested_at: date | datetime | None, by_email: str | None, as_json: bool) -> None:
     """Crea una atención ("Nueva Atención") y envía el acuse al solicitante. Indique al solicitante
     con --requester-email, o búsquelo con --document o --contract (llenan proyecto, torre, unidad,
     titular, promotor y N° de contrato). Imprime el código de la nueva atención."""
     if not (requester_email or document or contract):
         raise click.UsageError("indique --requester-email, --document o --contract")
+    requested = requested_datetime(requested_at, app.zone) if requested_at is not None else None
     with app.sessions.begin() as s:
         ticket = create_ticket(
             s, app.ctx, subject=subject, detail=detail, requester_email=requester_email,
             requester_name=requester_name or "", document=document, contract=contract, kind=kind,
             type=type_, category=category, priority=priority, project=project, subdivision=subdivision,
-            unit=unit, area=area, channel="cli", registered_by=staff_user(s, by_email))
+            unit=unit, area=area, channel="cli", requested_at=requested, registered_by=staff_user(s, by_email))
         code = ticket.code
     if as_json:
         with app.reader.begin() as s:
