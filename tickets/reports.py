@@ -7,7 +7,7 @@ offset: ``2025-01-06T12:00:00-05:00``.
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -47,8 +47,10 @@ def row_dict(row) -> dict:
     return data
 
 
-def ticket_detail(session: Session, settings, code: str) -> dict:
+def ticket_detail(session: Session, settings, code: str, *, today: date | None = None) -> dict:
     """The export keys plus ``detail`` and ``logbook`` (oldest first) of one ticket.
+
+    ``today``: the local date the SLA columns are computed for (default: today in the zone).
 
     Timestamps (``requested_at``, ``attended_at``, each entry's ``at`` and the old/new of a change
     of ``attended_at``) are ISO 8601 in ``settings.timezone``.
@@ -57,7 +59,7 @@ def ticket_detail(session: Session, settings, code: str) -> dict:
     zone = ZoneInfo(settings.timezone)
     ticket = get_ticket(session, code, settings.code_prefix)
     rows = list(iter_ticket_rows(session, Filters(code=ticket.code), tz=settings.timezone,
-                                 prefix=settings.code_prefix))
+                                 prefix=settings.code_prefix, today=today))
     data = row_dict(next(r for r in rows if r.code == ticket.code))
     data["detail"] = ticket.detail
     data["registered_by"] = ticket.registered_by.email if ticket.registered_by else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import mimetypes
 
 import nh3
-from flask import Blueprint, Response, abort, render_template, send_file
+from flask import Blueprint, Response, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -84,7 +84,7 @@ def render_ticket(code: str, posted: dict | None = None, status: int = 200):
     session = read_session()
     ticket = load_ticket(session, code)
     state = panel()
-    data = ticket_detail(session, state.settings, ticket.code)
+    data = ticket_detail(session, state.settings, ticket.code, today=current_app.config.get("ATENCION_TODAY"))
     forms = build_forms(ticket, state.zone, posted)
     fill_choices(session, forms)
     entries = [e for e in data["logbook"] if e["kind"] != "change"]
