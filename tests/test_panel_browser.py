@@ -148,7 +148,10 @@ def test_login_filter_page_and_export(page, monkeypatch, tmp_path):
     assert pg.locator("#f-subdivision option").all_inner_texts() == ["Todos", "Torre A"]
     pg.click("#f-status summary")  # a second state: either
     pg.check("#f-status input[value=Atendido]")
+    assert pg.locator("#f-status summary").inner_text() == "Registrado, Atendido"  # as they change
     pg.screenshot(path=str(ARTIFACTS / "list-filters.png"))
+    pg.click("h1")  # a click elsewhere closes the list
+    assert not pg.locator("#f-status").evaluate("d => d.open")
     pg.click("text=Filtrar")
     pg.wait_for_url("**/?status=Registrado&status=Atendido&project=Los+Olivos")
     assert codes(pg) == ["AT-000001"]

@@ -45,6 +45,25 @@
   if (project) { project.addEventListener("change", function () { refresh(true); }); }
   if (subdivision) { subdivision.addEventListener("change", function () { refresh(false); }); }
   if ((form.getAttribute("method") || "get").toLowerCase() !== "get") { return; }
+
+  /* A catalog filter's boxes (<details class="checks">): the summary names the checked ones as they
+     change, and a click elsewhere closes the open list. */
+  var checks = form.querySelectorAll("details.checks");
+  Array.prototype.forEach.call(checks, function (box) {
+    box.addEventListener("change", function () {
+      var names = [];
+      Array.prototype.forEach.call(box.querySelectorAll("input:checked"), function (input) {
+        names.push(input.parentNode.textContent.trim());
+      });
+      box.querySelector("summary").textContent = names.length ? names.join(", ") : "Todos";
+    });
+  });
+  document.addEventListener("click", function (event) {
+    Array.prototype.forEach.call(checks, function (box) {
+      if (box.open && !box.contains(event.target)) { box.open = false; }
+    });
+  });
+
   form.addEventListener("submit", function () {
     Array.prototype.forEach.call(form.elements, function (el) {
       if (el.name && !el.value) { el.disabled = true; }
