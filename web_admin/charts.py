@@ -105,7 +105,7 @@ def shorten(text: str, limit: int) -> str:
     return text[:max(limit - 1, 0)].rstrip() + "…"
 
 
-def horizontal_bars(specs: Sequence[BarSpec], *, width: float = 560, label_width: float = 180,
+def horizontal_bars(specs: Sequence[BarSpec], *, width: float = 600, label_width: float = 180,
                     value_width: float = 56, row_height: float = 30, bar_height: float = 18,
                     padding: float = 6, font_size: float = 13) -> BarChart:
     """The geometry of a horizontal bar chart of ``specs``, in their order, top to bottom.
