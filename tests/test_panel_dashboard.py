@@ -248,3 +248,11 @@ def test_a_zero_bar_is_a_zero_length_link(admin):
     start = html.index('data-label="Postventa"')
     bar = html[start:html.index("</a>", start)]
     assert re.search(r'<rect class="bar" [^>]*width="0(\.0)?"', bar)
+
+
+def test_a_blank_catalog_name_is_no_bar(admin, Session):  # noqa: N803 - the session factory fixture
+    """An area named "  " would be no filter (every overdue ticket): it is left out."""
+    with Session.begin() as s:
+        s.add(Area(name="  "))
+    links = dashboard_links(admin.get("/resumen").text)
+    assert set(bars_of(links, "chart-overdue-area")) == {"Postventa", "Área Legal"}

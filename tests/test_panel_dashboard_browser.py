@@ -2,7 +2,8 @@
 log in from ``/resumen``, see the charts drawn (bars as long as their counts), click a bar and land
 on the list filtered to exactly its tickets, as many rows as the bar said. SQLite and PostgreSQL.
 
-Screenshot: tests/artifacts/dashboard.png always (git-ignored), to check the page by eye.
+Screenshots: tests/artifacts/dashboard.png and dashboard-narrow.png (900 px wide) always
+(git-ignored), to check the page by eye.
 """
 
 from __future__ import annotations
@@ -64,6 +65,17 @@ def test_dashboard_bars_lead_to_their_lists(page, data):  # noqa: F811 - the fix
     pg.wait_for_url(pg.base + "/resumen")
     click_to_list(pg, "chart-overdue-type", "Reclamo")
     assert codes(pg) == ["AT-000002"]
+    # a narrow window: one chart per row, each scaled down to its card, no sideways scroll
+    pg.go_back()
+    pg.wait_for_url(pg.base + "/resumen")
+    pg.set_viewport_size({"width": 900, "height": 900})
+    pg.screenshot(path=str(ARTIFACTS / "dashboard-narrow.png"), full_page=True)
+    for i in range(4):
+        svg = pg.locator("svg.bar-chart").nth(i).bounding_box()
+        card = pg.locator(".charts .card").nth(i).bounding_box()
+        assert card["x"] < svg["x"] and svg["x"] + svg["width"] < card["x"] + card["width"]
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    pg.set_viewport_size({"width": 1440, "height": 900})
     # the nav leads back
     pg.click("nav >> text=Resumen")
     pg.wait_for_url(pg.base + "/resumen")

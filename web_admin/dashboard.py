@@ -65,10 +65,6 @@ class Dashboard:
     attended: BarChart
     """Attended in the window: on time, then late."""
 
-    @property
-    def charts(self) -> tuple[BarChart, ...]:
-        return (self.open_by_status, self.overdue_by_type, self.overdue_by_area, self.attended)
-
 
 def list_href(filters: Filters) -> str:
     """The list's URL showing exactly the tickets of ``filters`` (``/?alert=overdue&type=Reclamo``)."""
@@ -87,7 +83,7 @@ def collect(session: Session, *, tz: str, prefix: str, today: date, legal_user_i
     Each figure and bar is ``count_tickets(session, filters, …)`` for its `Filters`, with
     ``legal_user_id`` (None: every ticket; a legal user's id: only their reclamos), and links to
     ``href(filters)``. Categories come from the catalog (every open status in flow order, every
-    type, every area), so a category with no ticket is a bar of 0; bars of types and areas are
+    type, every area; a blank name is left out), so a category with no ticket is a bar of 0; bars of types and areas are
     sorted by count, largest first. Costs one count per figure and per bar.
     """
 
@@ -105,10 +101,12 @@ def collect(session: Session, *, tz: str, prefix: str, today: date, legal_user_i
     window_from = today - timedelta(days=WINDOW_DAYS - 1)
     window = {"attended_from": window_from, "attended_to": today}
 
-    statuses = session.scalars(select(Status.name).where(Status.closed.is_(False))
-                               .order_by(Status.position, Status.name)).all()
-    types = session.scalars(select(TicketType.name)).all()
-    areas = session.scalars(select(Area.name)).all()
+    def names(stmt) -> list[str]:  # a blank name would be no filter at all: every ticket
+        return [name for name in session.scalars(stmt) if name and name.strip()]
+
+    statuses = names(select(Status.name).where(Status.closed.is_(False)).order_by(Status.position, Status.name))
+    types = names(select(TicketType.name))
+    areas = names(select(Area.name))
 
     by_status = []
     for name in statuses:
