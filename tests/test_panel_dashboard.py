@@ -190,6 +190,10 @@ def test_markup_in_a_name_is_text(admin, data):
     (link,) = [link for link in dashboard_links(html) if link.label == HOSTILE_TYPE]
     assert link.texts["title"] == f"{HOSTILE_TYPE}: 1 atención con retraso"
     assert link.texts["label"] == '<b>Garantía & "Co"</…'  # shortened on the chart, whole in the title
+    titles = {link.label: link.texts["title"] for link in dashboard_links(html) if link.chart == "chart-open"}
+    assert titles["Asignado"] == "Asignado: 1 atención abierta"
+    assert titles["Registrado"] == "Registrado: 4 atenciones abiertas"
+    assert titles["En proceso"] == "En proceso: 0 atenciones abiertas"
     long = [link for link in dashboard_links(html) if link.label == LONG_AREA][0]
     assert long.texts["label"].endswith("…") and long.texts["title"].startswith(LONG_AREA)
 

@@ -26,7 +26,7 @@ from tickets.models import Area, Status, TicketType
 from tickets.queries import Filters, count_tickets
 from tickets.sla import AlertState, local_today
 from tickets.text import fold
-from web_admin.charts import BarChart, BarSpec, horizontal_bars
+from web_admin.charts import BarChart, BarSpec, format_count, horizontal_bars
 from web_admin.state import panel, read_session
 
 __all__ = ["WINDOW_DAYS", "Dashboard", "Figure", "bp", "collect", "list_href"]
@@ -83,8 +83,8 @@ def collect(session: Session, *, tz: str, prefix: str, today: date, legal_user_i
     Each figure and bar is ``count_tickets(session, filters, …)`` for its `Filters`, with
     ``legal_user_id`` (None: every ticket; a legal user's id: only their reclamos), and links to
     ``href(filters)``. Categories come from the catalog (every open status in flow order, every
-    type, every area; a blank name is left out), so a category with no ticket is a bar of 0; bars of types and areas are
-    sorted by count, largest first. Costs one count per figure and per bar.
+    type, every area; a blank name is left out), so a category with no ticket is a bar of 0; bars
+    of types and areas are sorted by count, largest first. Costs one count per figure and per bar.
     """
 
     def figure(label: str, filters: Filters) -> Figure:
@@ -94,8 +94,9 @@ def collect(session: Session, *, tz: str, prefix: str, today: date, legal_user_i
     def bar(fig: Figure, title: str, tone: str = "") -> BarSpec:
         return BarSpec(fig.label, fig.count, fig.href, title=title, tone=tone)
 
-    def atenciones(n: int) -> str:
-        return "1 atención" if n == 1 else f"{n} atenciones"
+    def atenciones(n: int, what: str = "") -> str:  # "1 atención abierta", "2 atenciones abiertas"
+        words = ("atención", what) if n == 1 else ("atenciones", what + "s" if what else "")
+        return " ".join([format_count(n), *filter(None, words)])
 
     overdue = AlertState.OVERDUE
     window_from = today - timedelta(days=WINDOW_DAYS - 1)
@@ -111,7 +112,7 @@ def collect(session: Session, *, tz: str, prefix: str, today: date, legal_user_i
     by_status = []
     for name in statuses:
         fig = figure(name, Filters(open=True, status=name))
-        by_status.append(bar(fig, f"{name}: {atenciones(fig.count)} abiertas"))
+        by_status.append(bar(fig, f"{name}: {atenciones(fig.count, 'abierta')}"))
     by_type = []
     for name in types:
         fig = figure(name, Filters(alert=overdue, type=name))
