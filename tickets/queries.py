@@ -20,11 +20,14 @@ Where each filter runs:
   assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
   finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
   column (`tickets.text_match`), which the trigram indexes of migration 0005 serve on PostgreSQL.
-* In Python (:func:`iter_ticket_rows`): ``days_min``, ``days_max`` and ``alert`` depend on the
-  ticket type's day rule (calendar or business days, PE holidays, admin-defined closed days) and on
-  "today" in the configured zone, which SQL cannot count portably. The rows are streamed
-  (``yield_per=1000``; a server-side cursor on PostgreSQL) and filtered one by one, so memory stays
-  flat whatever the number of tickets. SQL still narrows ``alert`` to attended / not attended.
+* Also in SQL, added by :func:`iter_ticket_rows` and :func:`count_tickets` (they need the session
+  to read the catalogs): ``days_min``, ``days_max`` and ``alert``, which depend on the ticket type's
+  day rule (calendar or business days, PE holidays, admin-defined closed days) and on "today" in
+  the configured zone — `tickets.sla_sql` computes Días transcurridos and the alert state in the
+  database, exactly as `tickets.sla` does in Python. Python still computes each *listed* row's
+  elapsed days and alert text (:func:`tickets.sla.compute_alert`). The rows are streamed
+  (``yield_per=1000``; a server-side cursor on PostgreSQL), so memory stays flat whatever the
+  number of tickets.
 
 The query is one SELECT with joins (aliased clients and users) that returns plain columns, never
 ORM objects, so listing or exporting N tickets costs one statement, not N.
@@ -37,7 +40,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,11 +69,11 @@ from tickets.models import (
 )
 from tickets.sla import (
     AlertState,
-    DayRule,
     compute_alert,
     local_today,
     max_response_days,
 )
+from tickets.sla_sql import day_rule, sla_conditions
 from tickets.text import fold, unknown_value
 from tickets.text_match import contains_folded, fold_for_match, folded
 
@@ -125,7 +127,7 @@ DATE_FILTERS = ("requested_from", "requested_to", "attended_from", "attended_to"
 """Filters that take a local date, AAAA-MM-DD."""
 
 SLA_FILTERS = ("days_min", "days_max", "alert")
-"""Filters applied in Python over the streamed rows (they need the day rule and "today")."""
+"""Filters that need the day rule and "today": applied in SQL by `tickets.sla_sql`."""
 
 # --------------------------------------------------------------------------- errors and parsing
 
@@ -713,8 +715,9 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
     """The SELECT of the ticket rows that match the SQL-side filters, ordered by ``order``.
 
     Plain columns only (one statement for any number of tickets). ``days_min``, ``days_max`` and
-    ``alert`` are NOT fully applied here (see the module docstring): use :func:`iter_ticket_rows`.
-    ``today`` is accepted for symmetry with the SLA filters and is not needed by the SQL part.
+    ``alert`` are NOT applied here (they need the session's catalogs, see `tickets.sla_sql`): use
+    :func:`iter_ticket_rows` or :func:`count_tickets`. ``today`` is accepted for symmetry with the
+    SLA filters and is not needed by the SQL part.
     ``names``: the result of :func:`resolve_names` (accent-insensitive catalog names); without it
     catalog names are compared folded in SQL (`tickets.text_match.folded`). ``legal_user_id``:
     only the tickets that legal user may see (:func:`legal_scope`); None: every ticket.
@@ -730,51 +733,14 @@ def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_i
         .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
 
 
-def _sla_narrowing(session: Session, filters: Filters, zone: ZoneInfo, today: date) -> list[ColumnElement[bool]]:
-    """Necessary conditions in SQL for the Python-side SLA filters, so fewer rows reach Python.
-
-    Días transcurridos never exceed the plain difference of local dates (business days are a
-    subset of calendar days), so:
-
-    * ``days_min`` N ≥ 1: requested on or before today − N (unless attended after today); an
-      attended ticket must have taken more than N − 1 days (minus 3 h for a zone's offset change;
-      PostgreSQL only, where timestamp subtraction is an interval);
-    * ``alert=overdue``: not attended (already in SQL) and requested before today − m, m the
-      smallest maximum of any type or priority override (the ticket is late only past it).
-
-    The exact test stays in Python (:meth:`Filters.matches_sla`); these only drop rows it would drop.
-    """
-    conds: list[ColumnElement[bool]] = []
-    f = filters
-    if f.days_min is not None and f.days_min >= 1:
-        cutoff = _local_midnight_utc(today - timedelta(days=f.days_min - 1), zone)
-        after_today = _local_midnight_utc(today + timedelta(days=1), zone)
-        conds.append(or_(Ticket.requested_at < cutoff, Ticket.attended_at >= after_today))
-        if session.get_bind().dialect.name == "postgresql":
-            took = timedelta(days=f.days_min - 1) - timedelta(hours=3)
-            conds.append(or_(Ticket.attended_at.is_(None), Ticket.attended_at >= after_today,
-                             Ticket.attended_at - Ticket.requested_at > took))
-    if f.alert == AlertState.OVERDUE:
-        least = None
-        for default_days, per_priority in session.execute(
-                select(TicketType.max_response_days, TicketType.priority_days)):
-            for days in (default_days, *((per_priority or {}).values())):
-                if days is not None and (least is None or int(days) < least):
-                    least = int(days)
-        if least is not None and least >= 0:
-            conds.append(Ticket.requested_at < _local_midnight_utc(today - timedelta(days=least), zone))
-    return conds
-
-
 def _closed_days(session: Session) -> frozenset[date]:
     return frozenset(session.scalars(select(ClosedDay.day)))
 
 
-def _day_rule(value: str | None) -> DayRule:
-    try:
-        return DayRule(value or DayRule.CALENDAR)
-    except ValueError:  # unknown rule in the catalog: count calendar days rather than fail
-        return DayRule.CALENDAR
+def _sla_conditions(session: Session, filters: Filters, tz: str, today: date) -> list[ColumnElement[bool]]:
+    """The SLA filters (days_min, days_max, alert) as SQL conditions (`tickets.sla_sql`)."""
+    return sla_conditions(session, days_min=filters.days_min, days_max=filters.days_max,
+                          alert=filters.alert, tz=tz, today=today)
 
 
 def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, prefix: str,
@@ -786,20 +752,15 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     closed = _closed_days(session)
     stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
                          legal_user_id=legal_user_id)
-    if filters.needs_python:
-        stmt = stmt.where(*_sla_narrowing(session, filters, zone, today))
+    stmt = stmt.where(*_sla_conditions(session, filters, tz, today))
     if sql_offset:
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
         stmt = stmt.limit(sql_limit)
-    check_sla = filters.needs_python
     result = session.execute(stmt.execution_options(yield_per=1000))
     try:
         for r in result:
-            row = _ticket_row(r, zone, today, closed)
-            if check_sla and not filters.matches_sla(row.elapsed_days, row.alert_state):
-                continue
-            yield row
+            yield _ticket_row(r, zone, today, closed)
     finally:
         result.close()
 
@@ -810,7 +771,7 @@ def _ticket_row(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> Tick
     attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
     max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
     alert = compute_alert(requested.date(), attended.date() if attended else None, today,
-                          max_days, _day_rule(r.type_day_rule), closed_days=closed)
+                          max_days, day_rule(r.type_day_rule), closed_days=closed)
     return TicketRow(
         code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
         category=r.category, priority=r.priority, project=r.project,
@@ -849,8 +810,8 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
                      legal_user_id: int | None = None) -> Iterator[TicketRow]:
     """Stream the matching tickets as :class:`TicketRow`, in ``order`` (one SELECT, yield_per 1000).
 
-    ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result
-    (in SQL when no SLA filter is set, else over the filtered stream). The session must stay open
+    ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result in
+    SQL (the SLA filters run in SQL too, `tickets.sla_sql`). The session must stay open
     while the iterator is consumed. ``legal_user_id``: only that legal user's tickets
     (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``order`` or ``tz`` (when the
     iterator is first advanced).
@@ -858,24 +819,17 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
     filters = filters or Filters()
     if limit is not None and limit < 0 or offset < 0:
         raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
-    if filters.needs_python:
-        rows = _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
-                     legal_user_id=legal_user_id)
-        stop = None if limit is None else offset + limit
-        yield from islice(rows, offset, stop)
-    else:
-        yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
-                         sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
+    yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
+                     sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
 
 
 def count_tickets(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
                   today: date | None = None, prefix: str = "AT", legal_user_id: int | None = None) -> int:
-    """How many tickets match: one COUNT in SQL, or a streamed count when an SLA filter is set.
-    ``legal_user_id``: count only that legal user's tickets (:func:`legal_scope`)."""
+    """How many tickets match: one COUNT in SQL, the SLA filters included (`tickets.sla_sql`;
+    ``today``: a local date, default today in ``tz``). ``legal_user_id``: count only that legal
+    user's tickets (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``tz``."""
     filters = filters or Filters()
-    if filters.needs_python:
-        return sum(1 for _ in _rows(session, filters, tz=tz, today=today, prefix=prefix,
-                                    order="requested_at", legal_user_id=legal_user_id))
     names = resolve_names(session, filters)
-    return int(session.scalar(_count_select(filters, tz=tz, prefix=prefix, names=names,
-                                            legal_user_id=legal_user_id)) or 0)
+    stmt = _count_select(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id)
+    stmt = stmt.where(*_sla_conditions(session, filters, tz, today or local_today(tz)))
+    return int(session.scalar(stmt) or 0)

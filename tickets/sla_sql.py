@@ -1,0 +1,309 @@
+"""The SLA filters in SQL: "Días transcurridos" and the alert state computed by the database.
+
+The list, the export and the CLI filter on ``days_min``, ``days_max`` and ``alert``; DESIGN.md
+("Filters") asks that every filter run in the database so the list stays fast at a million
+tickets. The rules are those of `tickets.sla` (seed NOVEDADES; DESIGN.md "Elapsed days and alert"
+and "Domain", TicketType day rule), and the SQL here agrees with :func:`tickets.sla.compute_alert`
+exactly (``tests/test_sla_sql.py`` compares them on random tickets, SQLite and PostgreSQL).
+
+Units:
+
+* **Local dates as day numbers.** A timestamp's date in the configured zone (IANA name) is
+  compared as its proleptic ordinal (``date.toordinal()``: 0001-01-01 is 1). PostgreSQL:
+  ``(timestamptz AT TIME ZONE zone)::date - DATE '0001-01-01' + 1``; SQLite: the Python function
+  ``atencion_local_day(stored UTC text, zone)`` registered on each connection
+  (:func:`register_sqlite_functions`, called by `tickets.db.make_engine`). "Today" is a local date
+  given by the caller (default: today in the zone), passed as its day number.
+* **Calendar days** (the default rule): end − requested, never negative, where end is the attended
+  local date, or today when not attended.
+* **Business days** (``day_rule = 'business'``): the number of business days d with
+  requested < d ≤ end, a business day being Monday–Friday, not a holiday of the country (the
+  ``holidays`` package, default PE) and not an admin-defined closed day (table ``closed_days``).
+  It is B(end) − B(requested) with B(n) = a count of the business days ≤ n. PostgreSQL:
+  ``width_bucket(n, ARRAY[business days])`` (binary search in a sorted array); SQLite:
+  ``atencion_business_ordinal(n, off days)`` = weekdays ≤ n minus the listed non-business
+  weekdays ≤ n. Both lists are built in Python with :func:`tickets.sla.is_business_day`, for the
+  years that hold any ticket's requested or attended date and today (read with MIN/MAX over the
+  ``requested_at`` and ``attended_at`` indexes), and from the closed days read in the same
+  transaction: nothing is stored, so nothing can go stale.
+* **Maximum days** (in the type's rule): the type's ``max_response_days``, or its per-priority
+  override (:func:`tickets.sla.max_response_days`, names compared ignoring case and accents),
+  resolved in Python from the two small catalogs into a ``CASE`` over ``type_id``/``priority_id``.
+* **Alert**: late = elapsed > max; not attended → ``overdue`` / ``on_time``; attended →
+  ``attended_late`` / ``attended_on_time``.
+
+Besides the exact conditions, :func:`sla_conditions` adds necessary ones that indexes serve
+(migration 0006): ``alert`` overdue/on_time only reads open tickets (partial index on
+``requested_at WHERE attended_at IS NULL``), and ``days_min`` N reads open tickets requested at
+least N days before today plus attended tickets whose span ``attended_at − requested_at`` exceeds
+N − 1 days less 26 hours (the widest possible change of UTC offset; PostgreSQL's expression index).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from tickets.models import ClosedDay, Priority, Ticket, TicketType
+from tickets.sla import DEFAULT_COUNTRY, AlertState, DayRule, is_business_day, max_response_days
+
+__all__ = [
+    "LOCAL_DAY_FUNCTION",
+    "BUSINESS_ORDINAL_FUNCTION",
+    "SlaSql",
+    "day_rule",
+    "load_sla_sql",
+    "local_day",
+    "register_sqlite_functions",
+    "sla_conditions",
+]
+
+LOCAL_DAY_FUNCTION = "atencion_local_day"
+"""SQLite function: (stored UTC timestamp text, zone name) → ordinal of the local date, or NULL."""
+BUSINESS_ORDINAL_FUNCTION = "atencion_business_ordinal"
+"""SQLite function: (day number, comma-separated non-business weekdays) → weekdays ≤ n minus those."""
+
+MAX_OFFSET_CHANGE = timedelta(hours=26)
+"""The widest difference between two UTC offsets (−12:00 … +14:00): how much shorter than the
+local span a ticket's UTC span can be."""
+
+
+def day_rule(value: str | None) -> DayRule:
+    """A ticket type's ``day_rule`` column as a :class:`DayRule`; empty or unknown → calendar
+    (count calendar days rather than fail on a bad catalog value)."""
+    try:
+        return DayRule(value or DayRule.CALENDAR)
+    except ValueError:
+        return DayRule.CALENDAR
+
+
+# --------------------------------------------------------------------------- local day numbers
+
+
+class local_day(FunctionElement):  # noqa: N801 — named like the SQL function it stands for
+    """SQL: ``local_day(timestamp column, zone)`` → the ordinal (int) of its date in ``zone``.
+
+    PostgreSQL: ``(col AT TIME ZONE zone)::date - DATE '0001-01-01' + 1``; SQLite: the function
+    :data:`LOCAL_DAY_FUNCTION`. NULL stays NULL.
+    """
+
+    type = Integer()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_postgresql(element, compiler, **kw):
+    column, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(CAST(timezone({zone}, {column}) AS DATE) - DATE '0001-01-01' + 1)"
+
+
+@compiles(local_day)
+def _local_day_default(element, compiler, **kw):
+    column, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{LOCAL_DAY_FUNCTION}({column}, {zone})"
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _sqlite_local_day(value, zone_name):
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:  # SQLite keeps UTC without its zone (tickets.models.UTCDateTime)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(zone_name)).toordinal()
+
+
+@lru_cache(maxsize=16)
+def _parse_days(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split(",")) if text else ()
+
+
+def _weekdays_through(n: int) -> int:
+    """Monday–Friday days among ordinals 1..n (ordinal 1 is a Monday)."""
+    q, r = divmod(n, 7)
+    return 5 * q + min(r, 5)
+
+
+def _sqlite_business_ordinal(n, off_days_text):
+    if n is None:
+        return None
+    return _weekdays_through(n) - bisect_right(_parse_days(off_days_text), n)
+
+
+def register_sqlite_functions(dbapi_connection) -> None:
+    """Define :data:`LOCAL_DAY_FUNCTION` and :data:`BUSINESS_ORDINAL_FUNCTION` on a sqlite3
+    connection (`tickets.db.make_engine` does it on every connection it opens)."""
+    dbapi_connection.create_function(LOCAL_DAY_FUNCTION, 2, _sqlite_local_day, deterministic=True)
+    dbapi_connection.create_function(BUSINESS_ORDINAL_FUNCTION, 2, _sqlite_business_ordinal,
+                                     deterministic=True)
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+@lru_cache(maxsize=32)
+def _business_days(country: str, closed: frozenset[date], first_year: int, last_year: int) -> tuple[int, ...]:
+    """Sorted ordinals of the business days of the years ``first_year``..``last_year``."""
+    day, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    out = []
+    while day <= end:
+        if is_business_day(day, country=country, closed_days=closed):
+            out.append(day.toordinal())
+        day += timedelta(days=1)
+    return tuple(out)
+
+
+@lru_cache(maxsize=32)
+def _off_weekdays(country: str, closed: frozenset[date], first_year: int, last_year: int) -> str:
+    """The Monday–Friday days of those years that are not business days, as "n,n,…" (ordinals)."""
+    day, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    out = []
+    while day <= end:
+        if day.weekday() < 5 and not is_business_day(day, country=country, closed_days=closed):
+            out.append(str(day.toordinal()))
+        day += timedelta(days=1)
+    return ",".join(out)
+
+
+def _year_span(session: Session, zone: ZoneInfo, today: date) -> tuple[int, int]:
+    """The first and last year (local) of any ticket's requested or attended date, and today's."""
+    bounds = session.execute(select(
+        select(func.min(Ticket.requested_at)).scalar_subquery(),
+        select(func.max(Ticket.requested_at)).scalar_subquery(),
+        select(func.min(Ticket.attended_at)).scalar_subquery(),
+        select(func.max(Ticket.attended_at)).scalar_subquery(),
+    )).one()
+    years = [today.year]
+    for moment in bounds:
+        if moment is not None:
+            if isinstance(moment, str):  # a scalar subquery on SQLite returns the stored text
+                moment = datetime.fromisoformat(moment)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            years.append(moment.astimezone(zone).year)
+    return min(years), max(years)
+
+
+# --------------------------------------------------------------------------- the expressions
+
+
+@dataclass(frozen=True)
+class SlaSql:
+    """The SQL expressions of one query's SLA columns (see the module docstring for units).
+
+    ``elapsed``: Días transcurridos (int, in each ticket's day rule); ``max_days``: the ticket's
+    maximum (int, same rule; NULL for a type missing from the catalog); ``late``: elapsed > max.
+    """
+
+    elapsed: ColumnElement[int]
+    max_days: ColumnElement[int]
+    late: ColumnElement[bool]
+    least_max_days: int | None
+    """The smallest maximum of any type or override (None with no types)."""
+
+
+def load_sla_sql(session: Session, *, tz: str, today: date, country: str = DEFAULT_COUNTRY) -> SlaSql:
+    """Read the catalogs (types, priorities, closed days) and build the SLA expressions.
+
+    ``tz``: the configured zone (IANA name); ``today``: a local date in it; ``country``: the
+    holiday calendar of the business-day rule. Reads only small tables, plus four MIN/MAX index
+    look-ups on ``tickets`` when some type counts business days.
+    """
+    dialect = session.get_bind().dialect.name
+    zone = _zone(tz)
+    types = session.execute(select(TicketType.id, TicketType.max_response_days, TicketType.priority_days,
+                                   TicketType.day_rule).order_by(TicketType.id)).all()
+    priorities = session.execute(select(Priority.id, Priority.name).order_by(Priority.id)).all()
+
+    whens, least = [], None
+    for t in types:
+        default = int(t.max_response_days)
+        least = default if least is None else min(least, default)
+        for p in priorities:
+            days = max_response_days(default, t.priority_days, p.name)
+            least = min(least, days)
+            if days != default:
+                whens.append((and_(Ticket.type_id == t.id, Ticket.priority_id == p.id), days))
+        whens.append((Ticket.type_id == t.id, default))
+    max_days = case(*whens, else_=None) if whens else literal(None, Integer)
+
+    requested = local_day(Ticket.requested_at, literal(tz))
+    end = func.coalesce(local_day(Ticket.attended_at, literal(tz)), literal(today.toordinal()))
+    business_ids = [t.id for t in types if day_rule(t.day_rule) is DayRule.BUSINESS]
+    branches = [(end <= requested, 0)]
+    if business_ids:
+        closed = frozenset(session.scalars(select(ClosedDay.day)))
+        first, last = _year_span(session, zone, today)
+        if dialect == "postgresql":
+            days = bindparam("sla_business_days", list(_business_days(country, closed, first, last)),
+                             type_=ARRAY(Integer))
+
+            def ordinal(n):
+                return func.width_bucket(n, cast(days, ARRAY(Integer)))
+        else:
+            off = bindparam("sla_off_weekdays", _off_weekdays(country, closed, first, last))
+
+            def ordinal(n):
+                return getattr(func, BUSINESS_ORDINAL_FUNCTION)(n, off)
+        branches.append((Ticket.type_id.in_(business_ids), ordinal(end) - ordinal(requested)))
+    elapsed = case(*branches, else_=end - requested)
+    return SlaSql(elapsed=elapsed, max_days=max_days, late=elapsed > max_days, least_max_days=least)
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def sla_conditions(session: Session, *, days_min: int | None, days_max: int | None,
+                   alert: AlertState | str | None, tz: str, today: date,
+                   country: str = DEFAULT_COUNTRY) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the SLA filters: Días transcurridos ≥ ``days_min`` and ≤ ``days_max``
+    (whole days in each ticket's day rule) and the alert state ``alert`` (an :class:`AlertState`
+    value), exactly as :func:`tickets.sla.compute_alert` decides them for ``today`` (a local date
+    in ``tz``). Empty when none is set. Adds necessary conditions that indexes can serve (module
+    docstring). Raises ``ValueError`` for an unknown alert state.
+    """
+    if days_min is None and days_max is None and alert is None:
+        return []
+    zone = _zone(tz)
+    sla = load_sla_sql(session, tz=tz, today=today, country=country)
+    conds: list[ColumnElement[bool]] = []
+    if days_min is not None:
+        conds.append(sla.elapsed >= days_min)
+        if days_min >= 1:
+            cutoff = _local_midnight(today - timedelta(days=days_min - 1), zone)
+            open_old = and_(Ticket.attended_at.is_(None), Ticket.requested_at < cutoff)
+            if session.get_bind().dialect.name == "postgresql":
+                span = timedelta(days=days_min - 1) - MAX_OFFSET_CHANGE
+                conds.append(or_(open_old, Ticket.attended_at - Ticket.requested_at > span))
+            else:
+                conds.append(or_(open_old, Ticket.attended_at.is_not(None)))
+    if days_max is not None:
+        conds.append(sla.elapsed <= days_max)
+    if alert is not None:
+        state = AlertState(alert)
+        attended = state in (AlertState.ATTENDED_ON_TIME, AlertState.ATTENDED_LATE)
+        late = state in (AlertState.OVERDUE, AlertState.ATTENDED_LATE)
+        conds.append(Ticket.attended_at.is_not(None) if attended else Ticket.attended_at.is_(None))
+        conds.append(sla.late if late else sla.elapsed <= sla.max_days)
+        if late and sla.least_max_days is not None:  # elapsed > the smallest maximum ≥ 0, and
+            least = sla.least_max_days              # elapsed ≤ end − requested (local dates)
+            if state is AlertState.OVERDUE:
+                conds.append(Ticket.requested_at < _local_midnight(today - timedelta(days=least), zone))
+            elif session.get_bind().dialect.name == "postgresql":
+                conds.append(Ticket.attended_at - Ticket.requested_at > timedelta(days=least) - MAX_OFFSET_CHANGE)
+    return conds
