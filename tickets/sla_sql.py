@@ -34,9 +34,11 @@ Units:
 
 Besides the exact conditions, :func:`sla_conditions` adds necessary ones that indexes serve
 (migration 0006): ``alert`` overdue/on_time only reads open tickets (partial index on
-``requested_at WHERE attended_at IS NULL``), and ``days_min`` N reads open tickets requested at
-least N days before today plus attended tickets whose span ``attended_at − requested_at`` exceeds
-N − 1 days less 26 hours (the widest possible change of UTC offset; PostgreSQL's expression index).
+``requested_at WHERE attended_at IS NULL``, covering the columns read), and ``days_min`` N reads
+open tickets requested at least N days before today plus attended tickets whose span
+``attended_at − requested_at`` exceeds N − 1 days less 26 hours (the widest possible change of UTC
+offset; PostgreSQL's expression index), all requested on or before the later of today and the
+last attended date minus N days (so the newest-first page walks the ``requested_at`` index from there).
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ __all__ = [
     "load_sla_sql",
     "local_day",
     "register_sqlite_functions",
+    "SlaWhere",
     "sla_conditions",
+    "sla_where",
 ]
 
 LOCAL_DAY_FUNCTION = "atencion_local_day"
@@ -268,42 +272,73 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def sla_conditions(session: Session, *, days_min: int | None, days_max: int | None,
-                   alert: AlertState | str | None, tz: str, today: date,
-                   country: str = DEFAULT_COUNTRY) -> list[ColumnElement[bool]]:
-    """WHERE conditions for the SLA filters: Días transcurridos ≥ ``days_min`` and ≤ ``days_max``
-    (whole days in each ticket's day rule) and the alert state ``alert`` (an :class:`AlertState`
-    value), exactly as :func:`tickets.sla.compute_alert` decides them for ``today`` (a local date
-    in ``tz``). Empty when none is set. Adds necessary conditions that indexes can serve (module
-    docstring). Raises ``ValueError`` for an unknown alert state.
+@dataclass(frozen=True)
+class SlaWhere:
+    """The SLA filters as WHERE conditions: all of ``common`` and, when ``branches`` is not empty,
+    all of one of ``branches`` — alternatives that no ticket meets two of (attended or not), so a
+    count is the sum of the branches' counts, each of which an index may serve alone."""
+
+    common: list[ColumnElement[bool]]
+    branches: list[list[ColumnElement[bool]]]
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """Everything as one list of conditions to AND (the branches as one OR)."""
+        if not self.branches:
+            return list(self.common)
+        if len(self.branches) == 1:
+            return [*self.common, *self.branches[0]]
+        return [*self.common, or_(*(and_(*b) for b in self.branches))]
+
+
+def sla_where(session: Session, *, days_min: int | None, days_max: int | None,
+              alert: AlertState | str | None, tz: str, today: date,
+              country: str = DEFAULT_COUNTRY) -> SlaWhere:
+    """The SLA filters: Días transcurridos ≥ ``days_min`` and ≤ ``days_max`` (whole days in each
+    ticket's day rule) and the alert state ``alert`` (an :class:`AlertState` value), exactly as
+    :func:`tickets.sla.compute_alert` decides them for ``today`` (a local date in ``tz``), plus
+    necessary conditions that indexes can serve (module docstring). Nothing when none is set.
+    Raises ``ValueError`` for an unknown alert state.
     """
     if days_min is None and days_max is None and alert is None:
-        return []
+        return SlaWhere([], [])
     zone = _zone(tz)
+    postgres = session.get_bind().dialect.name == "postgresql"
     sla = load_sla_sql(session, tz=tz, today=today, country=country)
-    conds: list[ColumnElement[bool]] = []
+    common: list[ColumnElement[bool]] = []
+    open_branch: list[ColumnElement[bool]] = [Ticket.attended_at.is_(None)]
+    attended_branch: list[ColumnElement[bool]] = [Ticket.attended_at.is_not(None)]
     if days_min is not None:
-        conds.append(sla.elapsed >= days_min)
-        if days_min >= 1:
-            cutoff = _local_midnight(today - timedelta(days=days_min - 1), zone)
-            open_old = and_(Ticket.attended_at.is_(None), Ticket.requested_at < cutoff)
-            if session.get_bind().dialect.name == "postgresql":
+        common.append(sla.elapsed >= days_min)
+        if days_min >= 1:  # elapsed ≤ end − requested, and no end is after the last attended date or today
+            last = session.scalar(select(func.max(Ticket.attended_at)))
+            last_day = max(today, last.astimezone(zone).date()) if last is not None else today
+            common.append(Ticket.requested_at < _local_midnight(last_day - timedelta(days=days_min - 1), zone))
+            open_branch.append(Ticket.requested_at < _local_midnight(today - timedelta(days=days_min - 1), zone))
+            if postgres:
                 span = timedelta(days=days_min - 1) - MAX_OFFSET_CHANGE
-                conds.append(or_(open_old, Ticket.attended_at - Ticket.requested_at > span))
-            else:
-                conds.append(or_(open_old, Ticket.attended_at.is_not(None)))
+                attended_branch.append(Ticket.attended_at - Ticket.requested_at > span)
     if days_max is not None:
-        conds.append(sla.elapsed <= days_max)
+        common.append(sla.elapsed <= days_max)
+    branches = [open_branch, attended_branch] if days_min else []
     if alert is not None:
         state = AlertState(alert)
         attended = state in (AlertState.ATTENDED_ON_TIME, AlertState.ATTENDED_LATE)
         late = state in (AlertState.OVERDUE, AlertState.ATTENDED_LATE)
-        conds.append(Ticket.attended_at.is_not(None) if attended else Ticket.attended_at.is_(None))
-        conds.append(sla.late if late else sla.elapsed <= sla.max_days)
+        branch = attended_branch if attended else open_branch
+        branches = [branch]
+        branch.append(sla.late if late else sla.elapsed <= sla.max_days)
         if late and sla.least_max_days is not None:  # elapsed > the smallest maximum ≥ 0, and
             least = sla.least_max_days              # elapsed ≤ end − requested (local dates)
-            if state is AlertState.OVERDUE:
-                conds.append(Ticket.requested_at < _local_midnight(today - timedelta(days=least), zone))
-            elif session.get_bind().dialect.name == "postgresql":
-                conds.append(Ticket.attended_at - Ticket.requested_at > timedelta(days=least) - MAX_OFFSET_CHANGE)
-    return conds
+            if not attended:
+                branch.append(Ticket.requested_at < _local_midnight(today - timedelta(days=least), zone))
+            elif postgres:
+                branch.append(Ticket.attended_at - Ticket.requested_at > timedelta(days=least) - MAX_OFFSET_CHANGE)
+    return SlaWhere(common, branches)
+
+
+def sla_conditions(session: Session, *, days_min: int | None, days_max: int | None,
+                   alert: AlertState | str | None, tz: str, today: date,
+                   country: str = DEFAULT_COUNTRY) -> list[ColumnElement[bool]]:
+    """:func:`sla_where` as one list of conditions to AND (empty when no SLA filter is set)."""
+    return sla_where(session, days_min=days_min, days_max=days_max, alert=alert, tz=tz, today=today,
+                     country=country).conditions()
