@@ -98,6 +98,8 @@ __all__ = [
 ]
 
 DEFAULT_TZ = "America/Lima"
+STREAM_ROWS = 1000
+"""Rows fetched at a time when a result is streamed (exports; a page of the list is not)."""
 MAX_TEXT = 200
 """Longest accepted free-text filter value (characters)."""
 
@@ -788,7 +790,12 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
         stmt = stmt.limit(sql_limit)
-    result = session.execute(stmt.execution_options(yield_per=1000))
+    if sql_limit is None or sql_limit > STREAM_ROWS:
+        # stream (a server-side cursor on PostgreSQL); not for a page: PostgreSQL plans a cursor to
+        # return its first rows fast (cursor_tuple_fraction), which made a page of 150 matches walk
+        # the requested_at index over every ticket (3 s instead of 50 ms)
+        stmt = stmt.execution_options(yield_per=STREAM_ROWS)
+    result = session.execute(stmt)
     try:
         for r in result:
             yield _ticket_row(r, zone, today, closed)
