@@ -392,7 +392,8 @@ class Filters:
 
     @property
     def needs_python(self) -> bool:
-        """True when an SLA filter (days_min, days_max, alert) is set: rows are filtered in Python."""
+        """True when an SLA filter (days_min, days_max, alert) is set: they need the session's
+        catalogs and "today" (`tickets.sla_sql` applies them in SQL)."""
         return any(getattr(self, n) is not None for n in SLA_FILTERS)
 
     def matches_sla(self, elapsed_days: int, alert_state: str) -> bool:
