@@ -795,13 +795,41 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
         # stream (a server-side cursor on PostgreSQL); not for a page: PostgreSQL plans a cursor to
         # return its first rows fast (cursor_tuple_fraction), which made a page of 150 matches walk
         # the requested_at index over every ticket (3 s instead of 50 ms)
-        stmt = stmt.execution_options(yield_per=STREAM_ROWS)
-    result = session.execute(stmt)
+        result = session.execute(stmt.execution_options(yield_per=STREAM_ROWS))
+        try:
+            for r in result:
+                yield _ticket_row(r, zone, today, closed)
+        finally:
+            result.close()
+        return
+    for r in _page(session, stmt):
+        yield _ticket_row(r, zone, today, closed)
+
+
+def _page(session: Session, stmt: Select) -> list:
+    """The rows of one page of the list (a LIMITed ``stmt``), fetched at once.
+
+    On PostgreSQL, when no condition reads a joined table (the joins only add names to the rows),
+    the joins are planned in the order written — tickets first — with ``join_collapse_limit = 1``
+    for this statement alone: planning the 14-table join freely took 35–90 ms, more than running
+    it (bench/README.md, "List"). When a condition reads a joined table (an assignee's name, a
+    unit…), the planner stays free to start from that table.
+    """
+    where = stmt.whereclause
+    if session.get_bind().dialect.name != "postgresql" or where is not None and _reads_joined_tables(where):
+        return session.execute(stmt).all()
+    previous = session.execute(select(func.current_setting("join_collapse_limit"),
+                                      func.set_config("join_collapse_limit", "1", True))).first()[0]
     try:
-        for r in result:
-            yield _ticket_row(r, zone, today, closed)
+        return session.execute(stmt).all()
     finally:
-        result.close()
+        session.execute(select(func.set_config("join_collapse_limit", previous, True)))
+
+
+def _reads_joined_tables(clause) -> bool:
+    """Whether ``clause`` reads a column of one of the list's joined tables (not only tickets)."""
+    used = set(find_tables(clause, check_columns=True, include_aliases=True))
+    return any(inspect(target).selectable in used for target, _ in _count_joins())
 
 
 def _ticket_row(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> TicketRow:
