@@ -674,7 +674,10 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
     if f.assignee is not None and fold(f.assignee) == ASSIGNEE_NONE:
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:
-        conds.append(or_(_contains(_Assignee.name, f.assignee), _contains(_Assignee.email, f.assignee)))
+        # the users' ids, not the joined row: the ix_tickets_assignee_id index serves it, and the
+        # count and the page need not join users (see _requester_client_named)
+        conds.append(id_in(Ticket.assignee_id, select(User.id).where(
+            or_(_contains(User.name, f.assignee), _contains(User.email, f.assignee)))))
     if f.contract is not None:
         conds.append(or_(_contains(Ticket.contract_number, f.contract),
                          _contains(Contract.number, f.contract)))
