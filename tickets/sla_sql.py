@@ -225,8 +225,24 @@ def load_sla_sql(session: Session, *, tz: str, today: date, country: str = DEFAU
 
     ``tz``: the configured zone (IANA name); ``today``: a local date in it; ``country``: the
     holiday calendar of the business-day rule. Reads only small tables, plus four MIN/MAX index
-    look-ups on ``tickets`` when some type counts business days.
+    look-ups on ``tickets`` when some type counts business days. Built once per transaction of
+    ``session`` and arguments (the list's count and its page share it).
     """
+    key = (tz, today, country)
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction and cached[1] == key:
+        return cached[2]
+    built = _build_sla_sql(session, tz=tz, today=today, country=country)
+    if transaction is not None:
+        session.info[_CACHE_KEY] = (transaction, key, built)
+    return built
+
+
+_CACHE_KEY = "atencion_sla_sql"
+
+
+def _build_sla_sql(session: Session, *, tz: str, today: date, country: str) -> SlaSql:
     dialect = session.get_bind().dialect.name
     zone = _zone(tz)
     types = session.execute(select(TicketType.id, TicketType.max_response_days, TicketType.priority_days,
@@ -252,6 +268,7 @@ def load_sla_sql(session: Session, *, tz: str, today: date, country: str = DEFAU
     if business_ids:
         closed = frozenset(session.scalars(select(ClosedDay.day)))
         first, last = _year_span(session, zone, today)
+        first, last = first - 1, last + 1  # a margin for tickets written while the transaction runs
         if dialect == "postgresql":
             days = bindparam("sla_business_days", list(_business_days(country, closed, first, last)),
                              type_=ARRAY(Integer))
