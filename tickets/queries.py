@@ -823,10 +823,9 @@ def _page(session: Session, stmt: Select) -> list:
         return session.execute(stmt).all()
     previous = session.execute(select(func.current_setting("join_collapse_limit"),
                                       func.set_config("join_collapse_limit", "1", True))).first()[0]
-    try:
-        return session.execute(stmt).all()
-    finally:
-        session.execute(select(func.set_config("join_collapse_limit", previous, True)))
+    rows = session.execute(stmt).all()  # on an error the transaction is rolled back, the setting with it
+    session.execute(select(func.set_config("join_collapse_limit", previous, True)))
+    return rows
 
 
 def _reads_joined_tables(clause) -> bool:
