@@ -877,7 +877,8 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
                      today: date | None = None, prefix: str = "AT", order: str = "-requested_at",
                      limit: int | None = None, offset: int = 0,
                      legal_user_id: int | None = None) -> Iterator[TicketRow]:
-    """Stream the matching tickets as :class:`TicketRow`, in ``order`` (one SELECT, yield_per 1000).
+    """The matching tickets as :class:`TicketRow`, in ``order``: one SELECT, streamed 1000 rows at a
+    time (a server-side cursor on PostgreSQL), or fetched at once for a page (``limit`` ≤ 1000).
 
     ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result in
     SQL (the SLA filters run in SQL too, `tickets.sla_sql`). The session must stay open
@@ -898,6 +899,7 @@ def count_tickets(session: Session, filters: Filters | None = None, *, tz: str =
     ``today``: a local date, default today in ``tz``). ``legal_user_id``: count only that legal
     user's tickets (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``tz``."""
     filters = filters or Filters()
+    _zone(tz)  # a bad zone is a FilterError before anything else
     stmt = _count_statement(session, filters, tz=tz, today=today or local_today(tz), prefix=prefix,
                             legal_user_id=legal_user_id)
     return int(session.scalar(stmt) or 0)
