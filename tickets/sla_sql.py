@@ -268,7 +268,7 @@ def _build_sla_sql(session: Session, *, tz: str, today: date, country: str) -> S
     if business_ids:
         closed = frozenset(session.scalars(select(ClosedDay.day)))
         first, last = _year_span(session, zone, today)
-        first, last = first - 1, last + 1  # a margin for tickets written while the transaction runs
+        first, last = max(1, first - 1), min(9999, last + 1)  # margin: tickets written meanwhile
         if dialect == "postgresql":
             days = bindparam("sla_business_days", list(_business_days(country, closed, first, last)),
                              type_=ARRAY(Integer))
