@@ -32,6 +32,12 @@ Units:
 * **Alert**: late = elapsed > max; not attended → ``overdue`` / ``on_time``; attended →
   ``attended_late`` / ``attended_on_time``.
 
+For tickets not attended the end is today, so "elapsed ≥ n" is "requested before a cut-off date"
+of each type (calendar: today − n + 1; business: the n-th business day back from today, found with
+the same :func:`tickets.sla.is_business_day`): :func:`sla_where` tests open tickets that way — a
+range of ``requested_at`` per type and maximum, counted from an index — and attended tickets with
+the expressions above (the two are separate branches of the WHERE, counted apart).
+
 Besides the exact conditions, :func:`sla_conditions` adds necessary ones that indexes serve
 (migration 0006): ``alert`` overdue/on_time only reads open tickets (partial index on
 ``requested_at WHERE attended_at IS NULL``, covering the columns read), and ``days_min`` N reads
@@ -49,7 +55,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -218,6 +237,12 @@ class SlaSql:
     late: ColumnElement[bool]
     least_max_days: int | None
     """The smallest maximum of any type or override (None with no types)."""
+    types: tuple[tuple[int, bool, tuple[tuple[int, tuple[int, ...]], ...]], ...] = ()
+    """Per ticket type: (id, counts business days, ((maximum, priority ids having it), …))."""
+    today: date | None = None
+    zone: ZoneInfo | None = None
+    country: str = DEFAULT_COUNTRY
+    closed: frozenset[date] = frozenset()
 
 
 def load_sla_sql(session: Session, *, tz: str, today: date, country: str = DEFAULT_COUNTRY) -> SlaSql:
@@ -249,22 +274,27 @@ def _build_sla_sql(session: Session, *, tz: str, today: date, country: str) -> S
                                    TicketType.day_rule).order_by(TicketType.id)).all()
     priorities = session.execute(select(Priority.id, Priority.name).order_by(Priority.id)).all()
 
-    whens, least = [], None
+    whens, least, facts = [], None, []
     for t in types:
         default = int(t.max_response_days)
         least = default if least is None else min(least, default)
+        maxima: dict[int, list[int]] = {}
         for p in priorities:
             days = max_response_days(default, t.priority_days, p.name)
+            maxima.setdefault(days, []).append(p.id)
             least = min(least, days)
             if days != default:
                 whens.append((and_(Ticket.type_id == t.id, Ticket.priority_id == p.id), days))
         whens.append((Ticket.type_id == t.id, default))
+        facts.append((t.id, day_rule(t.day_rule) is DayRule.BUSINESS,
+                      tuple((m, tuple(ids)) for m, ids in sorted(maxima.items()))))
     max_days = case(*whens, else_=None) if whens else literal(None, Integer)
 
     requested = local_day(Ticket.requested_at, literal(tz))
     end = func.coalesce(local_day(Ticket.attended_at, literal(tz)), literal(today.toordinal()))
     business_ids = [t.id for t in types if day_rule(t.day_rule) is DayRule.BUSINESS]
     branches = [(end <= requested, 0)]
+    closed: frozenset[date] = frozenset()
     if business_ids:
         closed = frozenset(session.scalars(select(ClosedDay.day)))
         first, last = _year_span(session, zone, today)
@@ -282,7 +312,66 @@ def _build_sla_sql(session: Session, *, tz: str, today: date, country: str) -> S
                 return getattr(func, BUSINESS_ORDINAL_FUNCTION)(n, off)
         branches.append((Ticket.type_id.in_(business_ids), ordinal(end) - ordinal(requested)))
     elapsed = case(*branches, else_=end - requested)
-    return SlaSql(elapsed=elapsed, max_days=max_days, late=elapsed > max_days, least_max_days=least)
+    return SlaSql(elapsed=elapsed, max_days=max_days, late=elapsed > max_days, least_max_days=least,
+                  types=tuple(facts), today=today, zone=zone, country=country, closed=closed)
+
+
+# --------------------------------------------------------------------------- open tickets
+
+MAX_WALK = 5000
+"""Business days counted back from today at most to find a cut-off; beyond, the exact expression."""
+
+
+def _reached_before(sla: SlaSql, business: bool, n: int) -> date | bool | None:
+    """For a ticket not attended (its end is today): the local date R0 such that its elapsed days
+    are ≥ ``n`` exactly when it was requested before R0 (elapsed days only shrink as the request
+    date moves later). True: every ticket reaches ``n`` (n ≤ 0); False: none does; None: not
+    computed (more than :data:`MAX_WALK` business days), use the exact expression.
+
+    Calendar: R0 = today − n + 1. Business: the n-th business day counting back from today
+    (today included), the same :func:`tickets.sla.is_business_day` as the Python rule.
+    """
+    if n <= 0:
+        return True
+    try:
+        if not business:
+            return sla.today - timedelta(days=n - 1)
+        if n > MAX_WALK:
+            return None
+        day, seen = sla.today, 0
+        while True:
+            if is_business_day(day, country=sla.country, closed_days=sla.closed):
+                seen += 1
+                if seen == n:
+                    return day
+            day -= timedelta(days=1)
+            if (sla.today - day).days > 4 * MAX_WALK:  # closed for years: not worth walking on
+                return None
+    except OverflowError:  # before 0001-01-01: no request date is early enough
+        return False
+
+
+def _open_reaches(sla: SlaSql, n_of: dict[int, int] | int, at_least: bool) -> ColumnElement[bool]:
+    """Open tickets whose elapsed days are ≥ n (``at_least``) or < n, with n given for all types or
+    per maximum (``n_of`` maps a maximum to its n): ORed per type (and per maximum), each a
+    range of ``requested_at`` that the partial index of the open tickets serves."""
+    arms = []
+    for type_id, business, maxima in sla.types:
+        groups = [(n_of, None)] if isinstance(n_of, int) else [(n_of[m], ids) for m, ids in maxima]
+        for n, priority_ids in groups:
+            which = [Ticket.type_id == type_id]
+            if priority_ids is not None:
+                which.append(Ticket.priority_id.in_(priority_ids))
+            before = _reached_before(sla, business, n)
+            if before is None:
+                reach = sla.elapsed >= n if at_least else sla.elapsed < n
+            elif isinstance(before, bool):
+                reach = true() if before is at_least else false()
+            else:
+                midnight = _local_midnight(before, sla.zone)
+                reach = Ticket.requested_at < midnight if at_least else Ticket.requested_at >= midnight
+            arms.append(and_(*which, reach))
+    return or_(*arms) if arms else false()
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -325,7 +414,8 @@ def sla_where(session: Session, *, days_min: int | None, days_max: int | None,
     open_branch: list[ColumnElement[bool]] = [Ticket.attended_at.is_(None)]
     attended_branch: list[ColumnElement[bool]] = [Ticket.attended_at.is_not(None)]
     if days_min is not None:
-        common.append(sla.elapsed >= days_min)
+        attended_branch.append(sla.elapsed >= days_min)
+        open_branch.append(_open_reaches(sla, days_min, at_least=True))
         if days_min >= 1:  # elapsed ≤ end − requested, and no end is after the last attended date or today
             last = session.scalar(select(func.max(Ticket.attended_at)))
             last_day = max(today, last.astimezone(zone).date()) if last is not None else today
@@ -335,15 +425,20 @@ def sla_where(session: Session, *, days_min: int | None, days_max: int | None,
                 span = timedelta(days=days_min - 1) - MAX_OFFSET_CHANGE
                 attended_branch.append(Ticket.attended_at - Ticket.requested_at > span)
     if days_max is not None:
-        common.append(sla.elapsed <= days_max)
-    branches = [open_branch, attended_branch] if days_min else []
+        attended_branch.append(sla.elapsed <= days_max)
+        open_branch.append(_open_reaches(sla, days_max + 1, at_least=False))
+    branches = [open_branch, attended_branch]
     if alert is not None:
         state = AlertState(alert)
         attended = state in (AlertState.ATTENDED_ON_TIME, AlertState.ATTENDED_LATE)
         late = state in (AlertState.OVERDUE, AlertState.ATTENDED_LATE)
-        branch = attended_branch if attended else open_branch
-        branches = [branch]
-        branch.append(sla.late if late else sla.elapsed <= sla.max_days)
+        branches = [attended_branch] if attended else [open_branch]
+        if attended:
+            attended_branch.append(sla.late if late else sla.elapsed <= sla.max_days)
+        else:  # late: elapsed ≥ maximum + 1, per type and maximum
+            n_of = {m: m + 1 for _, _, maxima in sla.types for m, _ in maxima}
+            open_branch.append(_open_reaches(sla, n_of, at_least=late))
+        branch = branches[0]
         if late and sla.least_max_days is not None:  # elapsed > the smallest maximum ≥ 0, and
             least = sla.least_max_days              # elapsed ≤ end − requested (local dates)
             if not attended:
