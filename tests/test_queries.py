@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.sql import Select
 
 from tickets.models import (
@@ -295,6 +295,18 @@ def test_filters(Session):
             if n != len(expected):
                 failures.append(f"count {filters}: expected {len(expected)}, got {n}")
     assert not failures, "\n".join(failures)
+
+
+def test_pages_list_what_the_stream_lists(Session):
+    """A page (``limit`` ≤ 1000: fetched at once, on PostgreSQL with the joins in written order when
+    no condition reads a joined table) lists the same tickets as the stream, for every case, and
+    leaves ``join_collapse_limit`` as it found it."""
+    with Session() as s:
+        for filters, expected in CASES:
+            got = set(nums(iter_ticket_rows(s, Filters.from_mapping(filters), today=TODAY, limit=50)))
+            assert got == expected, filters
+        if s.get_bind().dialect.name == "postgresql":
+            assert s.execute(text("SHOW join_collapse_limit")).scalar() == "8"
 
 
 # --------------------------------------------------------------------------- rows and SLA

@@ -33,9 +33,10 @@ def test_fold_for_match():
     assert fold_for_match("  dos  espacios ") == "  dos  espacios "  # spacing kept: substrings
 
 
-def test_migration_copies_the_table():
-    path = Path(text_match.__file__).parent / "migrations" / "versions" / "0005_folded_text_indexes.py"
-    spec = importlib.util.spec_from_file_location("m0005", path)
+@pytest.mark.parametrize("name", ["0005_folded_text_indexes", "0006_sla_indexes"])
+def test_migration_copies_the_table(name):
+    path = Path(text_match.__file__).parent / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (module.ACCENTED, module.PLAIN) == (text_match.ACCENTED, text_match.PLAIN)

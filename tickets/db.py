@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from tickets.sla_sql import register_sqlite_functions
 from tickets.text_match import register_sqlite_function
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -38,6 +39,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
             register_sqlite_function(dbapi_conn)  # the list's accent-insensitive search
+            register_sqlite_functions(dbapi_conn)  # the SLA filters' local dates and business days
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):

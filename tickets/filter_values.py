@@ -72,7 +72,7 @@ DATE_FILTERS = ("requested_from", "requested_to", "attended_from", "attended_to"
 """Filters that take a local date, AAAA-MM-DD."""
 
 SLA_FILTERS = ("days_min", "days_max", "alert")
-"""Filters on the SLA (elapsed days and alert): they need the day rule and "today"."""
+"""Filters that need the day rule and "today": applied in SQL by `tickets.sla_sql`."""
 
 # --------------------------------------------------------------------------- errors and parsing
 

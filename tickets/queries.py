@@ -21,11 +21,14 @@ Where each filter runs:
   assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
   finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
   column (`tickets.text_match`), which the trigram indexes of migration 0005 serve on PostgreSQL.
-* In Python (:func:`iter_ticket_rows`): ``days_min``, ``days_max`` and ``alert`` depend on the
-  ticket type's day rule (calendar or business days, PE holidays, admin-defined closed days) and on
-  "today" in the configured zone, which SQL cannot count portably. The rows are streamed
-  (``yield_per=1000``; a server-side cursor on PostgreSQL) and filtered one by one, so memory stays
-  flat whatever the number of tickets. SQL still narrows ``alert`` to attended / not attended.
+* Also in SQL, added by :func:`iter_ticket_rows` and :func:`count_tickets` (they need the session
+  to read the catalogs): ``days_min``, ``days_max`` and ``alert``, which depend on the ticket type's
+  day rule (calendar or business days, PE holidays, admin-defined closed days) and on "today" in
+  the configured zone — `tickets.sla_sql` computes Días transcurridos and the alert state in the
+  database, exactly as `tickets.sla` does in Python. Python still computes each *listed* row's
+  elapsed days and alert text (:func:`tickets.sla.compute_alert`). The rows are streamed
+  (``yield_per=1000``; a server-side cursor on PostgreSQL), so memory stays flat whatever the
+  number of tickets.
 
 The query is one SELECT with joins (aliased clients and users) that returns plain columns, never
 ORM objects, so listing or exporting N tickets costs one statement, not N.
@@ -37,12 +40,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, func, inspect, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.util import find_tables
 
 from tickets.codes import find_codes
 from tickets.filter_values import (
@@ -78,13 +81,13 @@ from tickets.models import (
 )
 from tickets.sla import (
     AlertState,
-    DayRule,
     compute_alert,
     local_today,
     max_response_days,
 )
+from tickets.sla_sql import day_rule, sla_conditions, sla_where
 from tickets.text import fold, unknown_value
-from tickets.text_match import contains_folded, fold_for_match, folded
+from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
 __all__ = [
     "ALERT_STATES",
@@ -106,6 +109,8 @@ __all__ = [
 ]
 
 DEFAULT_TZ = "America/Lima"
+STREAM_ROWS = 1000
+"""Rows fetched at a time when a result is streamed (exports; a page of the list is not)."""
 
 # --------------------------------------------------------------------------- Filters
 
@@ -245,7 +250,8 @@ class Filters:
 
     @property
     def needs_python(self) -> bool:
-        """True when an SLA filter (days_min, days_max, alert) is set: rows are filtered in Python."""
+        """True when an SLA filter (days_min, days_max, alert) is set: they need the session's
+        catalogs and "today" (`tickets.sla_sql` applies them in SQL)."""
         return any(getattr(self, n) is not None for n in SLA_FILTERS)
 
     def matches_sla(self, elapsed_days: int, alert_state: str) -> bool:
@@ -359,10 +365,12 @@ def _contains(column, text: str) -> ColumnElement[bool]:
 
 
 def _requester_client_named(text: str) -> ColumnElement[bool]:
-    """The matched client's name contains ``text``: as an ``IN`` over the (small) clients table
-    rather than a test on the joined row, so every part of the free-text OR is on ``tickets`` and
-    PostgreSQL can combine their indexes (a BitmapOr) instead of scanning every ticket."""
-    return Ticket.requester_client_id.in_(select(Client.id).where(_contains(Client.name, text)))
+    """The matched client's name contains ``text``: a test against the ids of the (small) clients
+    table rather than on the joined row, so every part of the free-text OR is on ``tickets``. On
+    PostgreSQL it is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and
+    served by ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain
+    ``IN (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
+    return id_in(Ticket.requester_client_id, select(Client.id).where(_contains(Client.name, text)))
 
 
 def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
@@ -524,7 +532,10 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
     if f.assignee is not None and fold(f.assignee) == ASSIGNEE_NONE:
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:
-        conds.append(or_(_contains(_Assignee.name, f.assignee), _contains(_Assignee.email, f.assignee)))
+        # the users' ids, not the joined row: the ix_tickets_assignee_id index serves it, and the
+        # count and the page need not join users (see _requester_client_named)
+        conds.append(id_in(Ticket.assignee_id, select(User.id).where(
+            or_(_contains(User.name, f.assignee), _contains(User.email, f.assignee)))))
     if f.contract is not None:
         conds.append(or_(_contains(Ticket.contract_number, f.contract),
                          _contains(Contract.number, f.contract)))
@@ -545,11 +556,6 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
                          _contains(Ticket.requester_name, f.q),
                          _contains(Ticket.requester_email, f.q),
                          _requester_client_named(f.q)))
-    # SQL narrowing of the Python-side alert filter: attended or not is a plain column test.
-    if f.alert in (AlertState.OVERDUE, AlertState.ON_TIME):
-        conds.append(Ticket.attended_at.is_(None))
-    elif f.alert in (AlertState.ATTENDED_ON_TIME, AlertState.ATTENDED_LATE):
-        conds.append(Ticket.attended_at.is_not(None))
     return conds
 
 
@@ -571,8 +577,9 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
     """The SELECT of the ticket rows that match the SQL-side filters, ordered by ``order``.
 
     Plain columns only (one statement for any number of tickets). ``days_min``, ``days_max`` and
-    ``alert`` are NOT fully applied here (see the module docstring): use :func:`iter_ticket_rows`.
-    ``today`` is accepted for symmetry with the SLA filters and is not needed by the SQL part.
+    ``alert`` are NOT applied here (they need the session's catalogs, see `tickets.sla_sql`): use
+    :func:`iter_ticket_rows` or :func:`count_tickets`. ``today`` is accepted for symmetry with the
+    SLA filters and is not needed by the SQL part.
     ``names``: the result of :func:`resolve_names` (accent-insensitive catalog names); without it
     catalog names are compared folded in SQL (`tickets.text_match.folded`). ``legal_user_id``:
     only the tickets that legal user may see (:func:`legal_scope`); None: every ticket.
@@ -583,56 +590,52 @@ def ticket_select(filters: Filters, *, tz: str = DEFAULT_TZ, today: date | None 
         .order_by(*_order_by(order))
 
 
-def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_id: int | None) -> Select:
-    return _base_select(for_count=True).with_only_columns(func.count(Ticket.id), maintain_column_froms=False) \
-        .where(*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id))
+def _count_joins() -> tuple:
+    """The list's joins as (target, ON clause), for :func:`_count_select` to pick from."""
+    return (
+        (TicketType, Ticket.type_id == TicketType.id), (Status, Ticket.status_id == Status.id),
+        (Priority, Ticket.priority_id == Priority.id), (Category, Ticket.category_id == Category.id),
+        (Project, Ticket.project_id == Project.id), (Subdivision, Ticket.subdivision_id == Subdivision.id),
+        (Unit, Ticket.unit_id == Unit.id), (Promoter, Ticket.promoter_id == Promoter.id),
+        (_ReqClient, Ticket.requester_client_id == _ReqClient.id),
+        (_HolderClient, Ticket.holder_client_id == _HolderClient.id),
+        (_Assignee, Ticket.assignee_id == _Assignee.id), (Area, Ticket.area_id == Area.id),
+        (Contract, Ticket.contract_id == Contract.id),
+    )
 
 
-def _sla_narrowing(session: Session, filters: Filters, zone: ZoneInfo, today: date) -> list[ColumnElement[bool]]:
-    """Necessary conditions in SQL for the Python-side SLA filters, so fewer rows reach Python.
+def _count_select(filters: Filters, *, tz: str, prefix: str, names, legal_user_id: int | None,
+                  extra: list[ColumnElement[bool]] | tuple = ()) -> Select:
+    """``SELECT count(*) FROM tickets`` LEFT JOINed only to the tables the conditions read.
 
-    Días transcurridos never exceed the plain difference of local dates (business days are a
-    subset of calendar days), so:
-
-    * ``days_min`` N ≥ 1: requested on or before today − N (unless attended after today); an
-      attended ticket must have taken more than N − 1 days (minus 3 h for a zone's offset change;
-      PostgreSQL only, where timestamp subtraction is an interval);
-    * ``alert=overdue``: not attended (already in SQL) and requested before today − m, m the
-      smallest maximum of any type or priority override (the ticket is late only past it).
-
-    The exact test stays in Python (:meth:`Filters.matches_sla`); these only drop rows it would drop.
+    Every join of the list is a many-to-one LEFT join (or a NOT NULL foreign key), so dropping the
+    unused ones gives the same count; without them PostgreSQL may count from an index alone (an
+    index-only scan: it does not consider one while the joins are in the query, even though it
+    removes them from the plan). ``count(*)`` rather than ``count(tickets.id)`` for the same reason.
+    ``extra``: more conditions (the SLA filters'). Should a condition read a table that the scan
+    for tables missed, the full list of joins is used instead (checked on the built statement).
     """
-    conds: list[ColumnElement[bool]] = []
-    f = filters
-    if f.days_min is not None and f.days_min >= 1:
-        cutoff = _local_midnight_utc(today - timedelta(days=f.days_min - 1), zone)
-        after_today = _local_midnight_utc(today + timedelta(days=1), zone)
-        conds.append(or_(Ticket.requested_at < cutoff, Ticket.attended_at >= after_today))
-        if session.get_bind().dialect.name == "postgresql":
-            took = timedelta(days=f.days_min - 1) - timedelta(hours=3)
-            conds.append(or_(Ticket.attended_at.is_(None), Ticket.attended_at >= after_today,
-                             Ticket.attended_at - Ticket.requested_at > took))
-    if f.alert == AlertState.OVERDUE:
-        least = None
-        for default_days, per_priority in session.execute(
-                select(TicketType.max_response_days, TicketType.priority_days)):
-            for days in (default_days, *((per_priority or {}).values())):
-                if days is not None and (least is None or int(days) < least):
-                    least = int(days)
-        if least is not None and least >= 0:
-            conds.append(Ticket.requested_at < _local_midnight_utc(today - timedelta(days=least), zone))
-    return conds
+    conds = [*_conditions(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id), *extra]
+    used = {t for c in conds for t in find_tables(c, check_columns=True, include_aliases=True)}
+    stmt = select(func.count()).select_from(Ticket)
+    for target, onclause in _count_joins():
+        if inspect(target).selectable in used:
+            stmt = stmt.outerjoin(target, onclause)
+    stmt = stmt.where(*conds)
+    if len(stmt.get_final_froms()) != 1:  # a table read but not joined: use every join
+        stmt = _base_select(for_count=True).with_only_columns(func.count(), maintain_column_froms=False) \
+            .where(*conds)
+    return stmt
 
 
 def _closed_days(session: Session) -> frozenset[date]:
     return frozenset(session.scalars(select(ClosedDay.day)))
 
 
-def _day_rule(value: str | None) -> DayRule:
-    try:
-        return DayRule(value or DayRule.CALENDAR)
-    except ValueError:  # unknown rule in the catalog: count calendar days rather than fail
-        return DayRule.CALENDAR
+def _sla_conditions(session: Session, filters: Filters, tz: str, today: date) -> list[ColumnElement[bool]]:
+    """The SLA filters (days_min, days_max, alert) as SQL conditions (`tickets.sla_sql`)."""
+    return sla_conditions(session, days_min=filters.days_min, days_max=filters.days_max,
+                          alert=filters.alert, tz=tz, today=today)
 
 
 def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, prefix: str,
@@ -644,22 +647,49 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     closed = _closed_days(session)
     stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
                          legal_user_id=legal_user_id)
-    if filters.needs_python:
-        stmt = stmt.where(*_sla_narrowing(session, filters, zone, today))
+    stmt = stmt.where(*_sla_conditions(session, filters, tz, today))
     if sql_offset:
         stmt = stmt.offset(sql_offset)
     if sql_limit is not None:
         stmt = stmt.limit(sql_limit)
-    check_sla = filters.needs_python
-    result = session.execute(stmt.execution_options(yield_per=1000))
-    try:
-        for r in result:
-            row = _ticket_row(r, zone, today, closed)
-            if check_sla and not filters.matches_sla(row.elapsed_days, row.alert_state):
-                continue
-            yield row
-    finally:
-        result.close()
+    if sql_limit is None or sql_limit > STREAM_ROWS:
+        # stream (a server-side cursor on PostgreSQL); not for a page: PostgreSQL plans a cursor to
+        # return its first rows fast (cursor_tuple_fraction), which made a page of 150 matches walk
+        # the requested_at index over every ticket (3 s instead of 50 ms)
+        result = session.execute(stmt.execution_options(yield_per=STREAM_ROWS))
+        try:
+            for r in result:
+                yield _ticket_row(r, zone, today, closed)
+        finally:
+            result.close()
+        return
+    for r in _page(session, stmt):
+        yield _ticket_row(r, zone, today, closed)
+
+
+def _page(session: Session, stmt: Select) -> list:
+    """The rows of one page of the list (a LIMITed ``stmt``), fetched at once.
+
+    On PostgreSQL, when no condition reads a joined table (the joins only add names to the rows),
+    the joins are planned in the order written — tickets first — with ``join_collapse_limit = 1``
+    for this statement alone: planning the 14-table join freely took 35–90 ms, more than running
+    it (bench/README.md, "List"). When a condition reads a joined table (an assignee's name, a
+    unit…), the planner stays free to start from that table.
+    """
+    where = stmt.whereclause
+    if session.get_bind().dialect.name != "postgresql" or where is not None and _reads_joined_tables(where):
+        return session.execute(stmt).all()
+    previous = session.execute(select(func.current_setting("join_collapse_limit"),
+                                      func.set_config("join_collapse_limit", "1", True))).first()[0]
+    rows = session.execute(stmt).all()  # on an error the transaction is rolled back, the setting with it
+    session.execute(select(func.set_config("join_collapse_limit", previous, True)))
+    return rows
+
+
+def _reads_joined_tables(clause) -> bool:
+    """Whether ``clause`` reads a column of one of the list's joined tables (not only tickets)."""
+    used = set(find_tables(clause, check_columns=True, include_aliases=True))
+    return any(inspect(target).selectable in used for target, _ in _count_joins())
 
 
 def _ticket_row(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> TicketRow:
@@ -668,7 +698,7 @@ def _ticket_row(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> Tick
     attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
     max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
     alert = compute_alert(requested.date(), attended.date() if attended else None, today,
-                          max_days, _day_rule(r.type_day_rule), closed_days=closed)
+                          max_days, day_rule(r.type_day_rule), closed_days=closed)
     return TicketRow(
         code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
         category=r.category, priority=r.priority, project=r.project,
@@ -705,10 +735,11 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
                      today: date | None = None, prefix: str = "AT", order: str = "-requested_at",
                      limit: int | None = None, offset: int = 0,
                      legal_user_id: int | None = None) -> Iterator[TicketRow]:
-    """Stream the matching tickets as :class:`TicketRow`, in ``order`` (one SELECT, yield_per 1000).
+    """The matching tickets as :class:`TicketRow`, in ``order``: one SELECT, streamed 1000 rows at a
+    time (a server-side cursor on PostgreSQL), or fetched at once for a page (``limit`` ≤ 1000).
 
-    ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result
-    (in SQL when no SLA filter is set, else over the filtered stream). The session must stay open
+    ``today`` (a local date) defaults to today in ``tz``. ``limit``/``offset`` page the result in
+    SQL (the SLA filters run in SQL too, `tickets.sla_sql`). The session must stay open
     while the iterator is consumed. ``legal_user_id``: only that legal user's tickets
     (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``order`` or ``tz`` (when the
     iterator is first advanced).
@@ -716,24 +747,31 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
     filters = filters or Filters()
     if limit is not None and limit < 0 or offset < 0:
         raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
-    if filters.needs_python:
-        rows = _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
-                     legal_user_id=legal_user_id)
-        stop = None if limit is None else offset + limit
-        yield from islice(rows, offset, stop)
-    else:
-        yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
-                         sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
+    yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
+                     sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
 
 
 def count_tickets(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
                   today: date | None = None, prefix: str = "AT", legal_user_id: int | None = None) -> int:
-    """How many tickets match: one COUNT in SQL, or a streamed count when an SLA filter is set.
-    ``legal_user_id``: count only that legal user's tickets (:func:`legal_scope`)."""
+    """How many tickets match: one COUNT in SQL, the SLA filters included (`tickets.sla_sql`;
+    ``today``: a local date, default today in ``tz``). ``legal_user_id``: count only that legal
+    user's tickets (:func:`legal_scope`). Raises :class:`FilterError` for a bad ``tz``."""
     filters = filters or Filters()
-    if filters.needs_python:
-        return sum(1 for _ in _rows(session, filters, tz=tz, today=today, prefix=prefix,
-                                    order="requested_at", legal_user_id=legal_user_id))
+    _zone(tz)  # a bad zone is a FilterError before anything else
+    stmt = _count_statement(session, filters, tz=tz, today=today or local_today(tz), prefix=prefix,
+                            legal_user_id=legal_user_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def _count_statement(session: Session, filters: Filters, *, tz: str, today: date, prefix: str,
+                     legal_user_id: int | None) -> Select:
+    """The one SELECT of :func:`count_tickets`: the sum of the counts of the SLA filters' disjoint
+    branches (`tickets.sla_sql.SlaWhere`: open and attended tickets apart, each from its own index),
+    or one count."""
     names = resolve_names(session, filters)
-    return int(session.scalar(_count_select(filters, tz=tz, prefix=prefix, names=names,
-                                            legal_user_id=legal_user_id)) or 0)
+    sla = sla_where(session, days_min=filters.days_min, days_max=filters.days_max, alert=filters.alert,
+                    tz=tz, today=today)
+    counts = [_count_select(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id,
+                            extra=[*sla.common, *branch]).scalar_subquery()
+              for branch in sla.branches or [[]]]
+    return select(sum(counts[1:], counts[0]))

@@ -22,12 +22,12 @@ Changing the table changes the indexed expression: it needs a migration that reb
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, String
+from sqlalchemy import Boolean, ColumnElement, Select, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = [
-    "ACCENTED", "PLAIN", "SQLITE_FUNCTION", "contains_folded", "fold_for_match", "folded",
+    "ACCENTED", "PLAIN", "SQLITE_FUNCTION", "contains_folded", "fold_for_match", "folded", "id_in",
     "register_sqlite_function",
 ]
 
@@ -97,3 +97,32 @@ def contains_folded(column, text: str) -> ColumnElement[bool]:
     ``%``, ``_`` and escape character taken literally). On PostgreSQL the trigram indexes of
     migration 0005 serve it for the list's text columns."""
     return folded(column).contains(fold_for_match(text), autoescape=True)
+
+
+class id_in(FunctionElement):  # noqa: N801 — an SQL construct, named like one
+    """SQL: ``column`` is one of the ids that ``subquery`` (a one-column SELECT) returns.
+
+    ``id_in(Ticket.requester_client_id, select(Client.id).where(…))`` → PostgreSQL
+    ``tickets.requester_client_id = ANY(ARRAY(SELECT …))``: the subquery runs once (an InitPlan)
+    and the test can use an index on the column, also inside an OR (BitmapOr), which
+    ``IN (SELECT …)`` cannot (a hashed SubPlan checked row by row). Elsewhere ``column IN (SELECT …)``.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    name = "id_in"
+
+    def __init__(self, column, subquery: Select):
+        super().__init__(column, subquery.scalar_subquery())
+
+
+@compiles(id_in, "postgresql")
+def _id_in_postgresql(element, compiler, **kw):
+    column, subquery = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{column} = ANY(ARRAY{subquery})"
+
+
+@compiles(id_in)
+def _id_in_default(element, compiler, **kw):
+    column, subquery = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{column} IN {subquery}"
