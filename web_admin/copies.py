@@ -31,10 +31,7 @@ from tickets.services import Context, FieldError
 from web_admin.new_ticket import CHANNEL_LABELS, NewTicketForm, _today_local
 from web_admin.state import panel, read_session, send_queued
 from web_admin.ticket_forms import KIND_LABELS, _Form, _names, _staff, field_error, spanish_date_errors
-from web_admin.views import bp, load_ticket
-
-#: Roles that may create tickets (as "Nueva atención").
-CREATOR_ROLES = ("admin", "agent")
+from web_admin.views import CREATOR_ROLES, bp, load_ticket
 
 
 class RequirementForm(_Form):

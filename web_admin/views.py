@@ -44,6 +44,9 @@ SAFE_TYPES = frozenset({
     "audio/mpeg", "video/mp4", "message/rfc822",
 })
 
+#: Roles that may create tickets ("Nueva atención", "Duplicar", "Crear requerimiento").
+CREATOR_ROLES = ("admin", "agent")
+
 #: The history's field names in the users' words.
 CHANGE_LABELS = {
     "status": "Estado", "assignee": "Usuario asignado", "attended_at": "Fecha de atención",
@@ -104,7 +107,7 @@ def render_ticket(code: str, posted: dict | None = None, status: int = 200):
         email_templates=EMAIL_TEMPLATES, open_form=next(iter(posted), None) if posted else None,
         pliego=copies.pliego_of(session, ticket, where=scope), duplicated_from=duplicated_from,
         duplicates=copies.duplicates_of(session, ticket, where=scope),
-        can_create=current_user.role in ("admin", "agent"),
+        can_create=current_user.role in CREATOR_ROLES,
     ), status
 
 
