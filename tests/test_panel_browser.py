@@ -9,7 +9,8 @@ The panel sends its mail by SMTP to a real aiosmtpd server (the ``smtp`` fixture
 assignment mail, the status mail, the public comment with its attached file and the released
 held mail are read there as a mail client reads them. Nueva atención: Torre/Bloque and
 Dpto./Unidad follow Proyecto, Enter runs Buscar only in Buscar por, then Enter creates the ticket
-(screenshot new-ticket.png).
+(screenshot new-ticket.png). Duplicar and Crear requerimiento: the pliego listed on both of
+its tickets, no mail to the requester (screenshots pliego.png, requirement-errors.png).
 Screenshots: tests/artifacts/<test>-failure.png on failure; login.png and list.png always (the
 folder is git-ignored) so that the look can be checked by eye.
 """
@@ -347,3 +348,52 @@ def test_new_ticket_with_buscar_por(page, smtp):
     assert "para ana@cliente.pe" in log and "Enviado" in log  # the acknowledgement, sent
     (ack,) = received(smtp, "ana@cliente.pe", "AT-000006", 1)
     assert "Puerta descolgada" in ack["Subject"]
+
+
+def test_duplicate_and_requirement_in_the_same_pliego(page, smtp):
+    """Duplicar AT-000001 (the copy names its original), then Crear requerimiento on it: the
+    requirement's required fields are refused in Spanish, then the new requirement and AT-000001
+    both list "Requerimientos del pliego"; nothing is mailed to the requester. Screenshot
+    pliego.png (always), of the new requirement's page, and requirement-errors.png."""
+    pg = page
+    log_in(pg)
+    pg.goto(pg.base + "/atenciones/AT-000001")
+    pg.click("#duplicate-form button")
+    pg.wait_for_url("**/atenciones/AT-000006")
+    assert "creada como duplicado de AT-000001" in pg.locator(".flash-success").inner_text()
+    assert pg.locator("#duplicated-from").inner_text() == "AT-000001"
+    assert "Duplicada desde AT-000001" in pg.locator("#logbook").inner_text()
+    assert pg.locator("#current-status").inner_text() == "Registrado"
+    assert pg.locator("#pliego-list").count() == 0  # a duplicate is no requirement of a pliego
+
+    pg.click("#duplicated-from a")
+    pg.wait_for_url("**/atenciones/AT-000001")
+    assert "AT-000006" in pg.locator("#duplicates").inner_text()
+    pg.click("#create-requirement")
+    pg.wait_for_url("**/atenciones/AT-000001/requerimiento")
+    header = pg.locator("#pliego").inner_text()
+    assert "Ana Torres" in header and "C-2024-100" in header and "Los Olivos" in header
+    pg.click("#crear-requerimiento")
+    pg.wait_for_selector("#err-type")
+    assert pg.locator("#err-type").inner_text() == "Elija el tipo de atención."
+    assert pg.locator("#err-subject").inner_text() == "Escriba el asunto."
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "requirement-errors.png"), full_page=True)
+    pg.select_option("#type", "Trámite")
+    pg.select_option("#category", "Acabados")
+    pg.fill("#subject", "Copia del contrato")
+    pg.fill("#detail", "Necesito una copia del contrato firmado.")
+    pg.click("#crear-requerimiento")
+    pg.wait_for_url("**/atenciones/AT-000007")
+    assert "Requerimiento AT-000007 creado en el pliego de AT-000001." in pg.locator(".flash-success").inner_text()
+    assert pg.locator("#pliego-list td a").all_inner_texts() == ["AT-000001", "AT-000007"]
+    assert pg.locator("#pliego-list tr.current a").inner_text() == "AT-000007"
+    assert "Ana Torres" in pg.locator(".col-left").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "pliego.png"), full_page=True)
+    pg.click("#pliego-list a:text('AT-000001')")
+    pg.wait_for_url("**/atenciones/AT-000001")
+    assert pg.locator("#pliego-list td a").all_inner_texts() == ["AT-000001", "AT-000007"]
+    assert "Atendido" in pg.locator("#pliego-list").inner_text()
+    assert "Nuevo requerimiento del pliego: AT-000007" in pg.locator("#logbook").inner_text()
+    assert smtp.deliveries_to("ana@cliente.pe") == []  # neither one acknowledged

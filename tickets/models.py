@@ -334,8 +334,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    duplicated_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)  # tickets.copies
+    duplicated_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     linked_from_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # Reclamo/queja (Libro de Reclamaciones)
     consumer_address: Mapped[str | None] = mapped_column(String(300))

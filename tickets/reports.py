@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tickets import outbox
-from tickets.models import InboundMessage, MailboxState, OutboxMessage, utcnow
+from tickets.copies import pliego_of
+from tickets.models import InboundMessage, MailboxState, OutboxMessage, Ticket, utcnow
 from tickets.queries import Filters, iter_ticket_rows
 from tickets.services import get_ticket
 
@@ -48,7 +49,10 @@ def row_dict(row) -> dict:
 
 
 def ticket_detail(session: Session, settings, code: str, *, today: date | None = None) -> dict:
-    """The export keys plus ``detail`` and ``logbook`` (oldest first) of one ticket.
+    """The export keys plus ``detail``, ``registered_by`` (an email or None), ``duplicated_from``
+    (the code of the ticket it was duplicated from, or None), ``pliego`` (the tickets of its pliego,
+    head first, each ``code``, ``subject``, ``status``; empty when in none: `tickets.copies`) and
+    ``logbook`` (oldest first) of one ticket.
 
     ``today``: the local date the SLA columns are computed for (default: today in the zone).
 
@@ -63,6 +67,10 @@ def ticket_detail(session: Session, settings, code: str, *, today: date | None =
     data = row_dict(next(r for r in rows if r.code == ticket.code))
     data["detail"] = ticket.detail
     data["registered_by"] = ticket.registered_by.email if ticket.registered_by else None
+    data["duplicated_from"] = session.scalar(select(Ticket.code).where(Ticket.id == ticket.duplicated_from_id)) \
+        if ticket.duplicated_from_id is not None else None
+    data["pliego"] = [{"code": t.code, "subject": t.subject, "status": t.status.name}
+                      for t in pliego_of(session, ticket)]
     raws = dict(session.execute(
         select(InboundMessage.id, InboundMessage.raw_sha256).where(InboundMessage.ticket_id == ticket.id)).all())
     data["logbook"] = [

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, send
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from tickets import storage
+from tickets import copies, storage
 from tickets.models import Attachment, InboundMessage, LogbookEntry, Ticket
 from tickets.queries import legal_scope
 from tickets.reports import ticket_detail
@@ -44,6 +44,9 @@ SAFE_TYPES = frozenset({
     "audio/mpeg", "video/mp4", "message/rfc822",
 })
 
+#: Roles that may create tickets ("Nueva atención", "Duplicar", "Crear requerimiento").
+CREATOR_ROLES = ("admin", "agent")
+
 #: The history's field names in the users' words.
 CHANGE_LABELS = {
     "status": "Estado", "assignee": "Usuario asignado", "attended_at": "Fecha de atención",
@@ -52,7 +55,7 @@ CHANGE_LABELS = {
     "contracted_good": "Bien contratado", "good_description": "Descripción del bien",
     "claim_type": "Tipo de reclamación", "legal_adviser": "Asesor legal", "discharge": "Descargo",
     "request_type": "Tipo de solicitud", "request_detail": "Detalle de la solicitud",
-    "subject": "Asunto", "project": "Proyecto",
+    "subject": "Asunto", "project": "Proyecto", "group": "Pliego", "duplicated_from": "Duplicada desde",
 }
 ENTRY_LABELS = {"comment": "Comentario", "email_in": "Correo recibido", "email_out": "Correo enviado",
                 "attachment": "Adjuntos", "note": "Nota", "follow_up": "Seguimiento", "event": "Evento"}
@@ -80,13 +83,21 @@ def load_ticket(session, code: str) -> Ticket:
 
 
 def render_ticket(code: str, posted: dict | None = None, status: int = 200):
-    """The ticket page; ``posted``: forms submitted with errors (shown in place), answered 400."""
+    """The ticket page; ``posted``: forms submitted with errors (shown in place), answered 400.
+
+    Beside the data: the ticket it was duplicated from and its duplicates, and "Requerimientos del
+    pliego" (`tickets.copies.pliego_of`) — for a legal user only those in their scope."""
     session = read_session()
     ticket = load_ticket(session, code)
     state = panel()
     data = ticket_detail(session, state.settings, ticket.code, today=current_app.config.get("ATENCION_TODAY"))
     forms = build_forms(ticket, state.zone, posted)
     fill_choices(session, forms)
+    scope = legal_scope(current_user.legal_scope_id) if current_user.legal_scope_id is not None else None
+    duplicated_from = None
+    if ticket.duplicated_from_id is not None:
+        stmt = select(Ticket).where(Ticket.id == ticket.duplicated_from_id)
+        duplicated_from = session.scalar(stmt.where(scope) if scope is not None else stmt)
     entries = [e for e in data["logbook"] if e["kind"] != "change"]
     changes = [e for e in data["logbook"] if e["kind"] == "change"]
     return render_template(
@@ -94,6 +105,9 @@ def render_ticket(code: str, posted: dict | None = None, status: int = 200):
         kind_labels=KIND_LABELS, good_labels=GOOD_LABELS, claim_labels=CLAIM_LABELS,
         change_labels=CHANGE_LABELS, entry_labels=ENTRY_LABELS, mail_states=MAIL_STATE_LABELS,
         email_templates=EMAIL_TEMPLATES, open_form=next(iter(posted), None) if posted else None,
+        pliego=copies.pliego_of(session, ticket, where=scope), duplicated_from=duplicated_from,
+        duplicates=copies.duplicates_of(session, ticket, where=scope),
+        can_create=current_user.role in CREATOR_ROLES,
     ), status
 
 

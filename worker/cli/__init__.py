@@ -2,7 +2,8 @@
 the console script's entry point (``atencion = "worker.cli:main"``).
 
 One module per command group: `admin` (migrate, catalog, users), `mail` (poll, import, parse, run),
-`tickets` (show, assign, status, comment, set), `create` (Nueva Atención), `held`,
+`tickets` (show, assign, status, comment, set), `create` (Nueva Atención), `copies` (duplicate,
+requirement: Duplicar and Crear Requerimiento), `held`,
 `export` (export, health), `listing` (list),
 `outbound` (worker, scheduler, send-pending, outbox), `web` (the panel's process), `demo`. Each
 lists its commands in ``COMMANDS``; this module adds them to `cli` (a new group is a new module
@@ -29,7 +30,7 @@ from tickets.catalog import CatalogError
 from tickets.queries import FilterError
 from tickets.services import FieldError, ServiceError
 from tickets.settings import load_settings
-from worker.cli import admin, create, demo, export, held, listing, mail, outbound, tickets, web
+from worker.cli import admin, copies, create, demo, export, held, listing, mail, outbound, tickets, web
 from worker.cli.app import App, CliError, os_error_message
 from worker.cli.filters import option_name
 from worker.cli.spanish import group, option, usage_message
@@ -67,7 +68,7 @@ def _masked(value):
     return value
 
 
-for _module in (admin, mail, tickets, create, held, export, listing, outbound, web, demo):
+for _module in (admin, mail, tickets, create, copies, held, export, listing, outbound, web, demo):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

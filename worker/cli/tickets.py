@@ -32,7 +32,8 @@ CHANGE_LABELS = {"status": "estado", "assignee": "usuario asignado", "attended_a
                  "priority": "prioridad", "category": "categoría", "area": "área", "type": "tipo de atención",
                  "kind": "formulario", "project": "proyecto", "subdivision": "torre/bloque",
                  "unit": "dpto./unidad", "contract_number": "N° de contrato", "holder": "titular",
-                 "observation": "observación", "subject": "asunto", "detail": "detalle"}
+                 "observation": "observación", "subject": "asunto", "detail": "detalle",
+                 "group": "pliego", "duplicated_from": "duplicada desde"}
 TIMESTAMP_FIELDS = frozenset({"requested_at", "attended_at"})
 
 
@@ -57,6 +58,11 @@ def show(app: App, code: str, as_json: bool) -> None:
         if key in TIMESTAMP_FIELDS and value:
             value = app.local_time(value)
         click.echo(f"  {label}: {printable(str(value)) if value is not None else ''}")
+    if data.get("duplicated_from"):
+        click.echo(f"  Duplicada desde: {data['duplicated_from']}")
+    if data.get("pliego"):
+        click.echo("  Pliego: " + ", ".join(
+            f"{p['code']} ({printable(p['status'])})" for p in data["pliego"]))
     click.echo("  Detalle:")
     for line in (data["detail"] or "").splitlines():
         click.echo(f"    {printable(line)}")
