@@ -159,8 +159,9 @@ class Company:
 
 def logo_data_uri(path: str | Path | None) -> str | None:
     """The image at ``path`` as a ``data:`` URI; None (and a warning in the log) when there is no
-    path, the file is missing or unreadable, over `MAX_LOGO_BYTES`, or not a `LOGO_TYPES` image:
-    a bad logo never stops a document."""
+    path, the file is missing or unreadable, over `MAX_LOGO_BYTES`, or its name is not a
+    `LOGO_TYPES` one: a misconfigured logo is left out of the letterhead, the document still goes.
+    (An image whose bytes are corrupt fails at rendering: `mail.outbound.documents.RenderError`.)"""
     if not path:
         return None
     path = Path(path)
