@@ -276,3 +276,19 @@ def test_a_legal_user_gets_404_for_a_ticket_not_theirs(doc_app):
     r = legal.client.post("/atenciones/AT-000002/documentos/carta_respuesta/vista-previa",
                           data={**VALID["carta_respuesta"], "csrf_token": token})
     assert r.status_code == 200 and "AT-000002" in r.text and "Luis Pérez" in r.text
+
+
+def test_catalog_loads_the_promoters_letterhead(Session):
+    """`catalog load`: a promoter's address and logo (migration 0006_letterhead), idempotent."""
+    from tickets.catalog import load_catalog_data
+
+    data = {"promoters": [{"name": "Inmobiliaria Sol", "ruc": "20111222333", "address": "Av. El Sol 100, Lima",
+                           "logo": "/srv/atencion/logos/sol.png"}]}
+    with Session.begin() as s:
+        first = load_catalog_data(s, data)
+    with Session.begin() as s:
+        again = load_catalog_data(s, data)
+        sol = s.scalar(select(Promoter).where(Promoter.name == "Inmobiliaria Sol"))
+        assert (sol.ruc, sol.address, sol.logo) == (
+            "20111222333", "Av. El Sol 100, Lima", "/srv/atencion/logos/sol.png")
+    assert first.updated["promoters"] == 1 and not again.updated.get("promoters")
