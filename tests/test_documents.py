@@ -292,3 +292,21 @@ def test_catalog_loads_the_promoters_letterhead(Session):
         assert (sol.ruc, sol.address, sol.logo) == (
             "20111222333", "Av. El Sol 100, Lima", "/srv/atencion/logos/sol.png")
     assert first.updated["promoters"] == 1 and not again.updated.get("promoters")
+
+
+def test_a_pdf_that_cannot_be_rendered_writes_nothing(doc_app, admin, monkeypatch):
+    """WeasyPrint failing (`RenderError`): the page says so in Spanish (500), the text stays in the
+    form, and neither the bitácora nor the outbox gets a row."""
+    from mail.outbound.documents import RenderError
+    from web_admin import documents
+
+    def fail(html: str) -> bytes:
+        raise RenderError("no se pudo generar el PDF: prueba")
+
+    monkeypatch.setattr(documents, "render_pdf", fail)
+    r = post(admin, "/atenciones/AT-000003/documentos/carta_respuesta/enviar", VALID["carta_respuesta"])
+    assert r.status_code == 500 and "No se pudo generar el PDF" in r.text
+    assert VALID["carta_respuesta"]["doc-body"] in r.text
+    with panel(doc_app).sessions() as s:
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.event == "document")).all() == []
+        assert s.scalars(select(Attachment).where(Attachment.content_type == "application/pdf")).all() == []

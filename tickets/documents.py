@@ -161,7 +161,8 @@ def logo_data_uri(path: str | Path | None) -> str | None:
     """The image at ``path`` as a ``data:`` URI; None (and a warning in the log) when there is no
     path, the file is missing or unreadable, over `MAX_LOGO_BYTES`, or its name is not a
     `LOGO_TYPES` one: a misconfigured logo is left out of the letterhead, the document still goes.
-    (An image whose bytes are corrupt fails at rendering: `mail.outbound.documents.RenderError`.)"""
+    (An image whose bytes are corrupt is dropped by WeasyPrint with an error in the log, or
+    fails the rendering: `mail.outbound.documents.RenderError`.)"""
     if not path:
         return None
     path = Path(path)

@@ -127,20 +127,27 @@ def document_send(code: str, key: str):
     if errors:
         return _edit_page(code, kind, values, errors, status=400)
     state = panel()
-    try:
-        with state.sessions.begin() as s:
-            ticket = load_ticket(s, code)
-            staff = s.get(User, current_user.id)
-            context = document_context(state.settings, ticket, kind, values, staff=staff, today=_today())
-            pdf = render_pdf(render_html(kind, context))
-            record_sent_document(s, Context.from_settings(state.settings), ticket, kind, pdf, by=staff)
-            recipient = ticket.requester_email
-    except FieldError as exc:
-        return _edit_page(code, kind, values, form_error=exc.message, status=400)
+    reader = read_session()
+    ticket = load_ticket(reader, code)
+    if not ticket.requester_email:
+        return _edit_page(code, kind, values, form_error="La atención no tiene un correo de solicitante.",
+                          status=400)
+    context = document_context(state.settings, ticket, kind, values, staff=reader.get(User, current_user.id),
+                               today=_today())
+    try:  # rendered before the write transaction: SQLite's write lock is not held while WeasyPrint works
+        pdf = render_pdf(render_html(kind, context))
     except RenderError:
         log.exception("document %s of %s", kind.key, code)
         return _edit_page(code, kind, values, form_error="No se pudo generar el PDF; el error quedó en el "
                           "registro del servidor.", status=500)
+    try:
+        with state.sessions.begin() as s:
+            ticket = load_ticket(s, code)
+            record_sent_document(s, Context.from_settings(state.settings), ticket, kind, pdf,
+                                 by=s.get(User, current_user.id))
+            recipient = ticket.requester_email
+    except FieldError as exc:  # the address went away meanwhile
+        return _edit_page(code, kind, values, form_error=exc.message, status=400)
     send_queued()
     flash(f"Documento «{kind.title}» enviado a {recipient} y guardado en la bitácora.", "success")
     return redirect(url_for("views.ticket", code=code))
