@@ -1,6 +1,7 @@
 """Generar Documento end to end in Debian's Chromium (Playwright; tests.test_panel_browser's
 fixtures): from the ticket view, choose "Acta de visita", write the visit's text, see the A4
-preview (tests/artifacts/document.png, always saved: look at it), check that printing hides the
+preview (tests/artifacts/document.png, always saved: look at it; the form with its Spanish
+errors: document-form.png), check that printing hides the
 toolbar, "Enviar" it, and receive the mail at a real aiosmtpd server with the PDF attached — read
 as a mail client reads it (the email package), the PDF's text read back with pypdf.
 SQLite and PostgreSQL, as the other browser tests.
@@ -61,6 +62,8 @@ def test_visit_record_preview_and_mail_with_pdf(page, smtp):  # noqa: F811 - the
     pg.wait_for_selector("#err-doc-visit_start")
     assert pg.locator("#err-doc-visit_start").inner_text() == "Complete «Hora de inicio»."
     assert pg.locator("#err-doc-observations").inner_text() == "Complete «Observaciones»."
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "document-form.png"), full_page=True)
 
     pg.fill("#doc-visit_date", "2025-01-07")
     pg.fill("#doc-visit_start", "09:30")
