@@ -9,6 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 
+# WeasyPrint (the PDF documents of "Generar Documento") loads Debian's pango and harfbuzz-subset;
+# DejaVu is the documents' font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # The pinned dependencies first (a layer that changes only with the lock). The lock also pins the
 # developer tools; the two that are large binaries and never run in the container are left out.
 COPY requirements.lock ./

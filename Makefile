@@ -7,7 +7,9 @@ STAMP := $(VENV)/.atencion-installed
 PYTEST_ARGS ?=
 # Debian packages the tests start servers from; installed by `make test` when missing and run as root.
 # chromium + a font: the panel's browser tests (Playwright drives /usr/bin/chromium, never a download).
-TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium fonts-dejavu-core
+# pango, harfbuzz-subset + DejaVu: WeasyPrint's PDF documents; poppler-utils: pdftotext reads them back.
+TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium fonts-dejavu-core \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 .PHONY: all .venv test deb-packages demo bench lint lock clean up down
 

@@ -135,3 +135,5 @@ def test_dockerfile():
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
     assert "requirements.lock" in text and "pip install --no-deps ." in text
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu-core"):
+        assert package in text, package  # WeasyPrint's libraries: the panel renders documents to PDF

@@ -23,7 +23,9 @@ def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
     assert any(n.endswith("entry_points.txt") for n in names)
     for name in ("base.html", "login.html", "list.html", "_filters.html", "error.html"):
         assert f"templates/admin/{name}" in names, name
-    assert {"web_admin/static/atencion.css", "web_admin/static/filters.js"} <= names
+    assert {"web_admin/static/atencion.css", "web_admin/static/filters.js", "web_admin/static/document.js"} <= names
+    for name in ("_base.html", "_letter.html", "carta_recepcion.html", "acta_visita.html", "carta_respuesta.html"):
+        assert f"templates/documents/{name}" in names, name  # Generar Documento
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
@@ -44,7 +46,9 @@ def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
                             "import sys; sys.path[:0] = __import__('os').environ['PYTHONPATH'].split(':');"
                             "import web_admin; app = web_admin.create_app(); c = app.test_client();"
                             "print(web_admin.__file__);"
+                            "from mail.outbound.documents import environment;"
+                            "print(len(environment().get_template('acta_visita.html').filename) > 0);"
                             "print(c.get('/login').status_code, c.get('/static/atencion.css').status_code)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True)
     assert serve.returncode == 0, serve.stderr
-    assert str(target) in serve.stdout and serve.stdout.splitlines()[-1] == "200 200"
+    assert str(target) in serve.stdout and serve.stdout.splitlines()[-2:] == ["True", "200 200"]

@@ -129,7 +129,8 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
     r = LoadReport()
     for i, e in enumerate(data.get("promoters") or []):
         row, new = _get_or_new(session, Promoter, name=_need(e, "name", f"promoters[{i}]"))
-        _set(row, r, "promoters", new, ruc=str(e["ruc"]) if e.get("ruc") else None)
+        _set(row, r, "promoters", new, ruc=str(e["ruc"]) if e.get("ruc") else None,
+             address=e.get("address") or None, logo=str(e["logo"]) if e.get("logo") else None)
     session.flush()
     new_areas = set()
     for i, e in enumerate(data.get("areas") or []):

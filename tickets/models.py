@@ -124,10 +124,16 @@ class EntryKind(enum.StrEnum):
 
 
 class Promoter(Base):
+    """The developer or sales promoter of a project; when a ticket has one, it is the company that
+    signs the ticket's documents (``address`` and ``logo``, a path to an image file, in its
+    letterhead: `tickets.documents.signing_company`)."""
+
     __tablename__ = "promoters"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     ruc: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(300))
+    logo: Mapped[str | None] = mapped_column(String(500))
 
 
 class Project(Base):

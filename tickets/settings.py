@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     digest_time: str = Field("08:00", description="local time (HH:MM) of the daily overdue digest")
     health_outbox_max_min: float = Field(
         15.0, gt=0, description="health fails when the oldest pending outbox row is older (minutes)")
+    company_name: str = Field(
+        "Atención al Cliente", description="the company that signs documents (a ticket's promoter overrides it)")
+    company_ruc: str | None = Field(None, description="that company's RUC, printed under its name")
+    company_address: str | None = Field(None, description="that company's address, printed in the letterhead")
+    company_logo: Path | None = Field(
+        None, description="PNG, JPEG, GIF or SVG file of that company's logo (at most 1 MiB)")
 
     @field_validator("timezone")
     @classmethod

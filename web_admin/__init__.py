@@ -12,6 +12,8 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.held_mail`: ``/correos-retenidos`` (held mail: release or discard).
 * `web_admin.dashboard`: ``/resumen`` (open, overdue by type and area, attended on time or late in
   the last 30 days: SVG bar charts drawn from `web_admin.charts`, each bar a link to its list).
+* `web_admin.documents`: ``/atenciones/<code>/documentos/<key>`` (Generar documento: the text,
+  the printable preview, "Enviar" as PDF; on the ticket view's blueprint).
 * `web_admin.new_ticket`: ``/atenciones/nueva`` (Nueva atención with "Buscar por"; endpoint
   ``views.new_ticket`` on the ticket view's blueprint).
 * `web_admin.copies`: the ticket's "Duplicar" and "Crear requerimiento" (same blueprint).
@@ -39,7 +41,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import templates as templates_package
 from tickets.settings import Settings, load_settings
-from web_admin import actions, auth, copies, dashboard, held_mail, listing, new_ticket, system, views
+from web_admin import actions, auth, copies, dashboard, documents, held_mail, listing, new_ticket, system, views
 from web_admin.state import PanelState, close_read_session
 
 __all__ = ["LOGIN_RATE_LIMIT", "create_app"]
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     assert actions.bp is views.bp  # the actions are routes of the ticket view's blueprint
     assert new_ticket.bp is views.bp  # so is Nueva atención (views.new_ticket)
     assert copies.bp is views.bp  # and Duplicar / Crear requerimiento
+    assert documents.bp is views.bp  # and Generar documento (views.document…)
     for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])

@@ -127,6 +127,9 @@ _OUR_IDS = (select(OutboxMessage.message_id)
 _ATTACHMENTS = (select(Attachment).where(Attachment.entry_id == bindparam("eid"), Attachment.inline.is_(False))
                 .order_by(Attachment.id))
 _USER_ID = select(User.id).where(User.email == bindparam("email"))
+#: Events whose mail carries the files of its logbook entry (``context["entry_id"]``): a public
+#: staff reply's attachments, a generated document's PDF.
+ATTACHING_EVENTS = frozenset({"public_reply", "document"})
 
 
 def thread_of(session: Session, row: OutboxMessage) -> Thread:
@@ -157,7 +160,7 @@ def facts(session: Session, settings, row: OutboxMessage) -> dict:
 
 def _attachments(session: Session, row: OutboxMessage) -> list[Attachment]:
     entry_id = (row.context or {}).get("entry_id")
-    if row.event != "public_reply" or not entry_id:
+    if row.event not in ATTACHING_EVENTS or not entry_id:
         return []
     return list(session.scalars(_ATTACHMENTS, {"eid": entry_id}))
 
