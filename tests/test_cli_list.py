@@ -80,6 +80,10 @@ def test_no_rows(run_cli):
     (["--limit", "0"], "error: --limit: 0 fuera de rango"),
     (["--days-min", "tres"], "error: --days-min: número de días no válido 'tres'"),
     (["--status", "Atendido", "--status", "Cerradoo"], "error: --status: estado desconocido 'Cerradoo'"),
+    (["--unit", "ZZZ"], "error: --unit: unidad desconocida 'ZZZ'"),
+    (["--days-min", "800000"], "error: --days-min: número de días fuera de rango 800000"),
+    (["--limit", "9223372036854775808"], "error: --limit: 9223372036854775808 fuera de rango"),
+    (["--q", "caf\udce9"], "error: --q: el texto contiene caracteres no válidos"),
 ])
 def test_errors(Session, tmp_path, monkeypatch, args, message):
     url = Session.kw["bind"].url.render_as_string(hide_password=False)

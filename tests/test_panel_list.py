@@ -246,3 +246,21 @@ def test_fifty_a_page(admin, panel_app):
     html = admin.get("/").text
     assert len(codes_in(html)) == 50 and ">60 atenciones<" in html and "Página 1 de 2" in html
     assert len(codes_in(admin.get("/", page="2").text)) == 10
+
+
+def test_hostile_page_and_dependent_choices(admin):
+    """``page=²`` (a digit to str.isdigit, not to int) is page 1; /filtros/opciones takes several
+    projects (a shared URL's multiple select) and names a bad value in Spanish."""
+    assert admin.client.get("/?page=%C2%B2").status_code == 200
+    r = admin.client.get("/filtros/opciones?project=Los+Olivos&project=las+palmas")
+    assert r.json == {"subdivisions": ["Bloque B", "Torre A"], "units": ["101", "D-5", "E-12"]}
+    r = admin.client.get("/filtros/opciones?project=" + "x" * 201)
+    assert r.status_code == 400 and r.json["error"].startswith("project: texto demasiado largo")
+
+
+def test_unknown_unit_and_huge_days_are_the_fields_errors(admin):
+    r = admin.get("/", unit="ZZZ")
+    assert r.status_code == 400 and "unidad desconocida &#39;ZZZ&#39;" in r.text
+    assert nums(admin.get("/", unit=["101", "E-12"]).text) == {1, 2}
+    r = admin.get("/", days_min="999999999")
+    assert r.status_code == 400 and "número de días fuera de rango 999999999 (máximo 36500" in r.text

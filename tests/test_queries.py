@@ -226,6 +226,7 @@ CASES = [
     ({"q": "FILTRACIÓN EN"}, {2}),
     ({"q": "BANO PRINCIPAL"}, {1}),  # detail
     ({"q": "LUIS PEREZ"}, {2}),
+    ({"q": "filtracio\u0301n"}, {2}),  # an accent typed as a combining mark
     ({"requester": "rosa diaz"}, {3}),
     ({"holder": "PEREZ"}, {2}),
     ({"assignee": "maria quispe"}, {1}),
@@ -545,8 +546,9 @@ def test_validate_accepts_known_names_ignoring_case_and_accents(Session):
                 area="area legal", priority="urgente", assignee="maría").validate(s)
         Filters(assignee="JORGE@empresa").validate(s)
         Filters(assignee="none").validate(s)
+        Filters(unit=["d-5", "E-12"]).validate(s)  # units are a catalog: their numbers, any case
         # free text is searched, not validated
-        Filters(requester="nadie", holder="nadie", comment="nada", q="zzz", unit="999").validate(s)
+        Filters(requester="nadie", holder="nadie", comment="nada", q="zzz").validate(s)
         Filters().validate(s)
 
 

@@ -29,6 +29,7 @@ def engine(database_url):
 
 def test_fold_for_match():
     assert fold_for_match("Filtración EN Baño") == "filtracion en bano"
+    assert fold_for_match("filtracio\u0301n") == "filtracion"  # an accent typed as a combining mark
     assert fold_for_match("ÑÇÜ") == "ncu"
     assert fold_for_match("  dos  espacios ") == "  dos  espacios "  # spacing kept: substrings
 
@@ -79,3 +80,14 @@ def test_postgresql_uses_the_folded_trigram_indexes(engine):
             sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
             plan = "\n".join(conn.scalars(text("EXPLAIN " + sql)))
             assert index in plan, f"{index} not used\n{plan}"
+
+
+def test_models_store_searched_text_composed():
+    """Mail from some clients arrives decomposed ("o" + U+0301): the models compose what the list
+    searches, so "habitacion" finds it in SQL on PostgreSQL too (translate folds composed letters)."""
+    from tickets.models import Client, LogbookEntry, Ticket
+
+    ticket = Ticket(subject="Habitacio\u0301n", detail="baN\u0303o", requester_name="Jose\u0301")
+    assert (ticket.subject, ticket.detail, ticket.requester_name) == ("Habitación", "baÑo", "José")
+    assert LogbookEntry(text="cai\u0301da").text == "caída"
+    assert Client(name="Nun\u0303ez").name == "Nuñez"

@@ -26,6 +26,7 @@ __all__ = [
     "ASSIGNEE_NONE",
     "DATE_FILTERS",
     "KINDS",
+    "MAX_DAYS",
     "MAX_TEXT",
     "MAX_VALUES",
     "MULTI_FILTERS",
@@ -59,6 +60,10 @@ MULTI_FILTERS = (*NAME_FILTERS, "unit")
 
 MAX_VALUES = 50
 """Most values one catalog filter accepts (a longer list is refused, naming the filter)."""
+
+MAX_DAYS = 36_500
+"""Largest ``days_min``/``days_max`` accepted (100 years of calendar days): "today" minus it must
+stay a date the database and Python can hold."""
 
 NAME_NOUNS = {
     "type": ("tipo de atención", False), "category": ("categoría", True), "status": ("estado", False),
@@ -164,6 +169,8 @@ def _parse_days(field: str, value: Any) -> int | None:
         number = int(text)
     if number < 0:
         raise FilterError(field, f"número de días no válido {value!r} (use un entero mayor o igual a 0)")
+    if number > MAX_DAYS:
+        raise FilterError(field, f"número de días fuera de rango {number} (máximo {MAX_DAYS}, 100 años)")
     return number
 
 
@@ -223,6 +230,6 @@ def _parse_text(field: str, value: Any) -> str | None:
         return None
     if len(text) > MAX_TEXT:
         raise FilterError(field, f"texto demasiado largo ({len(text)} caracteres; máximo {MAX_TEXT})")
-    if "\x00" in text:
+    if "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text):  # NUL; bytes not UTF-8 (CLI)
         raise FilterError(field, "el texto contiene caracteres no válidos")
     return text

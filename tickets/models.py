@@ -31,7 +31,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from tickets.text import nfc
 
 
 class UTCDateTime(TypeDecorator):
@@ -183,6 +185,10 @@ class Client(Base):
     emails: Mapped[list[ClientEmail]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="ClientEmail.id"
     )
+
+    @validates("name")
+    def _composed(self, _key, value):
+        return nfc(value)
 
 
 class ClientEmail(Base):
@@ -382,6 +388,10 @@ class Ticket(Base):
         back_populates="ticket", order_by="(LogbookEntry.at, LogbookEntry.id)"
     )
 
+    @validates("subject", "detail", "requester_name")
+    def _composed(self, _key, value):
+        return nfc(value)
+
 
 class TicketParticipant(Base):
     """An address on the ticket's thread (To/Cc of its mail): allowed to comment by email."""
@@ -413,6 +423,10 @@ class LogbookEntry(Base):
     new: Mapped[str | None] = mapped_column(Text)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     ticket: Mapped[Ticket] = relationship(back_populates="entries")
+
+    @validates("text")
+    def _composed(self, _key, value):
+        return nfc(value)
     inbound: Mapped[InboundMessage | None] = relationship()
     author_user: Mapped[User | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(

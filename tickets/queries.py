@@ -222,8 +222,8 @@ class Filters:
 
     def validate(self, session: Session) -> None:
         """Check the catalog names against the database: each catalog filter (status, type, …) must
-        name a row, ignoring case and accents, and ``assignee`` (unless ``none``) must be found in
-        some staff user's name or email. Reads only the small catalog tables.
+        name a row, ignoring case and accents (``unit``: a unit's number), and ``assignee`` (unless
+        ``none``) must be found in some staff user's name or email. Reads only the catalog tables.
 
         Raises :class:`FilterError` naming the first unknown one (in :data:`FILTER_NAMES` order) and
         listing the valid values: ``status: estado desconocido 'Cerradoo' (válidos: Anulado, …)``.
@@ -241,6 +241,13 @@ class Filters:
                     if fold(one) not in keys:
                         noun, feminine = NAME_NOUNS[name]
                         raise FilterError(name, unknown_value(noun, one, valid, feminine=feminine))
+            elif name == "unit":
+                valid = sorted({n for n in session.scalars(select(Unit.number).distinct()) if n},
+                               key=lambda n: (len(n), fold(n)))
+                keys = {fold_for_match(n) for n in valid}
+                for one in wanted:
+                    if fold_for_match(one) not in keys:
+                        raise FilterError(name, unknown_value("unidad", one, valid, feminine=True))
             elif name == "assignee" and fold(wanted) != ASSIGNEE_NONE:
                 key = fold(wanted)
                 users = session.execute(select(User.name, User.email).order_by(User.email)).all()
@@ -519,7 +526,7 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
         else:  # no session to resolve names with: compare folded names in SQL
             conds.append(folded(_name_column(name)).in_([fold_for_match(one) for one in wanted]))
     if f.unit is not None:
-        conds.append(func.lower(Unit.number).in_([one.lower() for one in f.unit]))
+        conds.append(folded(Unit.number).in_([fold_for_match(one) for one in f.unit]))
     if f.requester is not None:
         conds.append(or_(_contains(Ticket.requester_name, f.requester),
                          _contains(Ticket.requester_email, f.requester),

@@ -16,6 +16,17 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
+def nfc(text: str | None) -> str | None:
+    """``text`` in Unicode NFC (``"o" + U+0301`` becomes ``"ó"``); None stays None.
+
+    The models store searched text composed (`tickets.models`: a ticket's subject, detail and
+    requester name, a client's name, a logbook entry's text): mail from some clients (macOS) arrives
+    decomposed, and the list's accent-insensitive search (`tickets.text_match`) folds composed
+    letters only.
+    """
+    return None if text is None else unicodedata.normalize("NFC", text)
+
+
 def plural(n: int, singular: str, plural_: str) -> str:
     """``n`` and the noun phrase that agrees with it: ``plural(1, "mensaje", "mensajes") == "1 mensaje"``."""
     return f"{n} {singular if n == 1 else plural_}"

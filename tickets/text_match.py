@@ -22,6 +22,8 @@ Changing the table changes the indexed expression: it needs a migration that reb
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import Boolean, ColumnElement, Select, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -49,9 +51,11 @@ overflow its parser."""
 def fold_for_match(text: str) -> str:
     """``text`` lower-cased with its accents removed, as :class:`folded` does in SQL.
 
-    ``fold_for_match("Filtración EN Baño") == "filtracion en bano"``. Pure; spacing is kept.
+    ``fold_for_match("Filtración EN Baño") == "filtracion en bano"``. Pure; spacing is kept. The
+    text is composed first (NFC), so an accent typed as a combining mark folds too; stored text is
+    composed by the models (`tickets.text.nfc`).
     """
-    return text.lower().translate(_TABLE)
+    return unicodedata.normalize("NFC", text).lower().translate(_TABLE)
 
 
 class folded(FunctionElement):  # noqa: N801 — named like the SQL functions it stands for

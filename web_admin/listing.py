@@ -14,11 +14,11 @@ import math
 import tempfile
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from tickets.queries import ORDERS, count_tickets, iter_ticket_rows
+from tickets.queries import ORDERS, FilterError, count_tickets, iter_ticket_rows, parse_value
 from tickets.text import fold
 from web_admin.filter_form import (
     CELLS,
@@ -82,7 +82,7 @@ def _sort_key() -> str:
 
 def _page() -> int:
     raw = request.args.get("page", "1").strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
 
 
 def _query(**overrides) -> dict[str, list[str]]:
@@ -190,11 +190,14 @@ def export():
 @bp.get("/filtros/opciones")
 @login_required
 def options():
-    """``{"subdivisions": [...], "units": [...]}`` for ``?project=&subdivision=`` (filters.js)."""
-    project = request.args.get("project", "").strip() or None
-    subdivision = request.args.get("subdivision", "").strip() or None
-    if project and len(project) > 200 or subdivision and len(subdivision) > 200:
-        abort(400)
+    """``{"subdivisions": [...], "units": [...]}`` for ``?project=&subdivision=`` (filters.js); each
+    may be repeated (several projects: their towers). A bad value: 400 ``{"error": "<field>: …"}``."""
+    try:
+        project = parse_value("project", request.args.getlist("project"))
+        subdivision = parse_value("subdivision", request.args.getlist("subdivision"))
+    except FilterError as exc:
+        return jsonify(error=str(exc)), 400
+    project, subdivision = list(project or ()), list(subdivision or ())
     session = read_session()
     return jsonify(subdivisions=subdivision_names(session, project),
                    units=unit_numbers(session, project, subdivision))

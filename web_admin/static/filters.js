@@ -18,21 +18,30 @@
   var subdivision = document.getElementById(ids[1]);
   var units = document.getElementById(ids[2]);
 
+  function chosen(select) {  /* the selected values (several in a multiple select) */
+    return Array.prototype.filter.call(select.options, function (o) { return o.selected && o.value; })
+      .map(function (o) { return o.value; });
+  }
+
   function refresh(resetSubdivision) {
     var params = new URLSearchParams();
-    if (project && project.value) { params.set("project", project.value); }
-    if (!resetSubdivision && subdivision && subdivision.value) { params.set("subdivision", subdivision.value); }
+    if (project) { chosen(project).forEach(function (v) { params.append("project", v); }); }
+    if (!resetSubdivision && subdivision) {
+      chosen(subdivision).forEach(function (v) { params.append("subdivision", v); });
+    }
     fetch(optionsUrl + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) { return; }
         if (resetSubdivision && subdivision) {
-          var keep = subdivision.value;
-          while (subdivision.options.length > 1) { subdivision.remove(1); }
-          data.subdivisions.forEach(function (name) {
-            subdivision.add(new Option(name, name, false, name === keep));
+          var keep = chosen(subdivision);
+          Array.prototype.slice.call(subdivision.options).forEach(function (o) {
+            if (o.value) { subdivision.removeChild(o); }  /* "Todos" stays */
           });
-          if (data.subdivisions.indexOf(keep) < 0) { subdivision.value = ""; }
+          data.subdivisions.forEach(function (name) {
+            var selected = keep.indexOf(name) >= 0;
+            subdivision.add(new Option(name, name, selected, selected));
+          });
         }
         if (units) {
           units.innerHTML = "";

@@ -49,7 +49,7 @@ LIST_HELP = (
 @filter_options
 @option("--sort", "sort", default=DEFAULT_SORT, show_default=True, type=SortKey(), metavar="CLAVE",
         help="Orden: " + ", ".join(ORDERS) + "; con - delante, descendente.")
-@option("--limit", "limit", default=None, type=Int(min=1), metavar="N",
+@option("--limit", "limit", default=None, type=Int(min=1, max=1_000_000_000), metavar="N",
         help=f"Muestra como mucho N atenciones (por defecto {DEFAULT_LIMIT}).")
 @option("--all", "show_all", is_flag=True, help="Muestra todas las atenciones (sin límite).")
 @option("--json", "as_json", is_flag=True, help="Imprime una lista JSON con las claves de la exportación.")
