@@ -105,15 +105,18 @@ def sent_document(app, code: str):
 
 def test_validate_dates_times_and_required_fields_in_spanish():
     acta = get_document("acta_visita")
-    values, errors = validate(acta, {"visit_date": "07/01/2025", "visit_start": "25:00", "visit_end": "",
+    values, errors = validate(acta, {"visit_date": "31/02/2025", "visit_start": "25:00", "visit_end": "",
                                      "attendees": "  ", "observations": "ok\r\nbien"})
-    assert errors == {"visit_date": "Fecha no válida: use aaaa-mm-dd.",
+    assert errors == {"visit_date": "Fecha no válida: use dd/mm/aaaa.",
                       "visit_start": "Hora no válida: use HH:MM (24 horas).",
                       "attendees": "Complete «Asistentes»."}
     assert values["observations"] == "ok\nbien"
     _, errors = validate(acta, {"visit_date": "2025-01-07", "visit_start": "10:00", "visit_end": "09:59",
                                 "attendees": "Rosa", "observations": "x"})
     assert errors == {"visit_end": "La hora de término debe ser posterior a la de inicio."}
+    for typed in ("07/01/2025", "7/1/2025", "07-01-2025", "2025-01-07"):  # as Peru writes it, or ISO
+        values, errors = validate(acta, {"visit_date": typed, "attendees": "Rosa", "observations": "x"})
+        assert not errors and values["visit_date"] == "2025-01-07", typed
     _, errors = validate(get_document("carta_respuesta"), {"body": "x" * 5001})
     assert errors == {"body": "Máximo 5 000 caracteres."}
     assert long_date(date(2025, 1, 6)) == "6 de enero de 2025"
@@ -237,7 +240,7 @@ def test_errors_per_field_in_spanish(doc_app, admin):
     r = post(admin, "/atenciones/AT-000003/documentos/acta_visita/enviar", {
         **VISIT, "doc-visit_date": "7 de enero", "doc-visit_start": "9.30", "doc-attendees": ""})
     assert r.status_code == 400
-    assert 'id="err-doc-visit_date">Fecha no válida: use aaaa-mm-dd.' in r.text
+    assert 'id="err-doc-visit_date">Fecha no válida: use dd/mm/aaaa.' in r.text
     assert 'id="err-doc-visit_start">Hora no válida: use HH:MM (24 horas).' in r.text
     assert 'id="err-doc-attendees">Complete «Asistentes».' in r.text
     assert ACCENTED in r.text  # what was written stays in the form

@@ -96,8 +96,9 @@ def validate(kind: DocumentKind, raw: Mapping[str, str]) -> tuple[dict[str, str]
 
     ``raw``: field name → submitted text (missing names count as empty). Returns ``(values,
     errors)``: the cleaned text of every field (stripped, Windows line ends made ``\\n``) and, per
-    field name, one message in Spanish (empty when everything is valid). Dates are aaaa-mm-dd,
-    times HH:MM (24 h); an end time before the start time is an error.
+    field name, one message in Spanish (empty when everything is valid). Dates are dd/mm/aaaa or
+    aaaa-mm-dd (returned as aaaa-mm-dd), times HH:MM (24 h); an end time before the start time is
+    an error.
     """
     values, errors = {}, {}
     for f in kind.fields:
@@ -110,10 +111,11 @@ def validate(kind: DocumentKind, raw: Mapping[str, str]) -> tuple[dict[str, str]
         if len(text) > f.max_length:
             errors[f.name] = f"Máximo {f.max_length:,} caracteres.".replace(",", " ")
         elif f.kind == "date":
-            try:
-                date.fromisoformat(text)
-            except ValueError:
-                errors[f.name] = "Fecha no válida: use aaaa-mm-dd."
+            day = _parse_day(text)
+            if day is None:
+                errors[f.name] = "Fecha no válida: use dd/mm/aaaa."
+            else:
+                values[f.name] = day.isoformat()
         elif f.kind == "time" and not _TIME.match(text):
             errors[f.name] = "Hora no válida: use HH:MM (24 horas)."
     start, end = values.get("visit_start"), values.get("visit_end")
@@ -121,6 +123,21 @@ def validate(kind: DocumentKind, raw: Mapping[str, str]) -> tuple[dict[str, str]
             and _minutes(end) <= _minutes(start):
         errors["visit_end"] = "La hora de término debe ser posterior a la de inicio."
     return values, errors
+
+
+_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def _parse_day(text: str) -> date | None:
+    """A day typed as dd/mm/aaaa (as Peru writes it; also with ``-`` or ``.``) or as aaaa-mm-dd
+    (what a browser's date field sends); None when it is neither or not a real day."""
+    try:
+        match = _DMY.fullmatch(text)
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _minutes(hhmm: str) -> int:
