@@ -170,3 +170,27 @@ def test_kind_forms_save_their_fields(panel_app, admin):
 def test_action_without_csrf_is_refused(admin):
     r = admin.client.post("/atenciones/AT-000003/estado", data={"status-status": "Cerrado"})
     assert r.status_code == 400 and "Formulario caducado" in r.text
+
+
+def _last_mail_text(panel_app) -> str:
+    from email import message_from_bytes, policy
+
+    eml = sorted((panel(panel_app).settings.data_dir / "outbox").glob("*.eml"))[-1].read_bytes()
+    return message_from_bytes(eml, policy=policy.default).get_body(("plain",)).get_content()
+
+
+def test_a_reply_that_greets_is_not_greeted_twice(panel_app, admin):
+    """A staff reply that opens with its own greeting goes out with it alone; one that does not is
+    greeted by the template ("Estimado(a) Rosa Díaz:")."""
+    from mail.outbound.compose import opens_with_greeting
+
+    for text in ("Estimada Sra. Díaz,", "  hola Rosa", "Buenos días:", "SEÑORA Rosa", "Sres. Díaz"):
+        assert opens_with_greeting(text), text
+    for text in ("Hemos revisado", "Holanda", "Estimamos que el lunes", ""):
+        assert not opens_with_greeting(text), text
+    post(admin, "AT-000003", "comentar", {"comment-text": "Estimada Sra. Díaz, iremos el lunes.",
+                                          "comment-public": "y"})
+    text = _last_mail_text(panel_app)
+    assert text.startswith("Estimada Sra. Díaz, iremos el lunes.") and "Estimado(a)" not in text
+    post(admin, "AT-000003", "comentar", {"comment-text": "Iremos el martes.", "comment-public": "y"})
+    assert _last_mail_text(panel_app).startswith("Estimado(a) Rosa Díaz:\n\nIremos el martes.")

@@ -30,6 +30,7 @@ from tickets.models import Attachment, InboundMessage, LogbookEntry, OutboxMessa
 from tickets.outbox import CLIENT_EVENTS
 from tickets.queries import ticket_row
 from tickets.reply_tokens import reply_address, token_for
+from tickets.text_match import fold_for_match
 
 #: The most Message-IDs kept in References (the first, then the newest).
 MAX_REFERENCES = 20
@@ -141,6 +142,18 @@ def thread_of(session: Session, row: OutboxMessage) -> Thread:
     return Thread(inbound[0] if inbound else None, inbound[-1] if inbound else None, tuple(ours))
 
 
+_GREETING = re.compile(
+    r"\s*(estimad[oa]s?|senor(a|es|as)?|sr\.?|sra\.?|srta\.?|sres\.?|hola|buen(os|as)\s+(dias|tardes|noches)"
+    r"|querid[oa]s?|distinguid[oa]s?|apreciad[oa]s?)\b")
+
+
+def opens_with_greeting(text: str) -> bool:
+    """Whether a staff member's text starts with a greeting ("Estimada Sra. Quispe,", "Hola Rosa",
+    "Buenos días"), ignoring case and accents: the client's mail then carries it alone, not after
+    ours ("Estimado(a) Rosa Quispe:" followed by "Estimada Sra. Quispe," read as a doubled greeting)."""
+    return bool(_GREETING.match(fold_for_match(text)))
+
+
 def facts(session: Session, settings, row: OutboxMessage) -> dict:
     """What the templates may use: the row's context plus the ticket as listed (code, subject,
     status, project, subdivision, unit, requester, assignee, elapsed days, alert), the comment
@@ -153,6 +166,7 @@ def facts(session: Session, settings, row: OutboxMessage) -> dict:
     if data.get("entry_id"):
         entry = session.get(LogbookEntry, data["entry_id"])
         data["comment"] = entry.text if entry else None
+        data["greeted"] = opens_with_greeting(data["comment"] or "")  # then the template greets not
         # signed by the staff member who wrote it; an operator's label ("operador (CLI)") is no name
         data["author_name"] = entry.author_user.name if entry and entry.author_user else None
     return data
