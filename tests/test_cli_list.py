@@ -98,3 +98,21 @@ def test_errors(Session, tmp_path, monkeypatch, args, message):
     assert code != 0
     lines = err.getvalue().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def test_a_narrow_terminal_never_cuts_the_code(Session, monkeypatch, capsys):
+    """In a 60-column terminal the texts are cut with … but the code stays whole: it is what the
+    user types next (`atencion show CODE`)."""
+    from rich.console import Console
+
+    from tickets.queries import iter_ticket_rows
+    from worker.cli import listing
+
+    monkeypatch.setattr(listing, "Console", lambda **kw: Console(width=60, force_terminal=True,
+                                                                 color_system=None, **kw))
+    with Session() as s:
+        rows = list(iter_ticket_rows(s, order="code"))
+    listing.print_table(rows)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:6]] == [f"AT-00000{n}" for n in range(1, 6)]
+    assert all(len(line) <= 60 for line in lines)

@@ -262,6 +262,7 @@ CASES = [
     # assignee none: unassigned
     ({"assignee": "none"}, {3, 4, 5}),
     ({"assignee": "NONE", "code": "at-1"}, set()),
+    ({"assignee": "Sin asignar"}, {3, 4, 5}),  # the panel's words
     # catalog filters take several values: any of them
     ({"status": ["atendido", "Cerrado"]}, {1, 4}),
     ({"priority": ["alta", "URGENTE"]}, {2, 3}),

@@ -33,7 +33,9 @@ __all__ = [
     "NAME_FILTERS",
     "NAME_NOUNS",
     "SLA_FILTERS",
+    "UNASSIGNED_WORDS",
     "FilterError",
+    "means_unassigned",
     "parse_value",
 ]
 
@@ -48,6 +50,14 @@ KINDS = tuple(k.value for k in TicketKind)
 
 ASSIGNEE_NONE = "none"
 """``assignee=none``: the tickets nobody is assigned to."""
+
+UNASSIGNED_WORDS = frozenset({ASSIGNEE_NONE, "sin asignar", "nadie"})
+"""What ``assignee`` accepts for "nobody", folded: DESIGN's ``none`` and the panel's words."""
+
+
+def means_unassigned(text: str) -> bool:
+    """Whether an ``assignee`` value asks for the unassigned tickets ("none", "Sin asignar")."""
+    return fold(text) in UNASSIGNED_WORDS
 
 NAME_FILTERS = (
     "type", "category", "status", "project", "subdivision", "unit_type", "promoter", "area",

@@ -57,6 +57,7 @@ from tickets.filter_values import (
     NAME_NOUNS,
     SLA_FILTERS,
     FilterError,
+    means_unassigned,
     parse_value,
 )
 from tickets.models import (
@@ -248,7 +249,7 @@ class Filters:
                 for one in wanted:
                     if fold_for_match(one) not in keys:
                         raise FilterError(name, unknown_value("unidad", one, valid, feminine=True))
-            elif name == "assignee" and fold(wanted) != ASSIGNEE_NONE:
+            elif name == "assignee" and not means_unassigned(wanted):
                 key = fold(wanted)
                 users = session.execute(select(User.name, User.email).order_by(User.email)).all()
                 if not any(key in fold(u.name or "") or key in fold(u.email) for u in users):
@@ -536,7 +537,7 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
                                       _contains(ClientEmail.email, f.holder))
         conds.append(and_(Ticket.holder_client_id.is_not(None),
                           or_(_contains(_HolderClient.name, f.holder), holder_email)))
-    if f.assignee is not None and fold(f.assignee) == ASSIGNEE_NONE:
+    if f.assignee is not None and means_unassigned(f.assignee):
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:
         # the users' ids, not the joined row: the ix_tickets_assignee_id index serves it, and the

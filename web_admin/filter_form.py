@@ -101,7 +101,7 @@ FIXED_CHOICES = {
 """(value, Spanish label) of the filters whose values are fixed words."""
 
 PLACEHOLDERS = {"code": "AT-000123", "requester": "Nombre o correo", "holder": "Nombre o correo",
-                "assignee": "Nombre, correo o «none»", "contract": "N° o parte de él",
+                "assignee": "Nombre, correo o «sin asignar»", "contract": "N° o parte de él",
                 "comment": "Texto del comentario", "unit": "Número", "q": "Código, asunto, detalle, solicitante…"}
 
 _CATALOG_COLUMNS = {

@@ -36,7 +36,7 @@ FILTER_HELP = {
     "promoter": ("NOMBRE", "Promotor."),
     "requester": ("TEXTO", "Solicitante: parte de su nombre o de su correo."),
     "holder": ("TEXTO", "Titular: parte de su nombre o de uno de sus correos."),
-    "assignee": ("TEXTO", "Usuario asignado: parte de su nombre o de su correo; 'none': sin asignar."),
+    "assignee": ("TEXTO", "Usuario asignado: parte de su nombre o de su correo; 'none' o 'sin asignar': sin asignar."),
     "area": ("NOMBRE", "Área."),
     "contract": ("TEXTO", "N° de contrato, o parte de él."),
     "comment": ("TEXTO", "Texto que aparece en los comentarios del cliente."),

@@ -83,8 +83,10 @@ def list_(app: App, sort: str, limit: int | None, show_all: bool, as_json: bool,
 
 def print_table(rows) -> None:
     """The rows as a table on stdout (as wide as the terminal; long texts cut with …)."""
+    rows = list(rows)
     table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("Código", no_wrap=True)
+    # the code is what the user types next (atencion show CODE): never cut, even in 80 columns
+    table.add_column("Código", no_wrap=True, min_width=max((len(r.code) for r in rows), default=6))
     table.add_column("Asunto", overflow="ellipsis", no_wrap=True, ratio=3)
     table.add_column("Solicitante", overflow="ellipsis", no_wrap=True, ratio=2)
     table.add_column("Estado", no_wrap=True)
