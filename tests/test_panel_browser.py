@@ -358,6 +358,8 @@ def test_duplicate_and_requirement_in_the_same_pliego(page, smtp):
     pg = page
     log_in(pg)
     pg.goto(pg.base + "/atenciones/AT-000001")
+    pg.click("#duplicate summary")  # a second click confirms: a mis-click makes no stray copy
+    pg.screenshot(path=str(ARTIFACTS / "duplicate-confirm.png"))
     pg.click("#duplicate-form button")
     pg.wait_for_url("**/atenciones/AT-000006")
     assert "creada como duplicado de AT-000001" in pg.locator(".flash-success").inner_text()
