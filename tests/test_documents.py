@@ -115,7 +115,8 @@ def test_validate_dates_times_and_required_fields_in_spanish():
                                 "attendees": "Rosa", "observations": "x"})
     assert errors == {"visit_end": "La hora de término debe ser posterior a la de inicio."}
     for typed in ("07/01/2025", "7/1/2025", "07-01-2025", "2025-01-07"):  # as Peru writes it, or ISO
-        values, errors = validate(acta, {"visit_date": typed, "attendees": "Rosa", "observations": "x"})
+        values, errors = validate(acta, {"visit_date": typed, "visit_start": "10:00", "attendees": "Rosa",
+                                         "observations": "x"})
         assert not errors and values["visit_date"] == "2025-01-07", typed
     _, errors = validate(get_document("carta_respuesta"), {"body": "x" * 5001})
     assert errors == {"body": "Máximo 5 000 caracteres."}

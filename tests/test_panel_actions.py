@@ -194,3 +194,11 @@ def test_a_reply_that_greets_is_not_greeted_twice(panel_app, admin):
     assert text.startswith("Estimada Sra. Díaz, iremos el lunes.") and "Estimado(a)" not in text
     post(admin, "AT-000003", "comentar", {"comment-text": "Iremos el martes.", "comment-public": "y"})
     assert _last_mail_text(panel_app).startswith("Estimado(a) Rosa Díaz:\n\nIremos el martes.")
+
+
+def test_mail_to_the_client_does_not_show_the_sla_count(panel_app, admin):
+    """The client's mails (status, reply, Email) carry the ticket's code, subject and state, not
+    "Días transcurridos": an internal count that reads as "34 days" on a 5-day deadline."""
+    post(admin, "AT-000003", "comentar", {"comment-text": "Iremos el martes.", "comment-public": "y"})
+    text = _last_mail_text(panel_app)
+    assert "AT-000003" in text and "Estado:" in text and "Días transcurridos" not in text
