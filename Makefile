@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium fonts-dejavu-core \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
-.PHONY: all .venv test deb-packages demo bench lint lock clean up down
+.PHONY: all .venv test deb-packages demo bench tour lint lock clean up down
 
 all: test
 
@@ -49,6 +49,10 @@ bench: .venv
 	  echo "== $$f"; \
 	  $(VPY) "$$f" || exit 1; \
 	done
+
+# The README's tour of the panel: `make demo` in a temporary folder, one screenshot per page into docs/tour/.
+tour: .venv deb-packages
+	$(VPY) docs/tour.py
 
 lint: .venv
 	@if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check .; \
