@@ -2,7 +2,8 @@
 mail by SMTP to a real aiosmtpd): through the «Administración» link, create a user (a short
 password is refused in Spanish first), deactivate the agent María and reassign her open ticket to
 the new user — who receives the assignment mail —, and add a closed day (a holiday) that then shows
-in its list. Screenshots tests/artifacts/admin-users.png, admin-user.png and admin-closed-days.png
+in its list; deleting a status in use is refused with the reason. Screenshots
+tests/artifacts/admin-users.png, admin-user.png, admin-closed-days.png and admin-refusal.png
 (always saved: look at them); a failure saves one too. SQLite and PostgreSQL.
 """
 
@@ -73,3 +74,11 @@ def test_create_user_deactivate_agent_reassign_and_closed_day(page, smtp):  # no
     assert "El día no laborable «2025-07-29» se creó." in pg.locator(".flash-success").inner_text()
     assert "Fiestas Patrias" in pg.locator("#row-2025-07-29").inner_text()
     pg.screenshot(path=str(ARTIFACTS / "admin-closed-days.png"), full_page=True)
+
+    # a status in use cannot go: the reason is on the page, the row stays
+    pg.click(".admin-nav >> text=Estados")
+    pg.locator("#catalog-table tr", has_text="Asignado").locator("text=Eliminar").click()
+    assert pg.locator("#refusal").inner_text() == ("No se puede eliminar el estado «Asignado»: "
+                                                   "lo usa 1 atención.")
+    assert pg.locator("#catalog-table tr", has_text="Asignado").count() == 1
+    pg.screenshot(path=str(ARTIFACTS / "admin-refusal.png"), full_page=True)

@@ -67,7 +67,11 @@ def test_index_lists_every_catalog_and_users(admin):
     assert "Entregas" not in html  # handovers are linked by the integrator, not here
 
 
-def test_status_create_edit_delete(panel_app, admin):
+def test_status_create_edit_delete(panel_app, admin, caplog):
+    caplog.set_level("INFO", logger="tickets.catalog_edit")
+    r = admin.client.post("/admin/catalogo/estados", data={"name": "Sin token", "position": "1"})
+    assert r.status_code == 400 and "Formulario caducado" in r.text  # CSRF
+    assert one(panel_app, Status, name="Sin token") is None
     r = post(admin, "/admin/catalogo/estados", {"name": "En espera de cliente", "position": "7",
                                                  "notify_requester": "1"})
     assert r.status_code == 302
@@ -85,6 +89,11 @@ def test_status_create_edit_delete(panel_app, admin):
 
     assert post(admin, f"/admin/catalogo/estados/{st.id}/eliminar").status_code == 302
     assert one(panel_app, Status, id=st.id) is None
+    assert [r.getMessage() for r in caplog.records if r.name == "tickets.catalog_edit"] == [
+        f"catalog estados: created 'En espera de cliente' by {ADMIN}",
+        f"catalog estados: updated 'En espera del cliente' by {ADMIN}",
+        f"catalog estados: deleted 'En espera del cliente' by {ADMIN}",
+    ]
 
 
 def test_delete_in_use_is_refused_with_the_count(panel_app, admin):
@@ -260,6 +269,9 @@ def sample_url(rule) -> str:
 def test_every_admin_page_is_refused_to_agent_and_legal(panel_app, staff):
     rules = [r for r in panel_app.url_map.iter_rules() if r.rule.startswith("/admin")]
     assert len(rules) >= 12  # catalog (6) and users (7) routes at least
+    for rule in rules:  # logged out: to the login page
+        r = staff.client.get(sample_url(rule)) if "GET" in rule.methods else None
+        assert r is None or (r.status_code == 302 and "/login" in r.location), rule.rule
     with panel(panel_app).sessions() as s:
         statuses = s.scalar(select(func.count()).select_from(Status))
     for email in (AGENT, LEGAL):
