@@ -292,3 +292,17 @@ def test_every_admin_page_is_refused_to_agent_and_legal(panel_app, staff):
     for rule in rules:
         if "GET" in rule.methods:
             assert staff.get(sample_url(rule)).status_code == 200, rule.rule
+
+
+def test_search_narrows_a_long_catalog(panel_app, admin):
+    from tickets.catalog_edit import list_rows
+
+    html = unescape(admin.get("/admin/catalogo/clientes", q="TORRES").text)
+    assert "Ana Torres" in html and "Luis Pérez" not in html
+    assert 'id="catalog-total">1 registro encontrado.' in html
+    assert "Luis Pérez" in admin.get("/admin/catalogo/clientes").text
+    html = admin.get("/admin/catalogo/clientes", q="100%").text  # LIKE wildcards are literal
+    assert 'id="catalog-total">0 registros encontrados.' in html
+    with panel(panel_app).sessions() as s:
+        rows, total = list_rows(s, KINDS["clientes"], limit=1)
+        assert ([r.name for r in rows], total) == (["Ana Torres"], 2)

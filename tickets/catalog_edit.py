@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tickets.catalog import CatalogError, check_email, parse_day, parse_holder
@@ -254,6 +254,22 @@ def display_values(session: Session, kind: Kind, row) -> list[str]:
             text = dict(f.choices).get(text, text)
         cells.append(text)
     return cells
+
+
+LIST_LIMIT = 200
+"""Rows a catalog page shows at most; a search narrows a long catalog (clients, units)."""
+
+
+def list_rows(session: Session, kind: Kind, query: str = "", limit: int = LIST_LIMIT) -> tuple[list, int]:
+    """The catalog's rows in its order, those whose text fields contain ``query`` (case ignored),
+    at most ``limit``. Returns: (rows, how many match in all)."""
+    stmt = select(kind.model)
+    words = query.strip().lower()
+    if words:
+        columns = [getattr(kind.model, f.name) for f in kind.fields if f.kind == "text"]
+        stmt = stmt.where(or_(*(func.lower(c).contains(words, autoescape=True) for c in columns)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return list(session.scalars(stmt.order_by(*kind.order_by).limit(limit))), total
 
 
 def options(session: Session, f: Field) -> list[tuple[str, str]]:

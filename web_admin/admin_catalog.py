@@ -43,13 +43,14 @@ def index():
 
 def _render(kind, row=None, values=None, errors=None, refusal=None, status=200):
     s = read_session()
-    rows = list(s.scalars(select(kind.model).order_by(*kind.order_by)))
+    query = request.args.get("q", "")
+    rows, total = catalog_edit.list_rows(s, kind, query)
     table = [(catalog_edit.row_key(r), label_of(r), catalog_edit.display_values(s, kind, r)) for r in rows]
     if values is None:
         values = catalog_edit.form_values(kind, row) if row is not None else {}
     opts = {f.name: catalog_edit.options(s, f) for f in kind.fields if f.kind in ("choice", "ref", "user")}
     return render_template("admin/admin_catalog.html", kind=kind, kinds=KINDS, table=table, values=values,
-                           errors=errors or {}, options=opts, refusal=refusal,
+                           errors=errors or {}, options=opts, refusal=refusal, query=query, total=total,
                            editing=catalog_edit.row_key(row) if row is not None else None,
                            editing_label=label_of(row) if row is not None else None), status
 
