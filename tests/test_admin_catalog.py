@@ -237,8 +237,13 @@ def test_every_catalog_creates_like_the_loader(panel_app, admin):
 
 
 def test_renaming_a_priority_keeps_the_type_overrides(panel_app, admin):
-    with panel(panel_app).sessions() as s:
+    with panel(panel_app).sessions.begin() as s:
         urgente = s.scalar(select(Priority).where(Priority.name == "Urgente"))
+        for t in s.scalars(select(Ticket).where(Ticket.priority_id == urgente.id)):
+            t.priority_id = s.scalar(select(Priority.id).where(Priority.name == "Alta"))
+    r = post(admin, f"/admin/catalogo/prioridades/{urgente.id}/eliminar")  # no ticket, but a type's days
+    assert refusal(r.text) == ("No se puede eliminar la prioridad «Urgente»: la usa 1 tipo de atención "
+                               "(días por prioridad).")
     r = post(admin, f"/admin/catalogo/prioridades/{urgente.id}", {"name": "Muy urgente", "position": "4"})
     assert r.status_code == 302
     with panel(panel_app).sessions() as s:
@@ -306,3 +311,19 @@ def test_search_narrows_a_long_catalog(panel_app, admin):
     with panel(panel_app).sessions() as s:
         rows, total = list_rows(s, KINDS["clientes"], limit=1)
         assert ([r.name for r in rows], total) == (["Ana Torres"], 2)
+
+
+def test_the_last_ticket_type_stays(panel_app, admin):
+    with panel(panel_app).sessions.begin() as s:
+        keep = s.scalar(select(TicketType).where(TicketType.name == "Atención"))
+        for t in s.scalars(select(Ticket)):
+            t.type_id = keep.id
+        others = [tt.id for tt in s.scalars(select(TicketType).where(TicketType.id != keep.id))]
+        keep_id = keep.id
+    for type_id in others:
+        assert post(admin, f"/admin/catalogo/tipos/{type_id}/eliminar").status_code == 302
+    r = post(admin, f"/admin/catalogo/tipos/{keep_id}/eliminar")
+    assert r.status_code == 409
+    assert refusal(r.text) == ("No se puede eliminar el tipo de atención «Atención»: es el único tipo de "
+                               "atención (las atenciones nuevas necesitan uno).")
+    assert one(panel_app, TicketType, id=keep_id) is not None

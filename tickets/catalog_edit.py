@@ -1,8 +1,9 @@
 """Create, edit and delete one catalog row from the panel (issue 10, item 7), validated like the
 YAML loader: the same natural keys and the same checks (`tickets.catalog`'s ``check_*`` and
 ``parse_*`` functions), plus the refusals a form can meet and a file cannot: a delete while the row
-is in use («No se puede eliminar el estado «Asignado»: lo usan 12 atenciones»), a protected name
-(the default status or priority), the last closed status.
+is in use («No se puede eliminar el estado «Asignado»: lo usan 12 atenciones»; a priority named in
+a type's days per priority counts too), a protected name (the default status or priority), the
+last closed status, the last ticket type.
 
 Like every service, it works in the caller's transaction and never commits. Each change is logged
 (logger ``tickets.catalog_edit``, at INFO: the catalog, the row and who changed it).
@@ -196,6 +197,11 @@ def usage(session: Session, kind: Kind, row) -> list[tuple[int, str]]:
         n = session.scalar(select(func.count()).select_from(use.column.table).where(use.column == row.id))
         if n:
             found.append((n, use.singular if n == 1 else use.plural))
+    if kind.model is Priority:  # TicketType.priority_days is keyed by the priority's name
+        n = sum(row.name in (tt.priority_days or {}) for tt in session.scalars(select(TicketType)))
+        if n:
+            found.append((n, "tipo de atención (días por prioridad)" if n == 1
+                          else "tipos de atención (días por prioridad)"))
     return found
 
 
@@ -210,6 +216,8 @@ def delete_row(session: Session, kind: Kind, row, *, by: str = "") -> None:
         raise ServiceError(f"{what}: {kind.protected[row.name]}.")
     if kind.model is Status and row.closed and _closed_count(session) <= 1:
         raise ServiceError(f"{what}: es el único estado cerrado (las atenciones no podrían cerrarse).")
+    if kind.model is TicketType and session.scalar(select(func.count()).select_from(TicketType)) <= 1:
+        raise ServiceError(f"{what}: es el único tipo de atención (las atenciones nuevas necesitan uno).")
     used = usage(session, kind, row)
     if used:
         parts = [f"{n} {noun}" for n, noun in used]
