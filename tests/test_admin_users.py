@@ -115,12 +115,15 @@ def test_refusals_for_self_and_area_leads(panel_app, admin):
     assert not user(panel_app, AGENT).active
 
 
-def test_deactivate_agent_and_reassign_open_tickets(panel_app, admin, staff):
+def test_deactivate_agent_and_reassign_open_tickets(panel_app, admin, staff, caplog):
+    caplog.set_level("INFO", logger="tickets.user_admin")
     maria, me = user(panel_app, AGENT), user(panel_app, ADMIN)
     with panel(panel_app).sessions.begin() as s:  # a second open ticket for María
         t3 = s.scalar(select(Ticket).where(Ticket.code == "AT-000003"))
         t3.assignee_id = maria.id
         ids = {t.code: t.id for t in s.scalars(select(Ticket))}
+    row = re.search(rf'<tr id="user-{maria.id}".*?</tr>', admin.get("/admin/usuarios").text, re.S).group(0)
+    assert '<td class="num">2</td>' in row  # her open tickets, in the list
     r = post(admin, f"/admin/usuarios/{maria.id}/desactivar")
     assert r.status_code == 302
     page = admin.get(f"/admin/usuarios/{maria.id}").text
@@ -152,6 +155,11 @@ def test_deactivate_agent_and_reassign_open_tickets(panel_app, admin, staff):
                                                          OutboxMessage.event == "assignment")
                              .order_by(OutboxMessage.id.desc())).first()
             assert (mail.recipient, mail.state) == (ADMIN, "sent")
+    assert [r.getMessage() for r in caplog.records if r.name == "tickets.user_admin"] == [
+        f"user {AGENT} deactivated by {ADMIN}",
+        f"user {AGENT}: 1 tickets reassigned to {ADMIN} by {ADMIN}",
+        f"user {AGENT}: 1 tickets reassigned to {ADMIN} by {ADMIN}",
+    ]
     admin.logout()
     assert staff.login(AGENT).status_code == 401  # deactivated: no login
 

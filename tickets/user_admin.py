@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -112,6 +112,14 @@ def open_tickets(session: Session, user: User) -> list[Ticket]:
     return list(session.scalars(
         select(Ticket).join(Status, Ticket.status_id == Status.id)
         .where(Ticket.assignee_id == user.id, Status.closed.is_(False)).order_by(Ticket.requested_at)))
+
+
+def open_counts(session: Session) -> dict[int, int]:
+    """User id → how many open (not closed) tickets are assigned to them."""
+    rows = session.execute(select(Ticket.assignee_id, func.count()).join(Status, Ticket.status_id == Status.id)
+                           .where(Ticket.assignee_id.is_not(None), Status.closed.is_(False))
+                           .group_by(Ticket.assignee_id))
+    return {user_id: n for user_id, n in rows}
 
 
 def reassign(session: Session, ctx: Context, user: User, ticket_ids: list[int], to_user_id: int, *,

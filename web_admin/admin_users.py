@@ -36,7 +36,8 @@ def _render_list(values=None, errors=None, status=200):
     s = read_session()
     users = list(s.scalars(select(User).order_by(User.active.desc(), User.name)))
     leads = {a.lead_id: a.name for a in s.scalars(select(Area).where(Area.lead_id.is_not(None)))}
-    return render_template("admin/admin_users.html", users=users, leads=leads, values=values or {},
+    return render_template("admin/admin_users.html", users=users, leads=leads, open=user_admin.open_counts(s),
+                           values=values or {},
                            errors=errors or {}, **_common(s)), status
 
 
