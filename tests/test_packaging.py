@@ -23,6 +23,8 @@ def test_wheel_ships_migrations_and_templates_and_runs(tmp_path):
     assert any(n.endswith("entry_points.txt") for n in names)
     for name in ("base.html", "login.html", "list.html", "_filters.html", "error.html"):
         assert f"templates/admin/{name}" in names, name
+    for name in ("admin_index.html", "_admin_nav.html", "admin_catalog.html", "admin_users.html", "admin_user.html"):
+        assert f"templates/admin/{name}" in names, name  # Administración
     assert {"web_admin/static/atencion.css", "web_admin/static/filters.js", "web_admin/static/document.js"} <= names
     for name in ("_base.html", "_letter.html", "carta_recepcion.html", "acta_visita.html", "carta_respuesta.html"):
         assert f"templates/documents/{name}" in names, name  # Generar Documento

@@ -108,6 +108,54 @@ def parse_holder(ref: str, where: str) -> tuple[str, str]:
     return parts[0].upper(), parts[1]
 
 
+def check_unit_type(value, where: str) -> str:
+    """A unit type, lower-cased, one of `UNIT_TYPES`. Raises CatalogError."""
+    utype = str(value or "departamento").strip().lower()
+    if utype not in UNIT_TYPES:
+        raise CatalogError(f"{where}: tipo de unidad '{utype}' no válido")
+    return utype
+
+
+def check_document_type(value, where: str) -> str:
+    """A document type, upper-cased, one of `DOCUMENT_TYPES`. Raises CatalogError."""
+    dtype = str(value or "").strip().upper()
+    if dtype not in DOCUMENT_TYPES:
+        raise CatalogError(f"{where}: tipo de documento '{dtype}' no válido (DNI, CE, RUC, PASAPORTE)")
+    return dtype
+
+
+def check_email(value, where: str) -> str:
+    """A client address, trimmed and lower-cased; it must hold an ``@``. Raises CatalogError."""
+    addr = str(value).strip().lower()
+    if "@" not in addr:
+        raise CatalogError(f"{where}: correo no válido '{addr}'")
+    return addr
+
+
+def check_day_rule(value, where: str) -> str:
+    """``calendar`` or ``business`` (the SLA's day count). Raises CatalogError."""
+    if value not in {"calendar", "business"}:
+        raise CatalogError(f"{where}: day_rule '{value}' no válido (calendar, business)")
+    return value
+
+
+def check_max_days(value, where: str) -> int:
+    """Maximum response days: an integer ≥ 0. Raises CatalogError."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CatalogError(f"{where}: max_response_days debe ser un entero ≥ 0")
+    return value
+
+
+def parse_day(value, where: str) -> date:
+    """A date (``AAAA-MM-DD`` text or a date). Raises CatalogError."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise CatalogError(f"{where}: fecha '{value}' no válida (AAAA-MM-DD)") from exc
+
+
 def load_catalog(session: Session, path: Path) -> LoadReport:
     """Load a YAML catalog into the database (in the caller's transaction).
 
@@ -173,26 +221,20 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
             session.flush()
             for k, u in enumerate(s.get("units") or []):
                 w3 = f"{w2}.units[{k}]"
-                utype = str(u.get("type", "departamento")).lower()
-                if utype not in UNIT_TYPES:
-                    raise CatalogError(f"{w3}: tipo de unidad '{utype}' no válido")
+                utype = check_unit_type(u.get("type", "departamento"), w3)
                 unit, new = _get_or_new(session, Unit, subdivision_id=sub.id, number=str(_need(u, "number", w3)))
                 _set(unit, r, "units", new, unit_type=utype)
     session.flush()
     for i, e in enumerate(data.get("clients") or []):
         where = f"clients[{i}]"
-        dtype = str(_need(e, "document_type", where)).upper()
-        if dtype not in DOCUMENT_TYPES:
-            raise CatalogError(f"{where}: tipo de documento '{dtype}' no válido (DNI, CE, RUC, PASAPORTE)")
+        dtype = check_document_type(_need(e, "document_type", where), where)
         client, new = _get_or_new(session, Client, document_type=dtype,
                                   document_number=str(_need(e, "document_number", where)))
         _set(client, r, "clients", new, name=_need(e, "name", where),
              phone=str(e["phone"]) if e.get("phone") else None)
         have = {ce.email for ce in client.emails}
         for addr in e.get("emails") or []:
-            addr = str(addr).strip().lower()
-            if "@" not in addr:
-                raise CatalogError(f"{where}: correo no válido '{addr}'")
+            addr = check_email(addr, where)
             if addr not in have:
                 client.emails.append(ClientEmail(email=addr))
                 have.add(addr)
@@ -213,11 +255,8 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
                  for x in e.get("extra_units") or []]
         contract, new = _get_or_new(session, Contract, number=str(_need(e, "number", where)))
         signed = e.get("date")
-        if signed is not None and not isinstance(signed, date):
-            try:
-                signed = date.fromisoformat(str(signed))
-            except ValueError as exc:
-                raise CatalogError(f"{where}: fecha '{signed}' no válida (AAAA-MM-DD)") from exc
+        if signed is not None:
+            signed = parse_day(signed, where)
         _set(contract, r, "contracts", new, unit_id=unit.id if unit else None, signed_on=signed)
         if [h.id for h in contract.holders] != [h.id for h in holders]:
             contract.holders = holders
@@ -228,12 +267,8 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
     session.flush()
     for i, e in enumerate(data.get("ticket_types") or []):
         where = f"ticket_types[{i}]"
-        rule = e.get("day_rule", "calendar")
-        if rule not in {"calendar", "business"}:
-            raise CatalogError(f"{where}: day_rule '{rule}' no válido (calendar, business)")
-        days = e.get("max_response_days", 5)
-        if not isinstance(days, int) or days < 0:
-            raise CatalogError(f"{where}: max_response_days debe ser un entero ≥ 0")
+        rule = check_day_rule(e.get("day_rule", "calendar"), where)
+        days = check_max_days(e.get("max_response_days", 5), where)
         row, new = _get_or_new(session, TicketType, name=_need(e, "name", where))
         _set(row, r, "ticket_types", new, max_response_days=days, day_rule=rule,
              priority_days={str(k): int(v) for k, v in (e.get("priority_days") or {}).items()})
@@ -248,10 +283,7 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
         row, new = _get_or_new(session, Priority, name=_need(e, "name", f"priorities[{i}]"))
         _set(row, r, "priorities", new, position=int(e.get("order", 0)))
     for i, d in enumerate(data.get("closed_days") or []):
-        try:
-            day = d if isinstance(d, date) else date.fromisoformat(str(d))
-        except ValueError as exc:
-            raise CatalogError(f"closed_days[{i}]: fecha '{d}' no válida (AAAA-MM-DD)") from exc
+        day = parse_day(d, f"closed_days[{i}]")
         if session.get(ClosedDay, day) is None:
             session.add(ClosedDay(day=day))
             r.created["closed_days"] += 1
