@@ -39,7 +39,7 @@ def catalog_load(app: App, file: Path) -> None:
     if not file.exists():
         raise CliError(f"no existe el archivo {file}")
     with app.sessions.begin() as s:
-        report = load_catalog(s, file)
+        report = load_catalog(s, file, storage_dir=app.settings.storage_dir)
     click.echo(f"catálogo cargado: {report.summary()}")
 
 
