@@ -83,6 +83,11 @@ class Group:
     record_id: int | None = None
 
 
+def human_size(n_bytes: int) -> str:
+    """``"2.5 MiB"``, ``"12.0 KiB"``: a size in bytes as people read it (one decimal)."""
+    return f"{n_bytes / 1048576:.1f} MiB" if n_bytes >= 1048576 else f"{n_bytes / 1024:.1f} KiB"
+
+
 def unit_label(unit: Unit) -> str:
     """``"Dpto. 101"``: the unit's type abbreviated, then its number."""
     return f"{UNIT_LABELS.get(unit.unit_type, unit.unit_type.capitalize())} {unit.number}"
@@ -133,8 +138,8 @@ def add_file(session: Session, storage_dir: Path, owner: Owner, *, filename: str
     if not data:
         raise RelatedFileError("file", "Elija un archivo (no puede estar vacío).")
     if len(data) > max_bytes:
-        raise RelatedFileError("file", f"El archivo pesa {len(data) / 1048576:.1f} MiB; el máximo es "
-                                       f"{max_bytes / 1048576:.0f} MiB.")
+        raise RelatedFileError("file", f"El archivo pesa {human_size(len(data))}; el máximo es "
+                                       f"{human_size(max_bytes)}.")
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise RelatedFileError("description", f"Máximo {MAX_DESCRIPTION_CHARS} caracteres.")

@@ -96,7 +96,7 @@ def _render_page(state: dict, error: dict | None = None, status: int = 200):
         owner_label=rf.owner_label, unit_label=rf.unit_label, page_args=_page_args(state),
         files=rf.files_of(session, state["owner"]) if state["owner"] else [], error=error or {},
         description=request.form.get("description", "") if request.method == "POST" else "",
-        max_mib=panel().settings.max_message_kib / 1024,
+        max_size=rf.human_size(panel().settings.max_message_kib * 1024),
     ), status
 
 
