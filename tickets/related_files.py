@@ -84,7 +84,9 @@ class Group:
 
 
 def human_size(n_bytes: int) -> str:
-    """``"2.5 MiB"``, ``"12.0 KiB"``: a size in bytes as people read it (one decimal)."""
+    """``"2.5 MiB"``, ``"12.0 KiB"``, ``"51 B"``: a size in bytes as people read it."""
+    if n_bytes < 1024:
+        return f"{n_bytes} B"
     return f"{n_bytes / 1048576:.1f} MiB" if n_bytes >= 1048576 else f"{n_bytes / 1024:.1f} KiB"
 
 

@@ -180,6 +180,12 @@ def fragment():
                            place_chosen=any(place.values()))
 
 
+@bp.app_template_filter("file_size")
+def file_size(n_bytes: int) -> str:
+    """A size in bytes as "51 B", "12.0 KiB", "2.5 MiB" (`tickets.related_files.human_size`)."""
+    return rf.human_size(n_bytes)
+
+
 @bp.app_context_processor
 def _template_functions() -> dict:
     """``related_files_of_ticket(t)`` and ``related_files_of_form(form)`` for the card's template."""
