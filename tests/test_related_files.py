@@ -242,7 +242,7 @@ def test_catalog_load_command_loads_the_examples_handovers(cli):
 
     cli.ok("migrate")
     first = cli.ok("catalog", "load", CATALOG)
-    assert "handovers: +3 ~0" in first
+    assert "handovers: +4 ~0" in first
     assert cli.ok("catalog", "load", CATALOG).strip() == "catálogo cargado: sin cambios"
     with cli.sessions() as s:
         rosa = s.scalar(select(Handover).join(Contract).where(Contract.number == "CV-2023-0007"))
