@@ -598,7 +598,7 @@ class Handover(Base):
     Natural key: (unit, contract) — ``contract`` may be None (a unit handed over without a sale
     on record). ``handed_over_on``: the local date of the handover; ``observations``: what the
     signed record notes; ``record_file``: the signed record (acta), a `RelatedFile` owned by this
-    handover (None until one is loaded or uploaded).
+    handover (None until the catalog loads one: `tickets.catalog`, ``record:``).
     """
 
     __tablename__ = "handovers"
