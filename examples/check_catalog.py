@@ -31,7 +31,8 @@ STAFF_DOMAIN = "@inmobiliaria-andina.pe"
 DOC_FORMATS = {"DNI": r"\d{8}", "RUC": r"(10|20)\d{9}", "CE": r"\d{9}", "PASAPORTE": r"[A-Z0-9]{6,12}"}
 
 
-def check(data: dict) -> list[str]:
+def check(data: dict, base: Path | None = None) -> list[str]:
+    """The problems found (``base``: the catalog's folder, where handover records are; None: not checked)."""
     problems: list[str] = []
 
     def dupes(label: str, keys: list) -> None:
@@ -149,6 +150,24 @@ def check(data: dict) -> list[str]:
         if n > 1:
             problems.append(f"unit sold in {n} contracts: {key}")
 
+    contracts = {c["number"]: c for c in data["contracts"]}
+    handovers = data.get("handovers") or []  # optional section
+    dupes("handover", [(h.get("project"), h.get("subdivision"), h.get("unit"), h.get("contract")) for h in handovers])
+    for h in handovers:
+        label = f"handover {h.get('subdivision')}/{h.get('unit')}"
+        if h.get("unit") not in units.get(h.get("project"), {}).get(h.get("subdivision"), {}):
+            problems.append(f"{label}: unknown unit {h.get('project')}/{h.get('subdivision')}/{h.get('unit')!r}")
+        c = contracts.get(h.get("contract")) if h.get("contract") else None
+        if h.get("contract") and c is None:
+            problems.append(f"{label}: unknown contract {h['contract']!r}")
+        elif c is not None and (c.get("project"), c.get("subdivision"), c.get("unit")) != (
+                h.get("project"), h.get("subdivision"), h.get("unit")):
+            problems.append(f"{label}: contract {h['contract']} sold another unit")
+        if not isinstance(h.get("date"), dt.date):
+            problems.append(f"{label}: date {h.get('date')!r} is not a YAML date")
+        if h.get("record") and base is not None and not (base / str(h["record"])).is_file():
+            problems.append(f"{label}: record file {h['record']!r} not found beside the catalog")
+
     priorities = {p["name"] for p in data["priorities"]}
     dupes("priority", [p["name"] for p in data["priorities"]])
     dupes("priority order", [p["order"] for p in data["priorities"]])
@@ -182,6 +201,7 @@ def summary(data: dict) -> str:
     return (f"{len(data['promoters'])} promoters, {len(data['areas'])} areas, {len(data['users'])} users, "
             f"{len(data['projects'])} projects, {n_subs} subdivisions, {n_units} units, "
             f"{len(data['clients'])} clients, {len(data['contracts'])} contracts, "
+            f"{len(data.get('handovers') or [])} handovers, "
             f"{len(data['ticket_types'])} ticket types, {len(data['categories'])} categories, "
             f"{len(data['statuses'])} statuses, {len(data['priorities'])} priorities, "
             f"{len(data['closed_days'])} closed days")
@@ -190,7 +210,7 @@ def summary(data: dict) -> str:
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else Path(__file__).with_name("catalog.yaml")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    problems = check(data)
+    problems = check(data, path.parent)
     if problems:
         for p in problems:
             print(f"ERROR: {p}", file=sys.stderr)

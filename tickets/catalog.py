@@ -1,13 +1,15 @@
 """`atencion catalog load FILE`: reference data from YAML, idempotent by natural keys.
 
 Sections (all optional): promoters, areas, users, projects (with subdivisions and units), clients,
-contracts, ticket_types, categories, statuses, priorities, closed_days — see examples/catalog.yaml.
-Natural keys: names; (project, subdivision); (subdivision, unit number); (document type, number)
-for clients; contract number; user email. Loading the same file twice changes nothing.
+contracts, handovers, ticket_types, categories, statuses, priorities, closed_days — see
+examples/catalog.yaml. Natural keys: names; (project, subdivision); (subdivision, unit number);
+(document type, number) for clients; contract number; user email; (unit, contract) for handovers.
+Loading the same file twice changes nothing.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tickets import storage
 from tickets.models import (
     Area,
     Category,
@@ -24,6 +27,7 @@ from tickets.models import (
     ClientEmail,
     ClosedDay,
     Contract,
+    Handover,
     Priority,
     Project,
     Promoter,
@@ -37,6 +41,8 @@ from tickets.models import (
 
 UNIT_TYPES = {"departamento", "estacionamiento", "depósito", "deposito", "casa", "local", "oficina"}
 DOCUMENT_TYPES = {"DNI", "CE", "RUC", "PASAPORTE"}
+#: The largest signed handover record the catalog loads, in bytes.
+MAX_RECORD_BYTES = 25 * 1024 * 1024
 
 
 class CatalogError(ValueError):
@@ -156,9 +162,11 @@ def parse_day(value, where: str) -> date:
         raise CatalogError(f"{where}: fecha '{value}' no válida (AAAA-MM-DD)") from exc
 
 
-def load_catalog(session: Session, path: Path) -> LoadReport:
+def load_catalog(session: Session, path: Path, storage_dir: Path | None = None) -> LoadReport:
     """Load a YAML catalog into the database (in the caller's transaction).
 
+    ``storage_dir``: the content store (``Settings.storage_dir``) where a handover's signed record
+    (``record:``, a path relative to the catalog file) is kept; None: a record is refused.
     Raises: CatalogError naming the section, entry and field of the first problem.
     """
     try:
@@ -169,11 +177,13 @@ def load_catalog(session: Session, path: Path) -> LoadReport:
         raise CatalogError(f"{path}: {describe_yaml_error(exc)}") from exc
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: se esperaba un mapa de secciones")
-    return load_catalog_data(session, data)
+    return load_catalog_data(session, data, base_dir=Path(path).parent, storage_dir=storage_dir)
 
 
-def load_catalog_data(session: Session, data: dict) -> LoadReport:
-    """Load an already parsed catalog mapping. See `load_catalog`."""
+def load_catalog_data(session: Session, data: dict, *, base_dir: Path | None = None,
+                      storage_dir: Path | None = None) -> LoadReport:
+    """Load an already parsed catalog mapping (``base_dir``: where handover records' relative paths
+    start). See `load_catalog`."""
     r = LoadReport()
     for i, e in enumerate(data.get("promoters") or []):
         row, new = _get_or_new(session, Promoter, name=_need(e, "name", f"promoters[{i}]"))
@@ -265,6 +275,9 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
         if sorted(u.id for u in contract.extra_units) != sorted(u.id for u in extra):
             contract.extra_units = extra
     session.flush()
+    for i, e in enumerate(data.get("handovers") or []):
+        _load_handover(session, r, e, f"handovers[{i}]", base_dir, storage_dir)
+    session.flush()
     for i, e in enumerate(data.get("ticket_types") or []):
         where = f"ticket_types[{i}]"
         rule = check_day_rule(e.get("day_rule", "calendar"), where)
@@ -289,6 +302,50 @@ def load_catalog_data(session: Session, data: dict) -> LoadReport:
             r.created["closed_days"] += 1
     session.flush()
     return r
+
+
+def _load_handover(session: Session, r: LoadReport, e: dict, where: str, base_dir: Path | None,
+                   storage_dir: Path | None) -> None:
+    """One ``handovers:`` entry: project, subdivision, unit, contract (optional: its number), date,
+    observations, record (optional: the signed record's file, relative to the catalog). Keyed by
+    (unit, contract); a record with other content replaces the previous one."""
+    from tickets.related_files import Owner, add_file, remove_file
+
+    unit = _find_unit(session, {**e, "unit": _need(e, "unit", where)}, where)
+    contract = None
+    if e.get("contract"):
+        contract = session.scalar(select(Contract).where(Contract.number == str(e["contract"])))
+        if contract is None:
+            raise CatalogError(f"{where}: no existe el contrato '{e['contract']}'")
+    day = _need(e, "date", where)
+    if not isinstance(day, date):
+        try:
+            day = date.fromisoformat(str(day))
+        except ValueError as exc:
+            raise CatalogError(f"{where}: fecha '{day}' no válida (AAAA-MM-DD)") from exc
+    handover, new = _get_or_new(session, Handover, unit_id=unit.id, contract_id=contract.id if contract else None)
+    _set(handover, r, "handovers", new, handed_over_on=day, observations=e.get("observations") or None)
+    session.flush()
+    if not e.get("record"):
+        return
+    if storage_dir is None or base_dir is None:
+        raise CatalogError(f"{where}: 'record' necesita el directorio de datos (atencion catalog load)")
+    source = base_dir / str(e["record"])
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise CatalogError(f"{where}: no se puede leer el acta '{e['record']}': {exc.strerror or exc}") from exc
+    old = handover.record_file
+    if old is not None and old.sha256 == storage.sha256_hex(data) and old.filename == source.name:
+        return
+    mime = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+    record = add_file(session, storage_dir, Owner("handover", handover.id), filename=source.name,
+                      content_type=mime, data=data, max_bytes=MAX_RECORD_BYTES, description="Acta de entrega firmada")
+    if old is not None:
+        remove_file(session, old.id)
+    handover.record_file_id = record.id
+    if not new:
+        r.updated["handovers"] += 1
 
 
 def _find_unit(session: Session, e: dict, where: str) -> Unit | None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -586,3 +587,68 @@ class DigestRecord(Base):
     local_date: Mapped[date] = mapped_column(Date)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- related files (Archivos Relacionados) --------------------------------------------------------
+
+
+class Handover(Base):
+    """Entrega: a unit handed over to its buyer (DESIGN, "Domain"), loaded with the catalog.
+
+    Natural key: (unit, contract) — ``contract`` may be None (a unit handed over without a sale
+    on record). ``handed_over_on``: the local date of the handover; ``observations``: what the
+    signed record notes; ``record_file``: the signed record (acta), a `RelatedFile` owned by this
+    handover (None until the catalog loads one: `tickets.catalog`, ``record:``).
+    """
+
+    __tablename__ = "handovers"
+    __table_args__ = (UniqueConstraint("unit_id", "contract_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    observations: Mapped[str | None] = mapped_column(Text)
+    record_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("related_files.id", use_alter=True, ondelete="SET NULL"))
+    unit: Mapped[Unit] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    record_file: Mapped[RelatedFile | None] = relationship(foreign_keys=[record_file_id], post_update=True)
+
+
+#: The owner columns of `RelatedFile`, most general first; exactly one is set.
+RELATED_OWNERS = ("project", "subdivision", "unit", "contract", "handover")
+
+_ONE_OWNER = " + ".join(f"(CASE WHEN {k}_id IS NULL THEN 0 ELSE 1 END)" for k in RELATED_OWNERS) + " = 1"
+
+
+class RelatedFile(Base):
+    """Archivo relacionado: a file an admin attached to a project, subdivision, unit, contract or
+    handover (exactly one of the five ``*_id``: a CHECK says so), stored content-addressed
+    (``sha256``, `tickets.storage`) as the ticket attachments. ``filename`` sanitised, ``content_type``
+    lower-case "type/subtype", ``size`` in bytes, ``uploaded_at`` UTC."""
+
+    __tablename__ = "related_files"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="one_owner"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    subdivision_id: Mapped[int | None] = mapped_column(ForeignKey("subdivisions.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    project: Mapped[Project | None] = relationship()
+    subdivision: Mapped[Subdivision | None] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    handover: Mapped[Handover | None] = relationship(foreign_keys=[handover_id])
+    uploaded_by: Mapped[User | None] = relationship()
+
+    @validates("description", "filename")
+    def _composed(self, _key, value):
+        return nfc(value)

@@ -19,6 +19,9 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.copies`: the ticket's "Duplicar" and "Crear requerimiento" (same blueprint).
 * `web_admin.admin_catalog`, `web_admin.admin_users`: ``/admin/…`` (Administración, admins only:
   the catalogs and the staff users).
+* `web_admin.related_files`: ``/archivos-relacionados`` (admins: files of a project, torre, unit,
+  contract or entrega), their downloads, and the card that lists them on the ticket view and on
+  Nueva atención (templates/admin/_related_files.html).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -46,6 +49,7 @@ from tickets.settings import Settings, load_settings
 from web_admin import actions, auth, copies, dashboard, documents, held_mail, listing, new_ticket, system, views
 from web_admin.admin_catalog import bp as admin_catalog_bp  # Administración
 from web_admin.admin_users import bp as admin_users_bp
+from web_admin.related_files import bp as related_files_bp
 from web_admin.state import PanelState, close_read_session
 
 __all__ = ["LOGIN_RATE_LIMIT", "create_app"]
@@ -99,6 +103,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (admin_catalog_bp, admin_users_bp):  # Administración (/admin)
         app.register_blueprint(blueprint)
+    app.register_blueprint(related_files_bp)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     # only failed attempts count (a successful login redirects)
     app.view_functions["auth.login"] = limiter.limit(

@@ -32,14 +32,14 @@ def catalog() -> None:
 @pass_app
 def catalog_load(app: App, file: Path) -> None:
     """Carga el catálogo del archivo YAML FILE: promotores, proyectos, torres, unidades, clientes,
-    contratos, áreas, usuarios, tipos, categorías, estados y prioridades. Idempotente (por claves
+    contratos, entregas, áreas, usuarios, tipos, categorías, estados y prioridades. Idempotente (por claves
     naturales); informa qué cambió."""
     if file.is_dir():
         raise CliError(f"{file} es una carpeta, no un archivo YAML")
     if not file.exists():
         raise CliError(f"no existe el archivo {file}")
     with app.sessions.begin() as s:
-        report = load_catalog(s, file)
+        report = load_catalog(s, file, storage_dir=app.settings.storage_dir)
     click.echo(f"catálogo cargado: {report.summary()}")
 
 

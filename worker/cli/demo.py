@@ -72,7 +72,7 @@ def demo(app: App, no_run: bool, interval_s: float, host: str, port: int) -> Non
         app.settings = app.settings.model_copy(update={"mail_from": DEMO_ADDRESS})
     migrate_schema(app.engine)
     with app.sessions.begin() as s:
-        report = load_catalog(s, examples / "catalog.yaml")
+        report = load_catalog(s, examples / "catalog.yaml", storage_dir=app.settings.storage_dir)
     click.echo(f"catálogo: {report.summary()}")
     mb = MailboxConfig(name="demo", url=f"maildir://{inbox.resolve()}", addresses=(DEMO_ADDRESS,))
     import_with_progress(app, mb, inbox)
