@@ -64,7 +64,7 @@ def test_index_lists_every_catalog_and_users(admin):
     for slug, kind in KINDS.items():
         assert f'id="tile-{slug}"' in html and kind.title in unescape(html)
     assert 'id="tile-usuarios"' in html
-    assert "Entregas" not in html  # handovers are linked by the integrator, not here
+    assert 'href="/admin/catalogo/entregas"' in html  # handovers (entregas) are a catalog too
 
 
 def test_status_create_edit_delete(panel_app, admin, caplog):
@@ -259,7 +259,7 @@ def test_closed_day_by_date_and_unknown_rows(panel_app, admin):
     assert post(admin, "/admin/catalogo/dias-no-laborables/2025-12-08/eliminar").status_code == 302
     assert one(panel_app, ClosedDay, day=date(2025, 12, 8)) is None
     assert admin.get("/admin/catalogo/dias-no-laborables/2025-12-08").status_code == 404
-    assert admin.get("/admin/catalogo/entregas").status_code == 404
+    assert admin.get("/admin/catalogo/no-existe").status_code == 404
     assert admin.get("/admin/catalogo/estados/99999").status_code == 404
 
 
@@ -327,3 +327,31 @@ def test_the_last_ticket_type_stays(panel_app, admin):
     assert refusal(r.text) == ("No se puede eliminar el tipo de atención «Atención»: es el único tipo de "
                                "atención (las atenciones nuevas necesitan uno).")
     assert one(panel_app, TicketType, id=keep_id) is not None
+
+
+def test_handovers_are_a_catalog_and_block_deleting_their_unit(panel_app, admin):
+    """Entregas: created and edited like the other catalogs (natural key unit + contract); a unit
+    with an entrega, and an entrega with a related file, cannot be deleted (the reason says why)."""
+    from tickets.models import Handover, RelatedFile
+
+    unit = one(panel_app, Unit, number="101")
+    r = post(admin, "/admin/catalogo/entregas", {"unit_id": str(unit.id), "handed_over_on": "2024-03-15",
+                                                "observations": "Fisura en el muro de la sala."})
+    assert r.status_code == 302, errors(r.text)
+    handover = one(panel_app, Handover, unit_id=unit.id)
+    assert (handover.handed_over_on, handover.contract_id) == (date(2024, 3, 15), None)
+    page = admin.get("/admin/catalogo/entregas").text
+    assert "15/03/2024" in page or "2024-03-15" in page
+    r = post(admin, "/admin/catalogo/entregas", {"unit_id": str(unit.id), "handed_over_on": "2024-04-01"})
+    assert r.status_code != 302 and (refusal(r.text) or errors(r.text))  # same unit, no contract: a duplicate
+    r = post(admin, "/admin/catalogo/entregas", {"unit_id": "", "handed_over_on": "no"})
+    assert set(errors(r.text)) >= {"unit_id", "handed_over_on"}
+    r = post(admin, f"/admin/catalogo/unidades/{unit.id}/eliminar")
+    assert "1 entrega" in refusal(r.text)
+    with panel(panel_app).sessions.begin() as s:
+        s.add(RelatedFile(handover_id=handover.id, sha256="0" * 64, filename="acta.pdf",
+                          content_type="application/pdf", size=10))
+    r = post(admin, f"/admin/catalogo/entregas/{handover.id}/eliminar")
+    assert refusal(r.text).startswith("No se puede eliminar la entrega «")
+    assert refusal(r.text).endswith(": la usa 1 archivo relacionado.")
+    assert one(panel_app, Handover, id=handover.id) is not None

@@ -3,7 +3,8 @@ names, its form fields, its natural key (the same one `tickets.catalog` loads by
 use it (a delete is refused while any does). `tickets.catalog_edit` validates and writes through
 this table; the panel (`web_admin.admin_catalog`) draws its list and form from it.
 
-Handovers (entregas) are not here: their model lives in its own module.
+Handovers (entregas) are edited here too; their signed record (acta) is a related file, uploaded on
+the Archivos relacionados page (`web_admin.related_files`) or loaded with the catalog.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from tickets.models import (
     Client,
     ClosedDay,
     Contract,
+    Handover,
     LogbookEntry,
     Priority,
     Project,
     Promoter,
+    RelatedFile,
     Status,
     Subdivision,
     Ticket,
@@ -100,12 +103,20 @@ def label_of(row) -> str:
         return row.number
     if isinstance(row, ClosedDay):
         return row.day.isoformat()
+    if isinstance(row, Handover):
+        return f"{label_of(row.unit)} — {row.handed_over_on:%d/%m/%Y}"
     if isinstance(row, User):
         return f"{row.name} <{row.email}>"
     return row.name
 
 
 T = Ticket
+
+
+def files_of(column: Column) -> Use:
+    """The related files (Archivos relacionados) that a row owns: they block its delete."""
+    return Use(column, "archivo relacionado", "archivos relacionados")
+
 KINDS: dict[str, Kind] = {k.slug: k for k in (
     Kind("promotores", Promoter, "Promotores", "el promotor", "lo", (
         Field("name", "Nombre", required=True),
@@ -119,12 +130,14 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
         Field("promoter_id", "Promotor", "ref", ref=Promoter),
         Field("address", "Dirección", max_chars=300),
     ), ("name",), (Use(T.project_id, "atención", "atenciones"),
-                   Use(Subdivision.project_id, "torre o bloque", "torres o bloques")), order_by=(Project.name,)),
+                   Use(Subdivision.project_id, "torre o bloque", "torres o bloques"),
+                   files_of(RelatedFile.project_id)), order_by=(Project.name,)),
     Kind("torres", Subdivision, "Torres y bloques", "la torre o bloque", "la", (
         Field("project_id", "Proyecto", "ref", required=True, ref=Project),
         Field("name", "Nombre", required=True, max_chars=100),
     ), ("project_id", "name"), (Use(T.subdivision_id, "atención", "atenciones"),
-                                Use(Unit.subdivision_id, "unidad", "unidades")), order_by=(Subdivision.id,)),
+                                Use(Unit.subdivision_id, "unidad", "unidades"),
+                                files_of(RelatedFile.subdivision_id)), order_by=(Subdivision.id,)),
     Kind("unidades", Unit, "Unidades", "la unidad", "la", (
         Field("subdivision_id", "Torre o bloque", "ref", required=True, ref=Subdivision),
         Field("number", "Número", required=True, max_chars=50),
@@ -132,7 +145,9 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
               check=catalog.check_unit_type),
     ), ("subdivision_id", "number"), (Use(T.unit_id, "atención", "atenciones"),
                                       Use(Contract.unit_id, "contrato", "contratos"),
-                                      Use(contract_extra_units.c.unit_id, "contrato", "contratos (unidad adicional)")),
+                                      Use(contract_extra_units.c.unit_id, "contrato", "contratos (unidad adicional)"),
+                                      Use(Handover.unit_id, "entrega", "entregas"),
+                                      files_of(RelatedFile.unit_id)),
         order_by=(Unit.subdivision_id, Unit.number)),
     Kind("clientes", Client, "Clientes", "el cliente", "lo", (
         Field("document_type", "Tipo de documento", "choice", required=True, choices=DOCUMENT_CHOICES,
@@ -153,7 +168,15 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
         Field("holders", "Titulares", "holders",
               hint="Documento de cada titular, separados por comas: DNI 45871236, CE 001234."),
         Field("signed_on", "Fecha del contrato", "date"),
-    ), ("number",), (Use(T.contract_id, "atención", "atenciones"),), order_by=(Contract.number,)),
+    ), ("number",), (Use(T.contract_id, "atención", "atenciones"), Use(Handover.contract_id, "entrega", "entregas"),
+                     files_of(RelatedFile.contract_id)), order_by=(Contract.number,)),
+    Kind("entregas", Handover, "Entregas", "la entrega", "la", (
+        Field("unit_id", "Unidad", "ref", required=True, ref=Unit),
+        Field("contract_id", "N° de contrato", "ref", ref=Contract),
+        Field("handed_over_on", "Fecha de entrega", "date", required=True),
+        Field("observations", "Observaciones del acta", max_chars=2000),
+    ), ("unit_id", "contract_id"), (files_of(RelatedFile.handover_id),),
+        order_by=(Handover.handed_over_on.desc(), Handover.id)),
     Kind("areas", Area, "Áreas", "el área", "la", (
         Field("name", "Nombre", required=True, max_chars=100),
         Field("lead_id", "Líder", "user"),
