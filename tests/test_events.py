@@ -34,6 +34,11 @@ END = datetime(2026, 11, 23, 11, 30, tzinfo=LIMA)
 @pytest.fixture
 def ticket_env(env):
     """``env`` with one ticket from Rosa's mail (AT-000001), its acknowledgement rows dropped."""
+    return with_ticket(env)
+
+
+def with_ticket(env):
+    """``env`` after Rosa's mail opened AT-000001, its acknowledgement rows dropped."""
     env.ingest_bytes(build("Humedad en el baño", "La pared del baño tiene humedad."))
     with env.sessions.begin() as s:
         for row in s.scalars(select(OutboxMessage)):
