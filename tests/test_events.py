@@ -325,3 +325,28 @@ def test_reminders_are_queued_once_within_the_window(ticket_env):
         ev.reminded_at = None
         s.flush()
         assert events.queue_due_reminders(s, env.ctx, hours=24, zone=LIMA, now=later) == 0
+
+
+def test_the_scheduler_job_mails_each_reminder_once_through_smtp(database_url, tmp_path, smtp):
+    """worker.scheduler.reminder_job with the in-process outbound (no broker) and a real aiosmtpd:
+    a visit starting in 5 hours (real clock) is reminded once to its organizer and requester."""
+    from tests.support import make_env
+    from worker.outbound import Outbound
+    from worker.scheduler import reminder_job
+
+    env = with_ticket(make_env(database_url, tmp_path, smtp_url=smtp.url))
+    outbound = Outbound(env.settings, env.sessions)
+    try:
+        starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=5)
+        schedule_visit(env, starts_at=starts, ends_at=starts + timedelta(hours=1), now=None)
+        outbound.send_pending()
+        smtp.clear()
+        assert reminder_job(outbound) == 1
+        assert reminder_job(outbound) == 0
+        for rcpt in (STAFF, ROSA):
+            (delivery,) = smtp.deliveries_to(rcpt)
+            assert delivery.message["Subject"].startswith("[AT-000001] Recordatorio: Revisión de la humedad")
+        assert {r.state for r in outbox_rows(env, "event_reminder")} == {"sent"}
+    finally:
+        outbound.close()
+        env.engine.dispose()
