@@ -74,8 +74,9 @@ def reminder_job(outbound) -> int:
 
 
 def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
-    """A scheduler with the sweep (every ``sweep_interval_s``) and the digest check (every
-    minute), both run once at start (a scheduler that was down catches up on the day's digest).
+    """A scheduler with the sweep (every ``sweep_interval_s``), the digest check and the event
+    reminders (each every minute), all run once at start (a scheduler that was down catches up on
+    the day's digest and the reminders it missed).
     ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`).
     ``sweep`` False: no sweep job (`run` without a broker sends after each poll pass itself)."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
