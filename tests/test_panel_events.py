@@ -159,6 +159,8 @@ def test_bad_values_are_refused_per_field_in_spanish_and_nothing_is_written(admi
     assert field_errors(response.text) == {"date": "Fecha no válida: use dd/mm/aaaa.",
                                            "start": "Hora no válida: use HH:MM (24 horas).",
                                            "end": "Complete «Hora de término»."}
+    response = post(admin, f"/atenciones/{CODE}/eventos", form(attendees=" "))
+    assert field_errors(response.text) == {"attendees": "Indique al menos un invitado (correo)."}
     assert state(panel_app)[0] == [] and state(panel_app)[3] == []
 
 

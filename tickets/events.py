@@ -213,12 +213,14 @@ def schedule(session: Session, ctx: Context, ticket: Ticket, *, title: str, star
     """Schedule an event on ``ticket`` and invite its attendees.
 
     Parameters: starts_at/ends_at(datetime): aware; stored UTC. attendees(list[str]|None): e-mail
-    addresses (None or empty: `default_attendees`). zone(ZoneInfo): the configured zone (words,
+    addresses (None: `default_attendees`; empty: refused). zone(ZoneInfo): the configured zone (words,
     VTIMEZONE). by(User): the organizer. now(datetime): UTC, for "not in the past".
     Returns: the Event, flushed. Raises: EventInvalid (Spanish, per field).
     """
     now = now or utcnow()
-    attendees = [a.lower() for a in (attendees or default_attendees(ticket, kind, by))]
+    if attendees is None:
+        attendees = default_attendees(ticket, kind, by)
+    attendees = [a.lower() for a in attendees]
     errors = _check(title, starts_at, ends_at, attendees, now=now, new=True)
     if kind not in KIND_LABELS:
         errors["kind"] = "Elija «Visita» o «Recordatorio»."
@@ -251,7 +253,7 @@ def update(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, titl
     """
     if event.status == "cancelled":
         raise EventInvalid({"title": "El evento está cancelado; programe uno nuevo."})
-    attendees = [a.lower() for a in (attendees or [a.email for a in event.attendees])]
+    attendees = [a.lower() for a in (attendees if attendees is not None else [a.email for a in event.attendees])]
     errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False)
     if errors:
         raise EventInvalid(errors)
