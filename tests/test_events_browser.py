@@ -3,7 +3,8 @@ fixtures, SQLite and PostgreSQL): on the ticket view, submit the form empty of a
 errors per field, screenshot events-errors.png), schedule a visit, see it listed, and receive the
 invitation at a real aiosmtpd server — read as a mail client reads it: text, HTML and
 ``text/calendar; method=REQUEST`` alternatives and the invite.ics attachment, the .ics parsed back
-with icalendar. Then cancel it and receive METHOD:CANCEL. Screenshot events.png always (look at
+with icalendar. Then edit it (the updated invitation: same UID, SEQUENCE 1; screenshot
+event-edit.png) and cancel it (METHOD:CANCEL, SEQUENCE 2). Screenshot events.png always (look at
 it); tests/artifacts/<test>-failure.png on failure.
 """
 
@@ -86,12 +87,28 @@ def test_schedule_a_visit_and_receive_the_invitation_with_its_ics(page, smtp):  
     (staff_copy,) = received(smtp, "maria@empresa.pe", "AT-000003", 1)
     assert str(calendar_of(staff_copy).walk("VEVENT")[0]["UID"]) == uid
 
+    pg.click("#event-list .event-actions a:has-text('Editar')")  # an hour later: SEQUENCE 1, same UID
+    pg.wait_for_selector("#event-edit-form")
+    assert pg.input_value("#event-start") == "09:30"
+    assert pg.input_value("#event-title") == "Revisión de la humedad del baño"
+    pg.fill("#event-start", "10:30")
+    pg.fill("#event-end", "11:45")
+    pg.screenshot(path=str(ARTIFACTS / "event-edit.png"), full_page=True)
+    pg.click("#save-event")
+    pg.wait_for_url("**/atenciones/AT-000003#eventos")
+    assert "10:30 a 11:45" in pg.locator("#event-list").inner_text()
+    mails = received(smtp, "rosa@gmail.com", "AT-000003", 2)
+    assert "Invitación actualizada: Revisión de la humedad del baño" in mails[-1]["Subject"]
+    (vev,) = calendar_of(mails[-1]).walk("VEVENT")
+    assert str(vev["UID"]) == uid and vev["SEQUENCE"] == 1
+    assert vev.decoded("DTSTART") == datetime(day.year, day.month, day.day, 10, 30, tzinfo=LIMA)
+
     pg.click("#event-list .event-actions summary")
     pg.click("#event-list .confirm-box button[type=submit]")
     pg.wait_for_url("**/atenciones/AT-000003#eventos")
     assert "Cancelado" in pg.locator("#event-list").inner_text()
-    mails = received(smtp, "rosa@gmail.com", "AT-000003", 2)
+    mails = received(smtp, "rosa@gmail.com", "AT-000003", 3)
     cal = calendar_of(mails[-1])
     (vev,) = cal.walk("VEVENT")
     assert cal["METHOD"] == "CANCEL" and vev["STATUS"] == "CANCELLED" and str(vev["UID"]) == uid
-    assert vev["SEQUENCE"] == 1
+    assert vev["SEQUENCE"] == 2
