@@ -63,6 +63,7 @@ def test_schedule_a_visit_and_receive_the_invitation_with_its_ics(page, smtp):  
     assert "Rosa Díaz · rosa@gmail.com — Sin respuesta" in listed
     assert "Visita programada: «Revisión de la humedad del baño»" in pg.locator("#logbook").inner_text()
     pg.locator("#eventos").screenshot(path=str(ARTIFACTS / "events.png"))
+    pg.screenshot(path=str(ARTIFACTS / "events-ticket.png"), full_page=True)
 
     (mail,) = received(smtp, "rosa@gmail.com", "AT-000003", 1)
     assert "Invitación: Revisión de la humedad del baño" in mail["Subject"]

@@ -156,7 +156,7 @@ def summary(event: Event, zone: ZoneInfo) -> str:
     return text + (f" · {event.location}" if event.location else "")
 
 
-def _done(kind: str, participle: str) -> str:
+def kind_participle(kind: str, participle: str) -> str:
     """``Visita programada`` / ``Recordatorio programado``: the kind with its participle agreeing."""
     return f"{KIND_LABELS.get(kind, kind)} {participle}{'a' if kind == EventKind.VISIT.value else 'o'}"
 
@@ -233,7 +233,7 @@ def schedule(session: Session, ctx: Context, ticket: Ticket, *, title: str, star
     session.add(event)
     session.flush()
     add_entry(session, ticket, EntryKind.EVENT,
-              f"{_done(kind, 'programad')}: «{event.title}», {when_text(starts_at, ends_at, zone)}"
+              f"{kind_participle(kind, 'programad')}: «{event.title}», {when_text(starts_at, ends_at, zone)}"
               + (f", en {event.location}" if event.location else "") + f". Invitados: {', '.join(attendees)}.",
               **_who(by))
     record_change(session, ticket, "event", None, summary(event, zone), by=by)
@@ -276,7 +276,7 @@ def update(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, titl
     session.flush()
     after = summary(event, zone)
     add_entry(session, event.ticket, EntryKind.EVENT,
-              f"{_done(event.kind, 'modificad')}: «{event.title}», "
+              f"{kind_participle(event.kind, 'modificad')}: «{event.title}», "
               f"{when_text(starts_at, ends_at, zone)}" + (f", en {event.location}" if event.location else "")
               + f". Invitación actualizada (versión {event.sequence}) a {', '.join(attendees)}."
               + (f" Sin invitación ya: {', '.join(a.email for a in removed)}." if removed else ""), **_who(by))
@@ -301,7 +301,7 @@ def cancel(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, by: 
     session.flush()
     to = [a.email for a in event.attendees]
     add_entry(session, event.ticket, EntryKind.EVENT,
-              f"{_done(event.kind, 'cancelad')}: «{event.title}», "
+              f"{kind_participle(event.kind, 'cancelad')}: «{event.title}», "
               f"{when_text(event.starts_at, event.ends_at, zone)}. Aviso de cancelación a {', '.join(to)}.",
               **_who(by))
     record_change(session, event.ticket, "event", before, f"Cancelado: {before}", by=by)
@@ -400,6 +400,6 @@ def queue_due_reminders(session: Session, ctx: Context, *, hours: float, zone: Z
 
 
 __all__ = ["CANCELLATION", "INVITATION", "KIND_LABELS", "PARTSTAT_LABELS", "REMINDER", "STATUS_LABELS",
-           "EventInvalid", "cancel", "default_attendees", "events_of", "find_by_uid", "queue_due_reminders",
-           "read_form", "record_reply", "reminder_recipients", "schedule", "snapshot", "split_addresses",
-           "summary", "update", "when_text"]
+           "EventInvalid", "cancel", "default_attendees", "events_of", "find_by_uid", "kind_participle",
+           "queue_due_reminders", "read_form", "record_reply", "reminder_recipients", "schedule", "snapshot",
+           "split_addresses", "summary", "update", "when_text"]

@@ -113,12 +113,13 @@ def schedule(code: str):
             ticket = load_ticket(s, code)
             event = events.schedule(s, Context.from_settings(state.settings), ticket, zone=state.zone,
                                     by=_me(s), **values)
-            label, title, to = events.KIND_LABELS[event.kind], event.title, [a.email for a in event.attendees]
+            done = events.kind_participle(event.kind, "programad")
+            title, to = event.title, [a.email for a in event.attendees]
     except EventInvalid as exc:
         load_ticket(read_session(), code)  # 404 before showing a form
         g.event_form = {"values": raw, "errors": exc.errors}
         return render_ticket(code, status=400)
-    return _done(code, f"{label} «{title}» programado(a); invitación enviada a {', '.join(to)}.")
+    return _done(code, f"{done}: «{title}»; invitación enviada a {', '.join(to)}.")
 
 
 @bp.route("/atenciones/<code>/eventos/<int:event_id>/editar", methods=["GET", "POST"])
