@@ -110,6 +110,12 @@ def test_read_reply_hit_miss_and_nested():
     assert read_reply(outlook_reply("u2@x.pe")).name == "Rosa Quispe Huamán"
     assert read_reply(build("Hola", "sin calendario")) is None
     assert read_reply(gmail_reply("u1@x.pe", method="REQUEST")) is None
+    # the whole message one text/calendar body, its Content-Type folded (as some clients send it)
+    literal = (b"From: Rosa <rosa.quispe.h@gmail.com>\r\nTo: " + SUPPORT.encode() + b"\r\nSubject: Aceptado\r\n"
+               b"MIME-Version: 1.0\r\nContent-Type:\r\n text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+               + reply_ics("u3@x.pe", ROSA, "DECLINED", cn="Rosa Quispe Huamán"))
+    reply = read_reply(literal)
+    assert (reply.uid, reply.partstat, reply.name) == ("u3@x.pe", "DECLINED", "Rosa Quispe Huamán")
     broken = build("Calendario roto", "x", attachments=[("invite.ics", "text/calendar", b"BEGIN:VCALENDAR\nbasura")])
     assert read_reply(broken) is None
 

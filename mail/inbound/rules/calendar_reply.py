@@ -15,6 +15,7 @@ rule's: it falls through to the next rules.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 
@@ -32,6 +33,7 @@ name = "calendar-reply"
 description = "A calendar answer (METHOD:REPLY) to one of our invitations: recorded on its event."
 
 _CALENDAR_TYPES = ("text/calendar", "application/ics")
+_HAS_CALENDAR = re.compile(rb"(?i)content-type:[ \t]*(?:\r?\n[ \t]+)?(?:text/calendar|application/ics)")
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ class CalendarReplyPayload:
 def read_reply(raw: bytes) -> CalendarReplyPayload | None:
     """The REPLY carried by a message (its first calendar part with METHOD:REPLY and a VEVENT
     with UID and ATTENDEE), or None. Lenient: a part icalendar cannot read is skipped."""
-    lowered = raw.lower()
-    if not any(t.encode() in lowered for t in _CALENDAR_TYPES):
+    if not _HAS_CALENDAR.search(raw):  # one scan, no copy: most mail has no calendar
         return None
     message = message_from_bytes(raw, policy=policy.compat32)
     for part in message.walk():
