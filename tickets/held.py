@@ -21,6 +21,9 @@ REASON_LABELS = {
     "sender_not_allowed": "remitente no autorizado", "unparseable": "no se pudo leer",
     "no_sender": "sin remitente", "too_large": "demasiado grande",
     "too_many_attachments": "demasiados adjuntos", "processing_error": "error al procesar",
+    "calendar_unknown_event": "respuesta de calendario a un evento desconocido",
+    "calendar_unknown_attendee": "respuesta de calendario de alguien no invitado",
+    "calendar_reply_not_from_attendee": "respuesta de calendario enviada por otra persona",
 }
 """What the held reasons mean, in the users' words."""
 

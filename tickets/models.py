@@ -652,3 +652,70 @@ class RelatedFile(Base):
     @validates("description", "filename")
     def _composed(self, _key, value):
         return nfc(value)
+# --- events (Generar nuevo evento) ----------------------------------------------------------------
+
+
+class EventKind(enum.StrEnum):
+    """A visit to the unit with the requester, or a reminder of staff's own."""
+
+    VISIT = "visit"
+    REMINDER = "reminder"
+
+
+class PartStat(enum.StrEnum):
+    """An attendee's answer (RFC 5545 §3.2.12 PARTSTAT, the values a VEVENT's attendee may have)."""
+
+    NEEDS_ACTION = "NEEDS-ACTION"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    TENTATIVE = "TENTATIVE"
+
+
+class Event(Base):
+    """Evento (DESIGN, "Domain"): a meeting on a ticket whose invitation is an iCalendar mail.
+
+    ``starts_at``/``ends_at`` UTC (shown in the configured zone). ``uid``: the iCalendar UID,
+    ``<uuid>@<our domain>``, never changed; ``sequence``: RFC 5545 SEQUENCE, raised by every
+    update and by the cancel; ``status``: confirmed | cancelled. ``organizer``: the staff user who
+    scheduled it (the iCalendar ORGANIZER is our mailbox, so answers come back to it).
+    ``reminded_at``: when its reminder was queued (None: not yet; reset when the start moves).
+    """
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default=EventKind.VISIT.value)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(300), default="")
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    ticket: Mapped[Ticket] = relationship()
+    organizer: Mapped[User | None] = relationship()
+    attendees: Mapped[list[EventAttendee]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventAttendee.id")
+
+    @validates("title", "location")
+    def _composed(self, _key, value):
+        return nfc(value)
+
+
+class EventAttendee(Base):
+    """One attendee of an event: ``email`` lower-case, ``name`` as shown, ``partstat`` their
+    answer (`PartStat`) and ``replied_at`` (UTC) when it came."""
+
+    __tablename__ = "event_attendees"
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    partstat: Mapped[str] = mapped_column(String(20), default=PartStat.NEEDS_ACTION.value)
+    replied_at: Mapped[datetime | None]
+    event: Mapped[Event] = relationship(back_populates="attendees")

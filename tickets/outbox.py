@@ -36,14 +36,16 @@ STATE_LABELS = {"pending": "pendiente", "sending": "enviando", "sent": "enviado"
                 "failed": "fallido", "bounced": "rebotado"}
 
 #: Events whose mail goes to the client (the others go to staff).
-CLIENT_EVENTS = frozenset({"acknowledgement", "status", "public_reply", "notification", "document"})
+CLIENT_EVENTS = frozenset({"acknowledgement", "status", "public_reply", "notification", "document",
+                           "event_invitation", "event_cancel"})
 
 #: The events (`OutboxMessage.event`) in the logbook's words.
 EVENT_LABELS = {"acknowledgement": "acuse de recibo", "status": "cambio de estado", "assignment": "asignación",
                 "reassigned": "reasignación", "client_comment": "comentario del cliente",
                 "public_reply": "respuesta al cliente", "commands_refused": "comandos rechazados",
                 "digest": "resumen diario de vencidas", "notification": "correo al cliente",
-                "document": "documento al cliente"}
+                "document": "documento al cliente", "event_invitation": "invitación a evento (.ics)",
+                "event_cancel": "cancelación de evento (.ics)", "event_reminder": "recordatorio de evento"}
 
 _INSERT = insert(OutboxMessage)
 

@@ -78,12 +78,15 @@ class Context:
     own_addresses: frozenset[str] = frozenset()
     #: False: write no outbox rows at all (``import --no-notify``: an archive of old mail)
     notify: bool = True
+    #: the configured zone (IANA name): local times in logbook texts (events)
+    timezone: str = "America/Lima"
 
     @classmethod
     def from_settings(cls, settings) -> Context:
         domain = settings.mail_from.rpartition("@")[2] or "localhost"
         return cls(code_prefix=settings.code_prefix, storage_dir=settings.storage_dir,
-                   mail_domain=domain, own_addresses=frozenset({settings.mail_from.lower()}))
+                   mail_domain=domain, own_addresses=frozenset({settings.mail_from.lower()}),
+                   timezone=settings.timezone)
 
 
 @dataclass

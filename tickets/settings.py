@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     digest_time: str = Field("08:00", description="local time (HH:MM) of the daily overdue digest")
     health_outbox_max_min: float = Field(
         15.0, gt=0, description="health fails when the oldest pending outbox row is older (minutes)")
+    event_reminder_hours: float = Field(
+        24.0, gt=0, description="hours before an event its reminder is mailed (organizer; the requester of a visit)")
     company_name: str = Field(
         "Atención al Cliente", description="the company that signs documents (a ticket's promoter overrides it)")
     company_ruc: str | None = Field(None, description="that company's RUC, printed under its name")

@@ -22,6 +22,8 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.related_files`: ``/archivos-relacionados`` (admins: files of a project, torre, unit,
   contract or entrega), their downloads, and the card that lists them on the ticket view and on
   Nueva atención (templates/admin/_related_files.html).
+* `web_admin.events`: ``/atenciones/<code>/eventos…`` (Eventos: schedule, edit, cancel; blueprint
+  ``events``, its section ``templates/admin/_events.html``).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -46,7 +48,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 import templates as templates_package
 from tickets.settings import Settings, load_settings
-from web_admin import actions, auth, copies, dashboard, documents, held_mail, listing, new_ticket, system, views
+from web_admin import actions, auth, copies, dashboard, documents, events, held_mail, listing, new_ticket, system, views
 from web_admin.admin_catalog import bp as admin_catalog_bp  # Administración
 from web_admin.admin_users import bp as admin_users_bp
 from web_admin.related_files import bp as related_files_bp
@@ -99,7 +101,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     assert new_ticket.bp is views.bp  # so is Nueva atención (views.new_ticket)
     assert copies.bp is views.bp  # and Duplicar / Crear requerimiento
     assert documents.bp is views.bp  # and Generar documento (views.document…)
-    for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp, dashboard.bp):
+    for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp, dashboard.bp, events.bp):
         app.register_blueprint(blueprint)
     for blueprint in (admin_catalog_bp, admin_users_bp):  # Administración (/admin)
         app.register_blueprint(blueprint)

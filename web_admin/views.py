@@ -56,6 +56,7 @@ CHANGE_LABELS = {
     "claim_type": "Tipo de reclamación", "legal_adviser": "Asesor legal", "discharge": "Descargo",
     "request_type": "Tipo de solicitud", "request_detail": "Detalle de la solicitud",
     "subject": "Asunto", "project": "Proyecto", "group": "Pliego", "duplicated_from": "Duplicada desde",
+    "event": "Evento", "event_reply": "Respuesta a un evento",
 }
 ENTRY_LABELS = {"comment": "Comentario", "email_in": "Correo recibido", "email_out": "Correo enviado",
                 "attachment": "Adjuntos", "note": "Nota", "follow_up": "Seguimiento", "event": "Evento"}

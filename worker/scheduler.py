@@ -1,27 +1,32 @@
-"""Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep and the daily overdue
-digest, on APScheduler. ``atencion scheduler`` runs them in the foreground; ``atencion run`` in a
-background thread beside the poller and the in-process worker.
+"""Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep, the daily overdue
+digest and the event reminders, on APScheduler. ``atencion scheduler`` runs them in the
+foreground; ``atencion run`` in a background thread beside the poller and the in-process worker.
 
 Several schedulers may run at once: the sweep only enqueues ids (a row is claimed once), and the
-digest is recorded per recipient and local date in the database (`tickets.digest`).
+digest is recorded per recipient and local date in the database (`tickets.digest`), and an
+event's reminder is taken with one conditional UPDATE of its ``reminded_at`` (`tickets.events`).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from tickets import digest
+from tickets import digest, events
+from tickets.services import Context
 from worker.outbound import BrokerUnavailable
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two checks of whether the day's digest is due.
 DIGEST_CHECK_S = 60.0
+#: Seconds between two looks for events whose reminder is due.
+REMINDER_CHECK_S = 60.0
 
 
 def sweep_job(outbound) -> None:
@@ -51,9 +56,27 @@ def digest_job(outbound) -> None:
         log.exception("digest failed")
 
 
+def reminder_job(outbound) -> int:
+    """Queue the reminders of the events starting within ``event_reminder_hours`` (each once), then
+    hand them to the workers. Returns how many events were reminded."""
+    settings = outbound.settings
+    try:
+        with outbound.sessions.begin() as session:
+            n = events.queue_due_reminders(session, Context.from_settings(settings),
+                                           hours=settings.event_reminder_hours, zone=ZoneInfo(settings.timezone))
+        if n:
+            log.info("event reminders: %d queued", n)
+            sweep_job(outbound)
+        return n
+    except Exception:  # a database outage: log, the next run tries again
+        log.exception("event reminders failed")
+        return 0
+
+
 def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
-    """A scheduler with the sweep (every ``sweep_interval_s``) and the digest check (every
-    minute), both run once at start (a scheduler that was down catches up on the day's digest).
+    """A scheduler with the sweep (every ``sweep_interval_s``), the digest check and the event
+    reminders (each every minute), all run once at start (a scheduler that was down catches up on
+    the day's digest and the reminders it missed).
     ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`).
     ``sweep`` False: no sweep job (`run` without a broker sends after each poll pass itself)."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
@@ -63,4 +86,6 @@ def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseSch
                           next_run_time=now, id="sweep", max_instances=1, coalesce=True)
     scheduler.add_job(digest_job, "interval", args=[outbound], seconds=DIGEST_CHECK_S,
                       next_run_time=now, id="digest", max_instances=1, coalesce=True)
+    scheduler.add_job(reminder_job, "interval", args=[outbound], seconds=REMINDER_CHECK_S,
+                      next_run_time=now, id="event-reminders", max_instances=1, coalesce=True)
     return scheduler

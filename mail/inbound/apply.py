@@ -16,6 +16,7 @@ from mail.inbound.delivery_report import describe
 from mail.inbound.markers import REPLY_PREFIX_RE
 from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import BouncePayload, CommentPayload, Decision, ForwardPayload, HeldPayload, TicketPayload
+from mail.inbound.rules.calendar_reply import CalendarReplyPayload
 from mail.inbound.staff_reply import StaffReply
 from tickets import edits, outbox, services
 from tickets.models import EntryKind, HeldMessage, OutboxMessage, Outcome, Ticket, User
@@ -123,6 +124,19 @@ def note_bounce(session: Session, decision: Decision, received_at: datetime) -> 
     return marked
 
 
+def note_calendar_reply(session: Session, ctx: Context, decision: Decision, record: Record) -> None:
+    """An attendee's answer to our invitation, recorded on the event (`tickets.events.record_reply`:
+    their PARTSTAT and a logbook ``event`` entry linked to this message), never as a comment."""
+    from zoneinfo import ZoneInfo
+
+    from tickets.events import record_reply
+
+    reply = decision.payload
+    assert isinstance(reply, CalendarReplyPayload)
+    record_reply(session, reply.uid, reply.attendee, reply.partstat, reply.sequence, zone=ZoneInfo(ctx.timezone),
+                 name=reply.name, at=record.received_at, inbound_id=record.id)
+
+
 def open_ticket(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDefaults, own: frozenset[str],
                 msg: ParsedMessage, decision: Decision, record: Record) -> NewTicket:
     """A new ticket from the message; for a staff forward, from the client's forwarded mail, with
@@ -218,6 +232,8 @@ def apply(session: Session, ctx: Context, defaults: TicketDefaults | ResolvedDef
         hold(session, msg, decision, record, raw, raw_kept_elsewhere=raw_kept_elsewhere)
     elif decision.outcome is Outcome.IGNORED and isinstance(decision.payload, BouncePayload):
         note_bounce(session, decision, record.received_at)
+    elif decision.outcome is Outcome.IGNORED and isinstance(decision.payload, CalendarReplyPayload):
+        note_calendar_reply(session, ctx, decision, record)
     elif decision.outcome is Outcome.TICKET:
         return open_ticket(session, ctx, defaults, own, msg, decision, record)
     elif decision.outcome is Outcome.COMMENT:

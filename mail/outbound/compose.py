@@ -25,6 +25,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from mail.outbound.calendar import CALENDAR_EVENTS, add_calendar, build_calendar
 from tickets import storage
 from tickets.models import Attachment, InboundMessage, LogbookEntry, OutboxMessage, User
 from tickets.outbox import CLIENT_EVENTS
@@ -216,6 +217,10 @@ def compose(session: Session, settings, row: OutboxMessage, *, now: datetime | N
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office answers to our mail
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    if row.event in CALENDAR_EVENTS:  # an event's invitation or cancellation: its .ics
+        add_calendar(msg, build_calendar(row.context, organizer_email=settings.mail_from,
+                                         organizer_name=header_safe(settings.mail_from_name),
+                                         dtstamp=row.created_at), CALENDAR_EVENTS[row.event])
     for att in _attachments(session, row):
         maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
         msg.add_attachment(storage.read_bytes(settings.storage_dir, att.sha256), maintype=maintype,

@@ -131,7 +131,8 @@ DECISION_LABELS = {"ticket": "nueva atención", "comment": "comentario", "duplic
 REASON_LABELS = {**HELD_REASONS, "auto_reply": "respuesta automática", "bulk": "correo masivo",
                  "own_address": "enviado por nuestra propia dirección (bucle)", "bounce": "rebote",
                  "delivery_notice": "aviso de demora o entrega (no es un rebote)",
-                 "forwarded_by_staff": "reenviado por el personal"}
+                 "forwarded_by_staff": "reenviado por el personal",
+                 "calendar_reply": "respuesta de calendario (anotada en su evento)"}
 
 
 def describe_decision(result: dict) -> str:

@@ -55,8 +55,9 @@ def worker(app: App, threads: int) -> None:
 @command()
 @pass_app
 def scheduler(app: App) -> None:
-    """Tareas periódicas: barrido del correo saliente pendiente (cada ATENCION_SWEEP_INTERVAL_S) y
-    resumen diario de atenciones vencidas (ATENCION_DIGEST_TIME, días hábiles), hasta Ctrl-C."""
+    """Tareas periódicas: barrido del correo saliente pendiente (cada ATENCION_SWEEP_INTERVAL_S),
+    resumen diario de atenciones vencidas (ATENCION_DIGEST_TIME, días hábiles) y recordatorios de
+    eventos (ATENCION_EVENT_REMINDER_HOURS antes), hasta Ctrl-C."""
     long_running_logs()
     click.echo(f"scheduler: barrido cada {app.settings.sweep_interval_s:g} s, resumen diario a las "
                f"{app.settings.digest_time} ({app.settings.timezone})")

@@ -4,7 +4,8 @@ Each entry is a rule module (`mail.inbound.rules.base.Rule`). The first rule tha
 decision settles the message; `new_ticket` always decides. A bounce often carries Auto-Submitted,
 so `bounce` is asked before `auto_reply`; a staff forward before the ticket match, which it defers
 to when the forward names a ticket. Staff email commands ride on `matches_ticket` (see its
-docstring). Later issues add their rules here (calendar replies).
+docstring). A calendar answer (METHOD:REPLY) is asked before `auto_reply` and the ticket
+match: it names its event by UID, and is recorded there, never as a comment.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mail.inbound.parse import ParsedMessage
 from mail.inbound.rules import (
     auto_reply,
     bounce,
+    calendar_reply,
     duplicate,
     group_rewrite,
     limits,
@@ -34,6 +36,7 @@ CHAIN: tuple[Rule, ...] = (
     limits,          # 8. too many attachments: held
     own_address,     # 2. our own mail: a loop
     bounce,          # 3. delivery failure
+    calendar_reply,  # an answer to our invitation: on its event, never a comment
     auto_reply,      # 4. out-of-office, bulk
     staff_forward,   # 6. a client's mail forwarded by staff
     matches_ticket,  # 5–6. a reply to a ticket: comment or held

@@ -1,7 +1,7 @@
 """related files (Archivos Relacionados) and handovers (entregas)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-06 21:30:00
 
 DESIGN, "Domain": related files belong to a project, subdivision, unit, contract or handover
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0008'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
