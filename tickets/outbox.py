@@ -43,7 +43,7 @@ EVENT_LABELS = {"acknowledgement": "acuse de recibo", "status": "cambio de estad
                 "reassigned": "reasignación", "client_comment": "comentario del cliente",
                 "public_reply": "respuesta al cliente", "commands_refused": "comandos rechazados",
                 "digest": "resumen diario de vencidas", "notification": "correo al cliente",
-                "document": "documento al cliente"}
+                "document": "documento al cliente", "follow_up_reminder": "recordatorio de seguimiento"}
 
 _INSERT = insert(OutboxMessage)
 

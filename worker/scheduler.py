@@ -1,9 +1,10 @@
-"""Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep and the daily overdue
-digest, on APScheduler. ``atencion scheduler`` runs them in the foreground; ``atencion run`` in a
-background thread beside the poller and the in-process worker.
+"""Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep, the daily overdue
+digest and the follow-up reminders (`tickets.follow_ups`), on APScheduler. ``atencion scheduler``
+runs them in the foreground; ``atencion run`` in a background thread beside the poller and the in-process worker.
 
 Several schedulers may run at once: the sweep only enqueues ids (a row is claimed once), and the
-digest is recorded per recipient and local date in the database (`tickets.digest`).
+digest is recorded per recipient and local date in the database (`tickets.digest`), and a
+follow-up's reminder is claimed by setting its ``reminded_at`` (sent once).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from tickets import digest
+from tickets import digest, follow_ups
 from worker.outbound import BrokerUnavailable
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,23 @@ def digest_job(outbound) -> None:
         log.exception("digest failed")
 
 
+def follow_up_job(outbound) -> None:
+    """Queue the reminders of the follow-ups due today (and overdue ones never reminded), then
+    hand them to the workers. Idempotent: a run after a restart finds them reminded."""
+    try:
+        with outbound.sessions.begin() as session:
+            n = follow_ups.queue_due_reminders(session, outbound.settings)
+        if n:
+            log.info("follow-ups: %d reminders queued", n)
+            sweep_job(outbound)
+    except Exception:
+        log.exception("follow-up reminders failed")
+
+
 def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
-    """A scheduler with the sweep (every ``sweep_interval_s``) and the digest check (every
-    minute), both run once at start (a scheduler that was down catches up on the day's digest).
+    """A scheduler with the sweep (every ``sweep_interval_s``), the digest check and the
+    follow-up reminders (every minute), all run once at start (a scheduler that was down catches
+    up on the day's digest and reminders).
     ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`).
     ``sweep`` False: no sweep job (`run` without a broker sends after each poll pass itself)."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
@@ -63,4 +78,6 @@ def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseSch
                           next_run_time=now, id="sweep", max_instances=1, coalesce=True)
     scheduler.add_job(digest_job, "interval", args=[outbound], seconds=DIGEST_CHECK_S,
                       next_run_time=now, id="digest", max_instances=1, coalesce=True)
+    scheduler.add_job(follow_up_job, "interval", args=[outbound], seconds=DIGEST_CHECK_S,
+                      next_run_time=now, id="follow_ups", max_instances=1, coalesce=True)
     return scheduler
