@@ -17,6 +17,8 @@ Layout — one blueprint per area, each in its own module:
 * `web_admin.new_ticket`: ``/atenciones/nueva`` (Nueva atención with "Buscar por"; endpoint
   ``views.new_ticket`` on the ticket view's blueprint).
 * `web_admin.copies`: the ticket's "Duplicar" and "Crear requerimiento" (same blueprint).
+* `web_admin.follow_ups`: the ticket view's "Seguimiento" section (``/atenciones/<code>/seguimientos``:
+  add, mark done; its own blueprint and partial template ``admin/_follow_ups.html``).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -42,6 +44,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 import templates as templates_package
 from tickets.settings import Settings, load_settings
 from web_admin import actions, auth, copies, dashboard, documents, held_mail, listing, new_ticket, system, views
+from web_admin import follow_ups as follow_ups_section
 from web_admin.state import PanelState, close_read_session
 
 __all__ = ["LOGIN_RATE_LIMIT", "create_app"]
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     assert documents.bp is views.bp  # and Generar documento (views.document…)
     for blueprint in (auth.bp, listing.bp, system.bp, views.bp, held_mail.bp, dashboard.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(follow_ups_section.bp)  # the ticket view's Seguimiento
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     # only failed attempts count (a successful login redirects)
     app.view_functions["auth.login"] = limiter.limit(
