@@ -3,8 +3,9 @@ on SQLite and PostgreSQL: on a ticket's view, an empty note comes back in Spanis
 field; a follow-up due today for María is added and listed; the scheduler's reminder job runs
 and María's reminder arrives at a real aiosmtpd server (read as a mail client reads it); she is
 not mailed twice; the follow-up is marked done with its checkbox and the bitácora and the
-history say so. Screenshots: tests/artifacts/follow-ups.png and follow-ups-errors.png (always:
-look at them), <test>-failure.png on failure.
+history say so; the nav bar's "Seguimientos" page lists it meanwhile. Screenshots:
+tests/artifacts/follow-ups.png, follow-ups-errors.png and follow-ups-list.png (always: look at
+them), <test>-failure.png on failure.
 
 "Today" here is the real date in Lima (not the harness's pinned 2025-01-06): the job reads the
 real clock, and the reminder time is set to 00:00 so that it is due whenever the test runs.
@@ -86,7 +87,16 @@ def test_add_a_follow_up_get_the_reminder_and_mark_it_done(page, panel_app, smtp
     off_the_loop(lambda: follow_up_job(panel(panel_app).outbound))
     assert len(smtp.deliveries_to(AGENT)) == 1
 
-    pg.reload()
+    # the nav bar's "Seguimientos": the admin owns none; everybody's lists María's, due today
+    pg.click("#nav-follow-ups")
+    assert pg.locator("#follow-ups-none").inner_text() == "No hay seguimientos pendientes a su cargo."
+    pg.click("#follow-ups-all")
+    listed = pg.locator("#follow-ups-list tbody tr")
+    assert listed.count() == 1 and "hoy" in listed.locator("td").first.inner_text()
+    assert "AT-000003" in listed.inner_text() and "María Quispe" in listed.inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "follow-ups-list.png"), full_page=True)
+    listed.locator("a").first.click()
+    pg.wait_for_url("**/atenciones/AT-000003#seguimiento")
     assert "recordatorio de seguimiento" in pg.locator("#logbook").inner_text()
     pg.locator("#follow-ups tbody tr input[type=checkbox]").check()  # submits its form
     pg.wait_for_selector("#follow-ups tr.fu-done")

@@ -202,3 +202,58 @@ def test_a_post_without_its_csrf_token_is_refused(panel_app, admin) -> None:
         "follow_up-due_date": "2025-01-08", "follow_up-owner": AGENT, "follow_up-note": NOTE})
     assert r.status_code == 400 and "Formulario caducado" in r.text
     assert state(panel_app, "AT-000001")["follow_ups"] == []
+
+
+def _seed_for_list(app) -> dict[str, int]:
+    """María: one overdue (AT-000001), one due today (AT-000003); Jorge: one on his reclamo AT-000002."""
+    with panel(app).sessions.begin() as s:
+        users = {u.email: u for u in s.scalars(select(User))}
+        tickets = {t.code: t for t in s.scalars(select(Ticket))}
+        add = follow_ups.add_follow_up
+        ids = {
+            "late": add(s, tickets["AT-000001"], due_date=date(2025, 1, 3), note="Enviar presupuesto",
+                        owner=users[AGENT], by=users[ADMIN], today=date(2025, 1, 2)).id,
+            "today": add(s, tickets["AT-000003"], due_date=date(2025, 1, 6), note="Confirmar visita",
+                         owner=users[AGENT], by=users[ADMIN], today=date(2025, 1, 2)).id,
+            "jorge": add(s, tickets["AT-000002"], due_date=date(2025, 1, 9), note="Redactar el descargo",
+                         owner=users[LEGAL], by=users[ADMIN], today=date(2025, 1, 2)).id,
+        }
+    return ids
+
+
+def test_the_seguimientos_page_lists_mine_or_everybodys_pending_ones(panel_app, staff) -> None:
+    ids = _seed_for_list(panel_app)
+    assert staff.login(AGENT).status_code == 302
+    page = staff.get("/seguimientos")
+    assert page.status_code == 200 and 'id="nav-follow-ups"' in page.text
+    text = unescape(page.text)
+    assert "2 seguimientos pendientes a su cargo, 1 vencido. Hoy es 06/01/2025." in text
+    rows = re.findall(r'<tr id="follow-up-(\d+)" class="([^"]*)">', page.text)
+    assert rows == [(str(ids["late"]), "fu-overdue"), (str(ids["today"]), "")]  # earliest first
+    assert '03/01/2025 <span class="fu-pill fu-pill-overdue">vencido</span>' in page.text
+    assert '06/01/2025 <span class="fu-pill fu-pill-today">hoy</span>' in page.text
+    everyone = staff.get("/seguimientos", todos="1")
+    assert re.findall(r'<tr id="follow-up-(\d+)"', everyone.text) == [str(ids["late"]), str(ids["today"]),
+                                                                      str(ids["jorge"])]
+    # "Hecho" from the list: back to the list, written as from the ticket view
+    r = staff.client.post(f"/atenciones/AT-000001/seguimientos/{ids['late']}/hecho",
+                          data={"csrf_token": csrf_token(page.text), "done": "1", "back": "lista"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/seguimientos")
+    got = state(panel_app, "AT-000001")
+    assert got["history"] == [("follow_up_done", "pendiente", "hecho", AGENT)]
+    assert got["logbook"][-1] == ("Seguimiento del 03/01/2025 hecho: Enviar presupuesto", AGENT)
+    page = staff.get("/seguimientos")
+    assert re.findall(r'<tr id="follow-up-(\d+)"', page.text) == [str(ids["today"])]
+    assert "Seguimiento marcado como hecho." in page.text
+
+
+def test_a_legal_user_sees_only_the_follow_ups_of_their_tickets(panel_app, staff) -> None:
+    ids = _seed_for_list(panel_app)
+    assert staff.login(LEGAL).status_code == 302
+    assert re.findall(r'<tr id="follow-up-(\d+)"', staff.get("/seguimientos", todos="1").text) == [str(ids["jorge"])]
+    page = staff.get("/seguimientos")
+    assert re.findall(r'<tr id="follow-up-(\d+)"', page.text) == [str(ids["jorge"])]
+    staff.logout()
+    assert staff.login(ADMIN).status_code == 302
+    page = staff.get("/seguimientos")  # the admin owns none
+    assert "No hay seguimientos pendientes a su cargo." in unescape(page.text)

@@ -200,6 +200,19 @@ def due_by(session: Session, today: date, *, owner_id: int | None = None) -> lis
     return list(session.scalars(stmt))
 
 
+def pending(session: Session, *, owner_id: int | None = None, where=None) -> list[FollowUp]:
+    """Follow-ups not done, earliest due first (ticket and owner loaded); ``owner_id``: only that
+    user's; ``where``: an extra condition on `Ticket` (a legal user's scope)."""
+    stmt = (select(FollowUp).join(Ticket, Ticket.id == FollowUp.ticket_id).where(FollowUp.done.is_(False))
+            .options(joinedload(FollowUp.ticket), joinedload(FollowUp.owner))
+            .order_by(FollowUp.due_date, FollowUp.id))
+    if owner_id is not None:
+        stmt = stmt.where(FollowUp.owner_id == owner_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    return list(session.scalars(stmt))
+
+
 def overdue(session: Session, today: date, *, owner_id: int | None = None) -> list[FollowUp]:
     """Follow-ups not done whose due date is before ``today`` (a local date)."""
     return [fu for fu in due_by(session, today, owner_id=owner_id) if fu.due_date < today]
@@ -269,5 +282,5 @@ def queue_due_reminders(session: Session, settings, *, now: datetime | None = No
 
 
 __all__ = ["MAX_NOTE_CHARS", "REMINDER_EVENT", "DigestItem", "add_follow_up", "digest_items", "due_by",
-           "edit_follow_up", "fecha", "get_follow_up", "is_overdue", "list_for_ticket", "overdue",
+           "edit_follow_up", "fecha", "get_follow_up", "is_overdue", "list_for_ticket", "overdue", "pending",
            "queue_due_reminders", "reminder_time", "set_done"]

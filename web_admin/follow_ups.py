@@ -4,7 +4,10 @@
 * ``POST /atenciones/<code>/seguimientos`` — add a follow-up (fecha de vencimiento, responsable,
   nota) through `tickets.follow_ups.add_follow_up`;
 * ``POST /atenciones/<code>/seguimientos/<id>/hecho`` — mark it done (``done=1``) or pending
-  again (``done=0``) through `tickets.follow_ups.set_done`.
+  again (``done=0``) through `tickets.follow_ups.set_done`;
+* ``GET /seguimientos`` — "Seguimientos" (the nav bar): the pending follow-ups, earliest first,
+  overdue in red — the current user's, or with ``?todos=1`` everybody's (a legal user: only on
+  the tickets they may see). ``Hecho`` there comes back to this page (``back=lista``).
 
 Each runs in one transaction (the services write the bitácora and the history), then redirects
 to the ticket with a message. A bad value re-renders the ticket page (400) with the Spanish
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -28,6 +31,7 @@ from wtforms.validators import Optional
 
 from tickets import follow_ups
 from tickets.models import Ticket, User
+from tickets.queries import legal_scope
 from tickets.services import FieldError, ServiceError
 from web_admin.state import panel, read_session, send_queued
 from web_admin.ticket_forms import field_error
@@ -125,7 +129,23 @@ def done(code: str, follow_up_id: int):
     except ServiceError:
         abort(404)
     flash("Seguimiento marcado como hecho." if want else "Seguimiento pendiente otra vez.", "success")
+    if request.form.get("back") == "lista":
+        return redirect(url_for("follow_ups.index", **({"todos": "1"} if request.form.get("todos") else {})))
     return redirect(url_for("views.ticket", code=code) + "#seguimiento")
 
 
-__all__ = ["FollowUpForm", "add", "bp", "done", "follow_up_section"]
+@bp.get("/seguimientos")
+@login_required
+def index():
+    """The pending follow-ups: mine, or everybody's with ``todos=1`` (see the module docstring)."""
+    session = read_session()
+    everyone = request.args.get("todos") == "1"
+    scope = legal_scope(current_user.legal_scope_id) if current_user.legal_scope_id is not None else None
+    today = _today()
+    rows = follow_ups.pending(session, owner_id=None if everyone else current_user.id, where=scope)
+    items = [{"fu": fu, "overdue": follow_ups.is_overdue(fu, today), "today": fu.due_date == today} for fu in rows]
+    return render_template("admin/follow_ups.html", items=items, everyone=everyone, today=today,
+                           overdue_count=sum(1 for i in items if i["overdue"]))
+
+
+__all__ = ["FollowUpForm", "add", "bp", "done", "follow_up_section", "index"]
