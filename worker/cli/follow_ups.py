@@ -19,8 +19,9 @@ from worker.cli.tickets import BY_HELP, CHANGE_LABELS, staff_user
 FOLLOW_UP_ID = Int(min=1, max=2**62)
 
 # `show`'s names for a follow-up's history fields (`tickets.follow_ups` writes ``follow_up_<field>``)
-CHANGE_LABELS.update({"follow_up_due_date": "seguimiento: vencimiento", "follow_up_owner": "seguimiento: responsable",
-                      "follow_up_note": "seguimiento: nota", "follow_up_done": "seguimiento"})
+for _field, _label in {"follow_up_due_date": "seguimiento: vencimiento", "follow_up_owner": "seguimiento: responsable",
+                       "follow_up_note": "seguimiento: nota", "follow_up_done": "seguimiento"}.items():
+    CHANGE_LABELS[_field] = _label
 
 #: The service's field names as this command's options.
 FLAGS = {"due_date": "--due", "note": "--note", "owner": "--owner"}
