@@ -50,6 +50,20 @@ def test_add_list_done_and_undo(loaded) -> None:
     loaded.ok("follow-up", "add", "AT-000002", "--due", later, "--note", "Revisar", "--owner", CARLA)
     assert all(event != "follow_up_reminder" for event, _ in loaded.outbox("AT-000002"))
 
+    # edit: each changed field in the history
+    later2 = (today + timedelta(days=5)).isoformat()
+    out = loaded.ok("follow-up", "edit", "2", "--due", later2, "--note", "Revisar la grieta")
+    assert out.strip() == "seguimiento 2 de AT-000002: fecha, nota cambiados"
+    assert loaded.ok("follow-up", "edit", "2", "--note", "Revisar la grieta").strip() == \
+        "seguimiento 2 de AT-000002: sin cambios"
+    d1, d2 = (f"{today + timedelta(days=n):%d/%m/%Y}" for n in (3, 5))
+    assert follow_up_log(loaded, "AT-000002")[1:] == [
+        ("change", "Seguimiento #2", "follow_up_due_date", d1, d2),
+        ("change", "Seguimiento #2", "follow_up_note", "Revisar", "Revisar la grieta"),
+        ("follow_up", f"Seguimiento modificado: para el {d2} a cargo de Carla Mendoza Ríos: Revisar la grieta",
+         None, None, None),
+    ]
+
 
 def test_bad_input_is_one_spanish_line(loaded) -> None:
     today = local_today(LIMA)
@@ -65,6 +79,8 @@ def test_bad_input_is_one_spanish_line(loaded) -> None:
     one_line_error(loaded.main("follow-up", "add", "AT-000003", "--due", today.isoformat(), "--note", "x",
                                "--owner", "nadie@x.pe"), "--owner: no existe el usuario activo nadie@x.pe")
     one_line_error(loaded.main("follow-up", "done", "99"), "no existe el seguimiento 99")
+    one_line_error(loaded.main("follow-up", "edit", "99", "--note", "x"), "no existe el seguimiento 99")
+    one_line_error(loaded.main("follow-up", "edit", "1"), "indique al menos un campo")
     one_line_error(loaded.main("follow-up", "add", "AT-000099", "--due", today.isoformat(), "--note", "x"),
                    "no existe la atención AT-000099")
     assert follow_up_log(loaded, "AT-000003") == []

@@ -1,5 +1,5 @@
-"""Follow-ups (Seguimiento) from the terminal: `follow-up add CODE`, `follow-up done ID`,
-`follow-up list [CODE]` — through `tickets.follow_ups`, so they write the bitácora and the history
+"""Follow-ups (Seguimiento) from the terminal: `follow-up add CODE`, `follow-up edit ID`,
+`follow-up done ID`, `follow-up list [CODE]` — through `tickets.follow_ups`, so they write the bitácora and the history
 as the panel does. Dates are ``AAAA-MM-DD``, "today" is the configured zone's."""
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ def _as_dict(app: App, fu: FollowUp, today: date) -> dict:
             "done_at": app.local_iso(fu.done_at), "overdue": follow_ups.is_overdue(fu, today)}
 
 
+def _parse_due(due: str) -> date:
+    try:
+        return date.fromisoformat(due.strip())
+    except ValueError:
+        raise CliError(f"--due: fecha no válida '{due}' (use AAAA-MM-DD)") from None
+
+
 @group("follow-up")
 def follow_up() -> None:
     """Seguimientos de las atenciones: fecha de vencimiento, nota, responsable y hecho."""
@@ -49,10 +56,7 @@ def follow_up() -> None:
 def follow_up_add(app: App, code: str, due: str, note: str, owner_email: str | None, by_email: str | None) -> None:
     """Agrega un seguimiento a la atención CODE (queda en la bitácora; el responsable recibe un
     recordatorio por correo el día del vencimiento)."""
-    try:
-        due_date = date.fromisoformat(due.strip())
-    except ValueError:
-        raise CliError(f"--due: fecha no válida '{due}' (use AAAA-MM-DD)") from None
+    due_date = _parse_due(due)
     with app.sessions.begin() as s:
         ticket = get_ticket(s, code, app.settings.code_prefix)
         if owner_email:
@@ -70,6 +74,38 @@ def follow_up_add(app: App, code: str, due: str, note: str, owner_email: str | N
             raise CliError(f"{FLAGS.get(exc.field, exc.field)}: {exc.message}") from exc
         line = f"seguimiento {fu.id} en {ticket.code}: vence {fu.due_date.isoformat()}, a cargo de {fu.owner.name}"
     click.echo(line)
+
+
+@follow_up.command("edit")
+@click.argument("follow_up_id", metavar="ID", type=FOLLOW_UP_ID)
+@option("--due", "due", default=None, metavar="AAAA-MM-DD", help="Nueva fecha de vencimiento (hoy o después).")
+@option("--note", "note", default=None, metavar="TEXTO", help="Nueva nota.")
+@option("--owner", "owner_email", default=None, metavar="CORREO", help="Nuevo responsable.")
+@option("--by", "by_email", default=None, metavar="CORREO", help=BY_HELP)
+@pass_app
+def follow_up_edit(app: App, follow_up_id: int, due: str | None, note: str | None, owner_email: str | None,
+                   by_email: str | None) -> None:
+    """Cambia la fecha, la nota o el responsable del seguimiento ID (cada cambio queda en el
+    historial; una nueva fecha o un nuevo responsable vuelven a programar el recordatorio)."""
+    if due is None and note is None and owner_email is None:
+        raise CliError("indique al menos un campo a cambiar (--due, --note, --owner)")
+    due_date = _parse_due(due) if due is not None else None
+    with app.sessions.begin() as s:
+        fu = follow_ups.get_follow_up(s, follow_up_id)
+        owner = None
+        if owner_email:
+            owner = find_user_by_email(s, owner_email)
+            if owner is None:
+                raise CliError(f"--owner: no existe el usuario activo {owner_email}")
+        try:
+            changed = follow_ups.edit_follow_up(s, fu, due_date=due_date, note=note, owner=owner,
+                                                by=staff_user(s, by_email), today=local_today(app.settings.timezone))
+        except FieldError as exc:
+            raise CliError(f"{FLAGS.get(exc.field, exc.field)}: {exc.message}") from exc
+        code = fu.ticket.code
+    words = {"due_date": "fecha", "owner": "responsable", "note": "nota"}
+    click.echo(f"seguimiento {follow_up_id} de {code}: "
+               + (", ".join(words[f] for f in changed) + " cambiados" if changed else "sin cambios"))
 
 
 @follow_up.command("done")
