@@ -266,9 +266,12 @@ def queue_due_reminders(session: Session, settings, *, now: datetime | None = No
     ctx = Context.from_settings(settings)
     stamp = now or utcnow()
     queued = 0
-    for fu in due_by(session, today):
-        if fu.reminded_at is not None or not fu.owner.active:
-            continue
+    unreminded = (select(FollowUp).join(User, User.id == FollowUp.owner_id)
+                  .where(FollowUp.done.is_(False), FollowUp.due_date <= today, FollowUp.reminded_at.is_(None),
+                         User.active.is_(True))
+                  .options(joinedload(FollowUp.ticket), joinedload(FollowUp.owner))
+                  .order_by(FollowUp.due_date, FollowUp.id))
+    for fu in session.scalars(unreminded).all():
         claimed = session.execute(update(FollowUp).where(FollowUp.id == fu.id, FollowUp.reminded_at.is_(None))
                                   .values(reminded_at=stamp).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:  # another scheduler took it
