@@ -14,7 +14,7 @@ Rules (a customer-service team's, decided here):
 * The owner gets one reminder mail (event ``follow_up_reminder``, staff mail through the outbox)
   on the due day, from `reminder_time` (``ATENCION_DIGEST_TIME``, local) on, any day of the week:
   the owner chose that date. A scheduler that was down sends, when it comes back, today's
-  reminders and also one late reminder ("vencido desde …") for each overdue follow-up that was
+  reminders and also one late reminder ("Seguimiento vencido: …") for each overdue follow-up that was
   never reminded — silence would hide it until the next business-day digest. A follow-up done
   before its reminder gets none; an inactive owner gets none (it stays unreminded: after a
   reassignment to an active owner it is sent). ``reminded_at`` is set by a conditional UPDATE in
