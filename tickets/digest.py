@@ -1,11 +1,14 @@
 """The daily overdue digest (DESIGN, "Outbound mail and workers"): one mail per recipient per
 local date, at ``ATENCION_DIGEST_TIME`` in the configured zone, on business days (Monday–Friday,
 not a holiday of Peru, not an admin-defined closed day), skipped when the recipient has nothing
-overdue.
+overdue and no follow-up due.
 
 A recipient's digest lists the overdue tickets assigned to them and, for an area lead, the
 overdue tickets of their area (each ticket once). "Overdue" is the list's alert
 (`tickets.sla.AlertState.OVERDUE`: not attended and past its maximum response days).
+It also lists, in a section "Seguimientos para hoy / vencidos", the recipient's own follow-ups
+not done and due that day or before (`tickets.follow_ups.digest_items`): a digest with only
+follow-ups is sent too.
 Each digest is recorded (`DigestRecord`, unique per recipient and local date) in the transaction
 that queues it, so two schedulers, or one that runs the check every minute, send it once; a
 scheduler that was down sends the day's digest when it comes back, never a missed day's.
@@ -20,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tickets.follow_ups import digest_items
 from tickets.models import Area, ClosedDay, DigestRecord, User, utcnow
 from tickets.queries import Filters, iter_ticket_rows
 from tickets.services import Context, queue_mail
@@ -66,15 +70,19 @@ def queue_due_digests(session: Session, settings, *, now: datetime | None = None
     done = set(session.scalars(select(DigestRecord.recipient).where(DigestRecord.local_date == today)))
     ctx = Context.from_settings(settings)
     queued = 0
-    for email, items in sorted(recipients(session, settings, today).items()):
-        if email in done or not items:
+    overdue = recipients(session, settings, today)
+    follow_ups = digest_items(session, today)
+    for email in sorted(overdue.keys() | follow_ups.keys()):
+        items, fus = overdue.get(email, []), follow_ups.get(email, [])
+        if email in done or not (items or fus):
             continue
         try:
             with session.begin_nested():
                 session.add(DigestRecord(recipient=email, local_date=today, tickets=len(items)))
                 session.flush()
                 mid = queue_mail(session, ctx, None, "digest", [email],
-                                 {"date": today.isoformat(), "tickets": items, "count": len(items)})
+                                 {"date": today.isoformat(), "tickets": items, "count": len(items),
+                                  "follow_ups": fus, "follow_up_count": len(fus)})
         except IntegrityError:  # another scheduler wrote it first
             continue
         if mid is not None:  # None: a bounced (or our own) address; the record still says "done today"

@@ -719,3 +719,32 @@ class EventAttendee(Base):
     partstat: Mapped[str] = mapped_column(String(20), default=PartStat.NEEDS_ACTION.value)
     replied_at: Mapped[datetime | None]
     event: Mapped[Event] = relationship(back_populates="attendees")
+class FollowUp(Base):
+    """A follow-up (Seguimiento) of a ticket: what its owner must do by a local calendar date.
+
+    ``due_date`` is a date in the configured zone (no time); overdue means not done and
+    ``due_date`` before today there (`tickets.follow_ups`). ``reminded_at`` (UTC) is set in the
+    transaction that queues the owner's one reminder mail, so it is sent once.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_open_due", "done", "due_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
+    ticket: Mapped[Ticket] = relationship()
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @validates("note")
+    def _composed(self, _key, value):
+        return nfc(value)

@@ -45,7 +45,8 @@ EVENT_LABELS = {"acknowledgement": "acuse de recibo", "status": "cambio de estad
                 "public_reply": "respuesta al cliente", "commands_refused": "comandos rechazados",
                 "digest": "resumen diario de vencidas", "notification": "correo al cliente",
                 "document": "documento al cliente", "event_invitation": "invitación a evento (.ics)",
-                "event_cancel": "cancelación de evento (.ics)", "event_reminder": "recordatorio de evento"}
+                "event_cancel": "cancelación de evento (.ics)", "event_reminder": "recordatorio de evento",
+                "follow_up_reminder": "recordatorio de seguimiento"}
 
 _INSERT = insert(OutboxMessage)
 

@@ -24,6 +24,8 @@ Layout — one blueprint per area, each in its own module:
   Nueva atención (templates/admin/_related_files.html).
 * `web_admin.events`: ``/atenciones/<code>/eventos…`` (Eventos: schedule, edit, cancel; blueprint
   ``events``, its section ``templates/admin/_events.html``).
+* `web_admin.follow_ups`: the ticket view's "Seguimiento" section (``/atenciones/<code>/seguimientos``:
+  add, mark done; its own blueprint and partial template ``admin/_follow_ups.html``).
 
 `web_admin.state` holds what the views share: the settings, the engine and session factories
 (`panel()`) and the request's read-only session (`read_session()`). `web_admin.filter_form` turns
@@ -49,6 +51,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 import templates as templates_package
 from tickets.settings import Settings, load_settings
 from web_admin import actions, auth, copies, dashboard, documents, events, held_mail, listing, new_ticket, system, views
+from web_admin import follow_ups as follow_ups_section
 from web_admin.admin_catalog import bp as admin_catalog_bp  # Administración
 from web_admin.admin_users import bp as admin_users_bp
 from web_admin.related_files import bp as related_files_bp
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     for blueprint in (admin_catalog_bp, admin_users_bp):  # Administración (/admin)
         app.register_blueprint(blueprint)
     app.register_blueprint(related_files_bp)
+    app.register_blueprint(follow_ups_section.bp)  # the ticket view's Seguimiento
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     # only failed attempts count (a successful login redirects)
     app.view_functions["auth.login"] = limiter.limit(

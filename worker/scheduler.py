@@ -1,10 +1,12 @@
 """Periodic jobs (DESIGN, "Outbound mail and workers"): the outbox sweep, the daily overdue
-digest and the event reminders, on APScheduler. ``atencion scheduler`` runs them in the
-foreground; ``atencion run`` in a background thread beside the poller and the in-process worker.
+digest, the event reminders (`tickets.events`) and the follow-up reminders (`tickets.follow_ups`),
+on APScheduler. ``atencion scheduler`` runs them in the foreground; ``atencion run`` in a background
+thread beside the poller and the in-process worker.
 
-Several schedulers may run at once: the sweep only enqueues ids (a row is claimed once), and the
-digest is recorded per recipient and local date in the database (`tickets.digest`), and an
-event's reminder is taken with one conditional UPDATE of its ``reminded_at`` (`tickets.events`).
+Several schedulers may run at once: the sweep only enqueues ids (a row is claimed once), the digest
+is recorded per recipient and local date in the database (`tickets.digest`), an event's reminder is
+taken with one conditional UPDATE of its ``reminded_at`` (`tickets.events`), and a follow-up's
+reminder is claimed by setting its ``reminded_at`` (sent once).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from tickets import digest, events
+from tickets import digest, events, follow_ups
 from tickets.services import Context
 from worker.outbound import BrokerUnavailable
 
@@ -73,10 +75,23 @@ def reminder_job(outbound) -> int:
         return 0
 
 
+def follow_up_job(outbound) -> None:
+    """Queue the reminders of the follow-ups due today (and overdue ones never reminded), then
+    hand them to the workers. Idempotent: a run after a restart finds them reminded."""
+    try:
+        with outbound.sessions.begin() as session:
+            n = follow_ups.queue_due_reminders(session, outbound.settings)
+        if n:
+            log.info("follow-ups: %d reminders queued", n)
+            sweep_job(outbound)
+    except Exception:
+        log.exception("follow-up reminders failed")
+
+
 def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
-    """A scheduler with the sweep (every ``sweep_interval_s``), the digest check and the event
-    reminders (each every minute), all run once at start (a scheduler that was down catches up on
-    the day's digest and the reminders it missed).
+    """A scheduler with the sweep (every ``sweep_interval_s``), the digest check, the event
+    reminders and the follow-up reminders (each every minute), all run once at start (a scheduler
+    that was down catches up on the day's digest and the reminders it missed).
     ``background``: run in a thread (`run`) rather than in the caller's (`scheduler`).
     ``sweep`` False: no sweep job (`run` without a broker sends after each poll pass itself)."""
     scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone=outbound.settings.timezone)
@@ -88,4 +103,6 @@ def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseSch
                       next_run_time=now, id="digest", max_instances=1, coalesce=True)
     scheduler.add_job(reminder_job, "interval", args=[outbound], seconds=REMINDER_CHECK_S,
                       next_run_time=now, id="event-reminders", max_instances=1, coalesce=True)
+    scheduler.add_job(follow_up_job, "interval", args=[outbound], seconds=REMINDER_CHECK_S,
+                      next_run_time=now, id="follow_ups", max_instances=1, coalesce=True)
     return scheduler

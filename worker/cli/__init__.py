@@ -5,7 +5,8 @@ One module per command group: `admin` (migrate, catalog, users), `mail` (poll, i
 `tickets` (show, assign, status, comment, set), `create` (Nueva Atención), `copies` (duplicate,
 requirement: Duplicar and Crear Requerimiento), `held`,
 `export` (export, health), `listing` (list),
-`outbound` (worker, scheduler, send-pending, outbox), `web` (the panel's process), `demo`. Each
+`outbound` (worker, scheduler, send-pending, outbox), `web` (the panel's process), `demo`,
+`follow_ups` (follow-up add, done, list). Each
 lists its commands in ``COMMANDS``; this module adds them to `cli` (a new group is a new module
 added to the loop below). Beside them:
 `app` (App, CliError, output helpers), `spanish` (click in Spanish), `filters` (the filter options).
@@ -31,6 +32,7 @@ from tickets.queries import FilterError
 from tickets.services import FieldError, ServiceError
 from tickets.settings import load_settings
 from worker.cli import admin, copies, create, demo, export, held, listing, mail, outbound, tickets, web
+from worker.cli import follow_ups as follow_ups_cli
 from worker.cli.app import App, CliError, os_error_message
 from worker.cli.filters import option_name
 from worker.cli.spanish import group, option, usage_message
@@ -71,6 +73,7 @@ def _masked(value):
 for _module in (admin, mail, tickets, create, copies, held, export, listing, outbound, web, demo):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
+cli.add_command(follow_ups_cli.follow_up)  # follow-up add|done|list (Seguimiento)
 
 
 def _fail(message: str, code: int = 1) -> int:

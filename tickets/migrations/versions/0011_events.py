@@ -1,7 +1,7 @@
 """events and event_attendees: "Generar nuevo evento" (issue 10, item 2)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-06 21:15:00
 
 An event on a ticket (a visit with the requester, or staff's own reminder) with its iCalendar
@@ -13,7 +13,7 @@ from alembic import op
 from tickets.models import UTCDateTime
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
