@@ -100,7 +100,10 @@ def _ts(d: datetime) -> str:
 
 
 def generate(url: str, n: int) -> float:
-    """Fill the catalog and ``n`` tickets with their logbooks; returns seconds."""
+    """Fill the catalog and ``n`` tickets with their logbooks; returns seconds. The stored folded
+    text (``tickets.search_text``, a comment's ``text_fold``) is computed as the models do it."""
+    from tickets.search_text import entry_text_fold, ticket_search_text
+
     rnd = random.Random(SEED)
     start = time.perf_counter()
     with psycopg.connect(pg_url(url)) as conn:
@@ -161,8 +164,11 @@ def generate(url: str, n: int) -> float:
         tcols = ("code, kind, requested_at, attended_at, type_id, category_id, status_id, priority_id, project_id, "
                  "subdivision_id, unit_id, promoter_id, requester_client_id, requester_name, requester_email, "
                  "holder_client_id, assignee_id, area_id, contract_id, subject, detail, channel, created_at, "
-                 "updated_at")
-        lcols = "ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text"
+                 "updated_at, search_text")
+        lcols = ("ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text, "
+                 "text_fold")
+        comment_folds = {c: entry_text_fold("comment", c) for c in COMMENTS}
+        staff_reply = "Estimado cliente, programamos la visita técnica."
         first_id = None
         chunk = 50_000
         for lo in range(1, n + 1, chunk):
@@ -193,7 +199,8 @@ def generate(url: str, n: int) -> float:
                     str(client_ids[ci]) if known else r"\N", _esc(rname), remail,
                     str(client_ids[ci]) if known else r"\N", str(assignee) if assignee else r"\N",
                     str(areas[k % 2]), str(contract_ids[u[0] - unit_rows[0][0]]) if known else r"\N",
-                    _esc(subject), _esc(detail), "email", _ts(req), _ts(att or req))) + "\n")
+                    _esc(subject), _esc(detail), "email", _ts(req), _ts(att or req),
+                    _esc(ticket_search_text(f"AT-{k:06d}", subject, detail, rname, remail)))) + "\n")
             with c.copy(f"COPY tickets ({tcols}) FROM STDIN") as cp:
                 cp.write(tb.getvalue())
             if first_id is None:
@@ -205,17 +212,18 @@ def generate(url: str, n: int) -> float:
                 tid = first_id + k - 1
                 at = _ts(now - timedelta(days=k % 1000))
                 lb.write(f"{tid}\temail_in\t{at}\t\\N\t\\N\tcliente@correo.pe\t\\N\tf\t"
-                         f"Mensaje original del ticket {k}\n")
+                         f"Mensaje original del ticket {k}\t\\N\n")
                 if rnd2.random() < 0.6:
                     lb.write(f"{tid}\tcomment\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tt\t"
-                             "Estimado cliente, programamos la visita técnica.\n")
+                             f"{staff_reply}\t{entry_text_fold('comment', staff_reply)}\n")
                 r = rnd2.random()
                 if r < 0.35:
                     for _ in range(1 + (r < 0.1)):
+                        comment = COMMENTS[rnd2.randrange(len(COMMENTS))]
                         lb.write(f"{tid}\tcomment\t{_ts(now)}\t\\N\t\\N\tcliente{k % 20000 + 1}@correo.pe\t\\N\tt\t"
-                                 f"{_esc(COMMENTS[rnd2.randrange(len(COMMENTS))])}\n")
+                                 f"{_esc(comment)}\t{_esc(comment_folds[comment])}\n")
                 if rnd2.random() < 0.5:
-                    lb.write(f"{tid}\tchange\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tf\tEstado cambiado\n")
+                    lb.write(f"{tid}\tchange\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tf\tEstado cambiado\t\\N\n")
             with c.copy(f"COPY logbook_entries ({lcols}) FROM STDIN") as cp:
                 cp.write(lb.getvalue())
             conn.commit()

@@ -21,6 +21,9 @@ Where each filter runs:
   assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
   finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
   column (`tickets.text_match`), which the trigram indexes of migration 0005 serve on PostgreSQL.
+  The free text (``q``) and the client comments read stored folded columns instead
+  (`tickets.search_text`: ``tickets.search_text``, ``logbook_entries.text_fold``; migration 0009),
+  a plain ``LIKE`` per row instead of folding each candidate row in SQL.
 * Also in SQL, added by :func:`iter_ticket_rows` and :func:`count_tickets` (they need the session
   to read the catalogs): ``days_min``, ``days_max`` and ``alert``, which depend on the ticket type's
   day rule (calendar or business days, PE holidays, admin-defined closed days) and on "today" in
@@ -80,6 +83,7 @@ from tickets.models import (
     Unit,
     User,
 )
+from tickets.search_text import SEPARATOR
 from tickets.sla import (
     AlertState,
     compute_alert,
@@ -372,6 +376,16 @@ def _contains(column, text: str) -> ColumnElement[bool]:
     return contains_folded(column, text)
 
 
+def _contains_stored(column, text: str) -> ColumnElement[bool]:
+    """``column``, a stored folded column (`tickets.search_text`), contains ``text`` folded: a plain
+    ``LIKE '%…%'`` (wildcards escaped), no folding in SQL. A text holding the separator of
+    ``tickets.search_text`` matches nothing (it would span two parts)."""
+    needle = fold_for_match(text)
+    if SEPARATOR in needle:
+        return false()
+    return column.contains(needle, autoescape=True)
+
+
 def _requester_client_named(text: str) -> ColumnElement[bool]:
     """The matched client's name contains ``text``: a test against the ids of the (small) clients
     table rather than on the joined row, so every part of the free-text OR is on ``tickets``. On
@@ -555,14 +569,13 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
             LogbookEntry.author_user_id.is_(None),
             or_(LogbookEntry.author_email.is_(None),
                 func.lower(LogbookEntry.author_email).not_in(staff_emails)),
-            _contains(LogbookEntry.text, f.comment),
+            _contains_stored(LogbookEntry.text_fold, f.comment),
         ))
     if f.q is not None:
-        conds.append(or_(_code_condition(f.q, prefix),
-                         _contains(Ticket.subject, f.q),
-                         _contains(Ticket.detail, f.q),
-                         _contains(Ticket.requester_name, f.q),
-                         _contains(Ticket.requester_email, f.q),
+        # code, subject, detail, requester name and email: one stored folded column (search_text)
+        codes = sorted(set(find_codes(f.q, prefix)))
+        conds.append(or_(_contains_stored(Ticket.search_text, f.q),
+                         *([Ticket.code.in_(codes)] if codes else []),
                          _requester_client_named(f.q)))
     return conds
 
