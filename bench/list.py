@@ -3,7 +3,11 @@
 over HTTP (Flask test client, logged in), for 10 filter combinations.
 
     .venv/bin/python bench/list.py [--tickets 1000000] [--runs 20] [--budget 60] [--rebuild] [--json]
-        [--url postgresql+psycopg://postgres@127.0.0.1:5432/atencion_bench]
+        [--exact-count] [--url postgresql+psycopg://postgres@127.0.0.1:5432/atencion_bench]
+
+The query counts as the list's first page does: at most ``web_admin.listing.COUNT_CAP`` (10,000)
+tickets; ``--exact-count`` times it with the exact count instead. The "matches" column is always
+the exact number.
 
 The database (``atencion_bench``) is created and migrated when missing, filled once with COPY
 (deterministic: fixed seed, "today" pinned to 2026-12-01 America/Lima) and reused while it holds
