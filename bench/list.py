@@ -3,7 +3,11 @@
 over HTTP (Flask test client, logged in), for 10 filter combinations.
 
     .venv/bin/python bench/list.py [--tickets 1000000] [--runs 20] [--budget 60] [--rebuild] [--json]
-        [--url postgresql+psycopg://postgres@127.0.0.1:5432/atencion_bench]
+        [--exact-count] [--url postgresql+psycopg://postgres@127.0.0.1:5432/atencion_bench]
+
+The query counts as the list's first page does: at most ``web_admin.listing.COUNT_CAP`` (10,000)
+tickets; ``--exact-count`` times it with the exact count instead. The "matches" column is always
+the exact number.
 
 The database (``atencion_bench``) is created and migrated when missing, filled once with COPY
 (deterministic: fixed seed, "today" pinned to 2026-12-01 America/Lima) and reused while it holds
@@ -100,7 +104,10 @@ def _ts(d: datetime) -> str:
 
 
 def generate(url: str, n: int) -> float:
-    """Fill the catalog and ``n`` tickets with their logbooks; returns seconds."""
+    """Fill the catalog and ``n`` tickets with their logbooks; returns seconds. The stored folded
+    text (``tickets.search_text``, a comment's ``text_fold``) is computed as the models do it."""
+    from tickets.search_text import entry_text_fold, ticket_search_text
+
     rnd = random.Random(SEED)
     start = time.perf_counter()
     with psycopg.connect(pg_url(url)) as conn:
@@ -161,8 +168,11 @@ def generate(url: str, n: int) -> float:
         tcols = ("code, kind, requested_at, attended_at, type_id, category_id, status_id, priority_id, project_id, "
                  "subdivision_id, unit_id, promoter_id, requester_client_id, requester_name, requester_email, "
                  "holder_client_id, assignee_id, area_id, contract_id, subject, detail, channel, created_at, "
-                 "updated_at")
-        lcols = "ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text"
+                 "updated_at, search_text")
+        lcols = ("ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text, "
+                 "text_fold")
+        comment_folds = {c: entry_text_fold("comment", c) for c in COMMENTS}
+        staff_reply = "Estimado cliente, programamos la visita técnica."
         first_id = None
         chunk = 50_000
         for lo in range(1, n + 1, chunk):
@@ -193,7 +203,8 @@ def generate(url: str, n: int) -> float:
                     str(client_ids[ci]) if known else r"\N", _esc(rname), remail,
                     str(client_ids[ci]) if known else r"\N", str(assignee) if assignee else r"\N",
                     str(areas[k % 2]), str(contract_ids[u[0] - unit_rows[0][0]]) if known else r"\N",
-                    _esc(subject), _esc(detail), "email", _ts(req), _ts(att or req))) + "\n")
+                    _esc(subject), _esc(detail), "email", _ts(req), _ts(att or req),
+                    _esc(ticket_search_text(f"AT-{k:06d}", subject, detail, rname, remail)))) + "\n")
             with c.copy(f"COPY tickets ({tcols}) FROM STDIN") as cp:
                 cp.write(tb.getvalue())
             if first_id is None:
@@ -205,17 +216,18 @@ def generate(url: str, n: int) -> float:
                 tid = first_id + k - 1
                 at = _ts(now - timedelta(days=k % 1000))
                 lb.write(f"{tid}\temail_in\t{at}\t\\N\t\\N\tcliente@correo.pe\t\\N\tf\t"
-                         f"Mensaje original del ticket {k}\n")
+                         f"Mensaje original del ticket {k}\t\\N\n")
                 if rnd2.random() < 0.6:
                     lb.write(f"{tid}\tcomment\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tt\t"
-                             "Estimado cliente, programamos la visita técnica.\n")
+                             f"{staff_reply}\t{entry_text_fold('comment', staff_reply)}\n")
                 r = rnd2.random()
                 if r < 0.35:
                     for _ in range(1 + (r < 0.1)):
+                        comment = COMMENTS[rnd2.randrange(len(COMMENTS))]
                         lb.write(f"{tid}\tcomment\t{_ts(now)}\t\\N\t\\N\tcliente{k % 20000 + 1}@correo.pe\t\\N\tt\t"
-                                 f"{_esc(COMMENTS[rnd2.randrange(len(COMMENTS))])}\n")
+                                 f"{_esc(comment)}\t{_esc(comment_folds[comment])}\n")
                 if rnd2.random() < 0.5:
-                    lb.write(f"{tid}\tchange\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tf\tEstado cambiado\n")
+                    lb.write(f"{tid}\tchange\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tf\tEstado cambiado\t\\N\n")
             with c.copy(f"COPY logbook_entries ({lcols}) FROM STDIN") as cp:
                 cp.write(lb.getvalue())
             conn.commit()
@@ -253,16 +265,19 @@ def pct(values: list[float], p: float) -> float:
     return s[k]
 
 
-def measure(url: str, runs: int, budget: float, min_runs: int = 3) -> list[dict]:
+def measure(url: str, runs: int, budget: float, min_runs: int = 3, exact_count: bool = False) -> list[dict]:
+    """Time each combination; the query counts as the list's first page does (at most
+    ``web_admin.listing.COUNT_CAP``), or exactly with ``exact_count`` (the list before the cap)."""
     from tickets.db import make_engine, make_reader, make_sessionmaker
     from tickets.queries import Filters, count_tickets, iter_ticket_rows
     from tickets.settings import Settings
     from tickets.users import add_or_update_user
-    from web_admin import create_app
+    from web_admin import create_app, listing
     from web_admin.state import panel
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from panel_harness import csrf_token
 
+    cap = None if exact_count else listing.COUNT_CAP
     engine = make_engine(url)
     with make_sessionmaker(engine).begin() as s:
         add_or_update_user(s, email=ADMIN, name="Admin Bench", role="admin", password=PASSWORD)
@@ -280,14 +295,17 @@ def measure(url: str, runs: int, budget: float, min_runs: int = 3) -> list[dict]
 
     def query_once(filters):
         with reader() as s:
-            total = count_tickets(s, filters, tz=TZ, today=TODAY)
+            total = count_tickets(s, filters, tz=TZ, today=TODAY, cap=cap)
             rows = list(iter_ticket_rows(s, filters, tz=TZ, today=TODAY, limit=50))
         return total, len(rows)
 
     out = []
     for name, params in cases:
         filters = Filters.from_mapping(params)
-        total, shown = query_once(filters)  # warm-up
+        query_once(filters)  # warm-up
+        with reader() as s:
+            total = count_tickets(s, filters, tz=TZ, today=TODAY)  # the exact number, for the table
+            shown = len(list(iter_ticket_rows(s, filters, tz=TZ, today=TODAY, limit=50)))
         resp = client.get("/?" + urlencode(params))
         assert resp.status_code == 200, (name, resp.status_code)
         q, p = [], []
@@ -324,6 +342,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--exact-count", action="store_true",
+                    help="time the query with an exact count (the list before COUNT_CAP), not the list's capped one")
     args = ap.parse_args(argv)
 
     t_all = time.perf_counter()
@@ -343,7 +363,7 @@ def main(argv=None) -> int:
         log(f"reusing atencion_bench ({have:,} tickets)")
     if args.generate_only:
         return 0
-    results = measure(args.url, args.runs, args.budget, args.min_runs)
+    results = measure(args.url, args.runs, args.budget, args.min_runs, exact_count=args.exact_count)
     total_s = time.perf_counter() - t_all
     with psycopg.connect(pg_url(args.url)) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
@@ -352,12 +372,14 @@ def main(argv=None) -> int:
                f"Python {platform.python_version()}, PostgreSQL {version}")
     if args.json:
         print(json.dumps({"machine": machine, "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+                          "count": "exact" if args.exact_count else "capped",
                           "tickets": args.tickets, "logbook_entries": entries, "generation_s": gen_s,
                           "run_s": total_s, "results": results}, indent=2))
         return 0
     print(f"machine: {machine}")
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {args.tickets:,} tickets, ≈{entries:,} logbook "
-          f"entries; generation: {'reused' if gen_s is None else f'{gen_s:.0f} s'}; run {total_s:.0f} s")
+          f"entries; generation: {'reused' if gen_s is None else f'{gen_s:.0f} s'}; run {total_s:.0f} s; "
+          f"count: {'exact' if args.exact_count else 'capped as the list (COUNT_CAP)'}")
     print("| combination | filters | matches | runs | query median ms | query p95 ms | page median ms | page p95 ms |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:

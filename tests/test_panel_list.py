@@ -264,3 +264,45 @@ def test_unknown_unit_and_huge_days_are_the_fields_errors(admin):
     assert nums(admin.get("/", unit=["101", "E-12"]).text) == {1, 2}
     r = admin.get("/", days_min="999999999")
     assert r.status_code == 400 and "número de días fuera de rango 999999999 (máximo 36500" in r.text
+
+
+def test_a_capped_count_says_more_than(admin, monkeypatch):
+    """Past ``COUNT_CAP`` matches the header says "más de N" and the pager "de M o más"; the pages
+    past the cap are still reachable (the cap grows with the page asked for), and the export still
+    gives every row."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    html = admin.get("/", open="1", sort="code").text  # 4 tickets: AT-000001, 2, 3, 5
+    assert codes_in(html) == ["AT-000001"]
+    assert ">más de 2 atenciones con los filtros aplicados<" in html and "Página 1 de 3 o más" in html
+    html = admin.get("/", open="1", sort="code", page="3").text
+    assert codes_in(html) == ["AT-000003"] and "más de 3 atenciones" in html and "Página 3 de 4 o más" in html
+    html = admin.get("/", open="1", sort="code", page="4").text  # the cap (4) reaches the last row
+    assert codes_in(html) == ["AT-000005"] and ">4 atenciones con" in html and "Página 4 de 4 ·" in html
+    assert 'rel="next"' not in html
+    monkeypatch.setattr(listing, "COUNT_CAP", 4)
+    html = admin.get("/", open="1", sort="code").text
+    assert ">4 atenciones con los filtros aplicados<" in html and "Página 1 de 4 ·" in html
+    sheet = load_workbook(BytesIO(admin.get("/exportar", open="1", sort="code").data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == \
+        ["AT-000001", "AT-000002", "AT-000003", "AT-000005"]
+
+
+def test_count_tickets_cap(panel_app):
+    from tickets.queries import Filters, count_tickets
+    from web_admin.state import panel
+
+    with panel(panel_app).reader() as s:
+        exact = count_tickets(s, Filters())
+        assert exact > 3
+        assert count_tickets(s, Filters(), cap=exact) == exact
+        assert count_tickets(s, Filters(), cap=2) == 3  # "more than 2"
+        assert count_tickets(s, Filters(), cap=0) == 1
+        # the SLA filters count disjoint branches (open, attended): the cut applies to their sum
+        on_time = count_tickets(s, Filters(alert="on_time"))
+        assert count_tickets(s, Filters(alert="on_time"), cap=1) == min(on_time, 2)
+        assert count_tickets(s, Filters(days_min=0), cap=exact + 5) == count_tickets(s, Filters(days_min=0))

@@ -1,5 +1,7 @@
 """tickets/text_match.py: the folded comparison agrees in Python, SQLite and PostgreSQL, and the
-PostgreSQL trigram indexes of migration 0005 are built on the very expression the list queries."""
+PostgreSQL trigram indexes of migration 0005 are built on the very expression the list queries.
+tickets/search_text.py: every write path keeps the stored folded columns right (search_text,
+text_fold), migration 0009 fills them as the models do, and the list finds by them."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ def test_fold_for_match():
     assert fold_for_match("  dos  espacios ") == "  dos  espacios "  # spacing kept: substrings
 
 
-@pytest.mark.parametrize("name", ["0005_folded_text_indexes", "0006_sla_indexes"])
+@pytest.mark.parametrize("name", ["0005_folded_text_indexes", "0006_sla_indexes", "0009_stored_search_text"])
 def test_migration_copies_the_table(name):
     path = Path(text_match.__file__).parent / "migrations" / "versions" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -70,10 +72,12 @@ def test_postgresql_uses_the_folded_trigram_indexes(engine):
     comment = (LogbookEntry.kind == EntryKind.COMMENT.value, LogbookEntry.author_user_id.is_(None))
     cases = [(select(Ticket.id).where(contains_folded(getattr(Ticket, c), "filtracion")),
               f"ix_tickets_{c}_fold_trgm")
-             for c in ("subject", "detail", "requester_name", "requester_email", "code")]
+             for c in ("requester_name", "requester_email", "code")]
     cases += [(select(Client.id).where(contains_folded(Client.name, "perez")), "ix_clients_name_fold_trgm"),
-              (select(LogbookEntry.id).where(*comment, contains_folded(LogbookEntry.text, "gotea")),
-               "ix_logbook_entries_client_comment_fold_trgm")]
+              # the stored folded columns of migration 0009 (tickets.search_text)
+              (select(Ticket.id).where(Ticket.search_text.contains("filtracion")), "ix_tickets_search_text_trgm"),
+              (select(LogbookEntry.id).where(*comment, LogbookEntry.text_fold.contains("gotea")),
+               "ix_logbook_entries_client_comment_text_fold_trgm")]
     with engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         for stmt, index in cases:
@@ -91,3 +95,112 @@ def test_models_store_searched_text_composed():
     assert (ticket.subject, ticket.detail, ticket.requester_name) == ("Habitación", "baÑo", "José")
     assert LogbookEntry(text="cai\u0301da").text == "caída"
     assert Client(name="Nun\u0303ez").name == "Nuñez"
+
+
+# --- the stored folded columns (tickets.search_text, migration 0009) -----------------------------
+
+
+def _assert_stored_folds_right(sessions) -> int:
+    """Every ticket's search_text and every entry's text_fold are what the Python builders give
+    for the row's own values; returns how many tickets were checked."""
+    from tickets.models import LogbookEntry, Ticket
+    from tickets.search_text import TICKET_PARTS, entry_text_fold, ticket_search_text
+
+    with sessions() as s:
+        tickets = s.execute(select(Ticket.search_text, *(getattr(Ticket, n) for n in TICKET_PARTS))).all()
+        for stored, *parts in tickets:
+            assert stored == ticket_search_text(*parts), parts
+        entries = s.execute(select(LogbookEntry.text_fold, LogbookEntry.kind, LogbookEntry.text)).all()
+        for stored, kind, entry_text in entries:
+            assert stored == entry_text_fold(kind, entry_text), (kind, entry_text)
+        assert any(kind == "comment" for _, kind, _ in entries)
+    return len(tickets)
+
+
+def test_ticket_search_text_parts():
+    from tickets.search_text import SEPARATOR, entry_text_fold, ticket_search_text
+
+    assert ticket_search_text("AT-000001", "Filtración", "Baño\u001fCocina", "José Núñez", None) == \
+        SEPARATOR.join(["at-000001", "filtracion", "bano cocina", "jose nunez", ""])
+    assert entry_text_fold("comment", "Sigue GOTEANDO el caño") == "sigue goteando el cano"
+    assert entry_text_fold("change", "Estado cambiado") is None
+
+
+def test_every_write_path_fills_the_stored_folds(env):
+    """Services (Core INSERT), the panel's field edits (tickets.edits, ORM), a client's comment by
+    mail, a staff comment, Duplicar and Crear requerimiento (tickets.copies, ORM changes after a
+    Core INSERT): the stored columns match the rows, and the list finds the tickets by them."""
+    from tests.support import build
+    from tickets import copies, edits, services
+    from tickets.defaults import DEFAULT_CATEGORY
+    from tickets.models import EntryKind, LogbookEntry, Ticket
+    from tickets.queries import Filters, count_tickets, iter_ticket_rows
+
+    rosa = "Rosa Quispe Huamán <rosa.quispe.h@gmail.com>"
+    env.ingest_bytes(build("Filtración en el baño", "Hay humedad en la pared del dormitorio.", sender=rosa))
+    with env.sessions.begin() as s:
+        opened = services.open_ticket(s, env.ctx, subject="Puerta del depósito", detail="No cierra",
+                                      requester_email="Lucia.Fernandez@outlook.com", requester_name="Lucía Fernández")
+        services.add_comment(s, env.ctx, opened, text="¿Cuándo vienen? Sigue así.",
+                             author_email="lucia.fernandez@outlook.com")
+    assert opened.code == "AT-000002"
+    env.ingest_bytes(build("Re: [AT-000001] Filtración en el baño", "Sigue goteando el caño de la cocina.",
+                           sender=rosa))
+    assert [e.text_fold for e in env.entries("AT-000001", EntryKind.COMMENT.value)] == \
+        [fold_for_match("Sigue goteando el caño de la cocina.")]
+    with env.sessions.begin() as s:
+        first = s.scalar(select(Ticket).where(Ticket.code == "AT-000001"))
+        assert edits.set_fields(s, env.ctx, first, detail="Mancha de HUMEDÁD en el techo") == ["detail"]
+    with env.sessions.begin() as s:
+        first = s.scalar(select(Ticket).where(Ticket.code == "AT-000001"))
+        copy = copies.duplicate_ticket(s, env.ctx, first)
+        second = s.scalar(select(Ticket).where(Ticket.code == "AT-000002"))
+        requirement = copies.create_requirement(s, env.ctx, second, subject="Cerradura del portón",
+                                                detail="Cambiar la cerradura", type="Atención",
+                                                category=DEFAULT_CATEGORY)
+        codes = (copy.code, requirement.code)
+    assert _assert_stored_folds_right(env.sessions) == 4
+    with env.sessions() as s:
+        assert "humedad en el techo" in s.scalar(select(Ticket.search_text).where(Ticket.code == "AT-000001"))
+        assert "lucia fernandez" in s.scalar(select(Ticket.search_text).where(Ticket.code == codes[1]))
+
+        def listed(**filters):
+            return sorted(r.code for r in iter_ticket_rows(s, Filters(**filters)))
+
+        assert listed(q="HUMEDAD en el TECHO") == ["AT-000001", codes[0]]  # the edited detail, and its copy
+        assert listed(q="cerradura del porton") == [codes[1]]
+        assert listed(q="lucia fernandez") == ["AT-000002", codes[1]]  # the requester's name
+        assert listed(q="at-000002") == ["AT-000002"]  # the code, as a substring and exactly
+        assert listed(q="gotea") == []  # comments are not the free text's
+        assert listed(comment="goteando el cano") == ["AT-000001"]
+        assert listed(comment="cuando vienen") == ["AT-000002"]
+        assert listed(q="baño\u001fcocina") == [] and listed(q="50%") == []
+        assert count_tickets(s, Filters(q="humedad")) == 2
+        staff_reply = s.scalar(select(LogbookEntry.text_fold).where(LogbookEntry.kind == EntryKind.COMMENT.value,
+                                                                    LogbookEntry.text.like("¿Cuándo%")))
+        assert staff_reply == "¿cuando vienen? sigue asi."
+
+
+def test_migration_0009_fills_the_columns_as_the_models_do(env):
+    """Down to 0008 (the columns dropped) and up again: the fill of the rows already there (SQL on
+    PostgreSQL, Python on SQLite) gives exactly what the models write."""
+    from alembic import command
+
+    from tests.support import build
+    from tickets import services
+    from tickets.db import alembic_config
+
+    env.ingest_bytes(build("Filtración en el BAÑO", "Humedad; 50% del muro", sender="José Núñez <jose@x.pe>"))
+    env.ingest_bytes(build("Re: [AT-000001] Filtración", "Sigue goteando, ¿cuándo vienen?", sender="jose@x.pe"))
+    with env.sessions.begin() as s:
+        services.open_ticket(s, env.ctx, subject="Ascensor\u001fdetenido", detail="Pasa algo",
+                             requester_email=None, requester_name="Ñandú Çedilla")
+    assert _assert_stored_folds_right(env.sessions) == 2
+    cfg = alembic_config(env.engine.url.render_as_string(hide_password=False))
+    with env.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    with env.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert _assert_stored_folds_right(env.sessions) == 2

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from tickets.search_text import entry_default, install_search_text, ticket_default
 from tickets.text import nfc
 
 
@@ -368,6 +369,8 @@ class Ticket(Base):
     # Solicitud
     request_type: Mapped[str | None] = mapped_column(String(100))
     request_detail: Mapped[str | None] = mapped_column(Text)
+    # what the list's free text searches, folded (tickets.search_text; kept by defaults and events)
+    search_text: Mapped[str] = mapped_column(Text, default=ticket_default, server_default="")
 
     type: Mapped[TicketType] = relationship()
     category: Mapped[Category | None] = relationship()
@@ -423,6 +426,8 @@ class LogbookEntry(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    # a comment's text folded, for the list's comment filter (tickets.search_text); NULL otherwise
+    text_fold: Mapped[str | None] = mapped_column(Text, default=entry_default)
     ticket: Mapped[Ticket] = relationship(back_populates="entries")
 
     @validates("text")
@@ -748,3 +753,4 @@ class FollowUp(Base):
     @validates("note")
     def _composed(self, _key, value):
         return nfc(value)
+install_search_text(Ticket, LogbookEntry)

@@ -1,7 +1,7 @@
 """follow_ups: the ticket's Seguimiento (due date, note, owner, done) and its one reminder
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 21:15:00
 
 One row per follow-up (`tickets.models.FollowUp`). ``due_date`` is a local calendar date (the
@@ -14,7 +14,7 @@ from alembic import op
 import tickets.models
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
