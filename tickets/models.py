@@ -753,4 +753,6 @@ class FollowUp(Base):
     @validates("note")
     def _composed(self, _key, value):
         return nfc(value)
+
+
 install_search_text(Ticket, LogbookEntry)
