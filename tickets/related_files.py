@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tickets import storage
+from tickets.filenames import sanitize_filename
 from tickets.models import (
     RELATED_OWNERS,
     Contract,
@@ -125,7 +126,7 @@ def add_file(session: Session, storage_dir: Path, owner: Owner, *, filename: str
     """Store ``data`` and attach it to ``owner``.
 
     Parameters: filename(str): as uploaded; sanitised here (last path component, no control
-    characters, never empty: `mail.inbound.parse.params.sanitize_filename`). content_type(str):
+    characters, never empty: `tickets.filenames.sanitize_filename`). content_type(str):
     as declared ("type/subtype"; parameters dropped, lower-case; empty: octet-stream). max_bytes(int):
     the largest file accepted, in bytes (the panel passes ``max_message_kib`` × 1024, the
     attachments' limit). description(str): at most `MAX_DESCRIPTION_CHARS` characters.
@@ -134,8 +135,6 @@ def add_file(session: Session, storage_dir: Path, owner: Owner, *, filename: str
     Raises: RelatedFileError — field "owner" (unknown owner), "file" (empty or too large),
     "description" (too long).
     """
-    from mail.inbound.parse.params import sanitize_filename  # pure: no network, no database
-
     load_owner(session, owner)
     if not data:
         raise RelatedFileError("file", "Elija un archivo (no puede estar vacío).")

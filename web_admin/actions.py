@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tickets import edits, outbox, services
+from tickets.filenames import sanitize_filename
 from tickets.models import OutboxMessage, User
 from tickets.services import Context, FieldError, ServiceError
 from tickets.storage import NewFile
@@ -109,8 +110,6 @@ def status(code: str):
 
 def _uploaded_files() -> list[NewFile]:
     """The comment's uploaded files (empty file inputs skipped)."""
-    from mail.inbound.parse.params import sanitize_filename
-
     files = []
     for upload in request.files.getlist("comment-files"):
         if not upload or not upload.filename:

@@ -2,56 +2,20 @@
 
 Parameters are read with the RFC 2231 rules (continuations, ``name*=charset''…``); every decoded
 value goes through the charset fallback of `charsets.decode_bytes`, so a declared charset that
-does not match the octets never turns a filename into U+FFFD. Filenames are sanitised.
+does not match the octets never turns a filename into U+FFFD. Filenames are sanitised
+(`tickets.filenames.sanitize_filename`, the rule the panel's uploads follow too).
 """
 
 from __future__ import annotations
 
 import email.policy
-import mimetypes
-import re
-import unicodedata
 from email.message import Message
 
 from mail.inbound.parse.charsets import decode_bytes, unsurrogate
 from mail.inbound.parse.headers import collapse, decode_unstructured, raw_value, unfold
+from tickets.filenames import sanitize_filename  # one rule for every file we keep (re-exported)
 
 __all__ = ["charset", "content_type", "description", "disposition", "param", "part_filename", "sanitize_filename"]
-
-#: Longest filename kept, in characters (the extension preserved).
-MAX_FILENAME_CHARS = 200
-#: Control and bidirectional-override characters, never kept in a filename.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_WINDOWS_DEVICE_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                         *(f"LPT{i}" for i in range(1, 10))}
-
-
-def sanitize_filename(name: str | None, content_type: str = "application/octet-stream") -> str:
-    """A safe file name: last path component only, no control, bidi or zero-width characters, no
-    leading dots, no Windows device name, at most `MAX_FILENAME_CHARS` characters (the extension
-    kept), never empty ("adjunto" plus an extension guessed from `content_type`).
-
-    >>> sanitize_filename("../../etc/passwd")
-    'passwd'
-    """
-    name = _CONTROL_RE.sub("", name or "")
-    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
-    name = unicodedata.normalize("NFC", name)
-    name = collapse(re.split(r"[/\\]", name)[-1]).lstrip(".").strip()
-    if name.split(".")[0].strip().upper() in _WINDOWS_DEVICE_NAMES:
-        name = "_" + name
-    if len(name) > MAX_FILENAME_CHARS:
-        stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 16 and stem:
-            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
-        else:
-            name = name[:MAX_FILENAME_CHARS].rstrip()
-    if not name:
-        ext = ".txt" if content_type == "text/plain" else (
-            mimetypes.guess_extension(content_type or "", strict=False) or ".bin")
-        name = "adjunto" + ext
-    return name
-
 
 def _rfc2231_value(value: tuple) -> str:
     """An RFC 2231 extended value — (charset, language, octets as latin-1 code points, already
