@@ -2,7 +2,8 @@
 
 Runs `atencion demo` (the README's first command) in a temporary folder, logs in with the admin it
 prints, walks the panel's pages in Debian's Chromium (/usr/bin/chromium driven by Playwright, never a
-downloaded browser) and writes one PNG per page to docs/tour/ (1280 px wide, the whole page).
+downloaded browser) and writes one PNG per page to docs/tour/ (1280 px wide, the whole page, 256
+colours). On the way it does what staff do on a ticket: a follow-up for tomorrow and a visit.
 
     .venv/bin/python docs/tour.py [--out docs/tour] [--chromium /usr/bin/chromium]
 
@@ -20,7 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 PANEL_LINE = re.compile(r"Panel web: (\S+) — usuario (\S+), contraseña (\S+)")
@@ -75,6 +80,25 @@ def first_code(page, base: str, query: str = "") -> str:
     return page.locator("td.code a").first.inner_text()
 
 
+def plan_follow_up_and_visit(page, ticket_url: str) -> None:
+    """On the ticket view, as staff do: a follow-up for tomorrow and a visit in three days (its
+    invitation goes to the requester through the demo's outbox, var/outbox/)."""
+    today = datetime.now(ZoneInfo("America/Lima")).date()
+    page.goto(ticket_url)
+    page.fill("#follow_up-due_date", (today + timedelta(days=1)).isoformat())
+    page.fill("#follow_up-note", "Llamar a la clienta para confirmar que la filtración no volvió.")
+    page.click("#follow-up-form button[type=submit]")
+    page.wait_for_selector(".flash-success")
+    page.click("#eventos summary")
+    page.fill("#event-title", "Visita técnica: filtración del techo del baño")
+    page.fill("#event-date", (today + timedelta(days=3)).isoformat())
+    page.fill("#event-start", "09:30")
+    page.fill("#event-end", "10:30")
+    page.fill("#event-location", "Dpto. de la clienta")
+    page.click("#schedule-event")
+    page.wait_for_selector(".flash-success")
+
+
 def shoot(page, out: Path, name: str, url: str | None = None) -> Path:
     """Open ``url`` (when given) and save the whole page as ``out/name.png``."""
     if url is not None:
@@ -82,6 +106,8 @@ def shoot(page, out: Path, name: str, url: str | None = None) -> Path:
     page.wait_for_load_state("networkidle")
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    with Image.open(path) as shot:  # 256 colours: a third of the bytes, the same page to the eye
+        shot.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
     print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return path
 
@@ -101,14 +127,24 @@ def tour(base: str, user: str, password: str, out: Path, chromium: str) -> list[
         page.wait_for_url(base)
         shots.append(shoot(page, out, "02-lista", base))
         shots.append(shoot(page, out, "03-lista-filtrada", base + "?alert=overdue&q=humedad"))
-        code = first_code(page, base)
+        code = first_code(page, base, "q=Filtraci%C3%B3n+de+agua")
+        plan_follow_up_and_visit(page, f"{base}atenciones/{code}")
         shots.append(shoot(page, out, "04-atencion", f"{base}atenciones/{code}"))
         shots.append(shoot(page, out, "05-nueva-atencion", base + "atenciones/nueva"))
         shots.append(shoot(page, out, "06-crear-requerimiento", f"{base}atenciones/{code}/requerimiento"))
         shots.append(shoot(page, out, "07-documentos", f"{base}atenciones/{code}/documentos"))
         shots.append(shoot(page, out, "08-acta-de-visita", f"{base}atenciones/{code}/documentos/acta_visita"))
-        shots.append(shoot(page, out, "09-correos-retenidos", base + "correos-retenidos"))
-        shots.append(shoot(page, out, "10-resumen", base + "resumen"))
+        page.goto(f"{base}atenciones/{code}")
+        page.click("#event-list .event-actions a:has-text('Editar')")
+        shots.append(shoot(page, out, "09-editar-evento"))
+        shots.append(shoot(page, out, "10-seguimientos", base + "seguimientos"))
+        shots.append(shoot(page, out, "11-correos-retenidos", base + "correos-retenidos"))
+        shots.append(shoot(page, out, "12-resumen", base + "resumen"))
+        shots.append(shoot(page, out, "13-archivos-relacionados", base + "archivos-relacionados"))
+        shots.append(shoot(page, out, "14-administracion", base + "admin/"))
+        shots.append(shoot(page, out, "15-tipos-de-atencion", base + "admin/catalogo/tipos"))
+        shots.append(shoot(page, out, "16-entregas", base + "admin/catalogo/entregas"))
+        shots.append(shoot(page, out, "17-usuarios", base + "admin/usuarios"))
         browser.close()
     return shots
 
@@ -119,6 +155,8 @@ def main(argv=None) -> int:
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("[0-9][0-9]-*.png"):  # a page renamed or dropped leaves no stale shot
+        old.unlink()
     with tempfile.TemporaryDirectory(prefix="atencion-tour-") as tmp:
         proc, base, user, password = start_demo(Path(tmp))
         try:

@@ -71,7 +71,7 @@ def test_create_user_deactivate_agent_reassign_and_closed_day(page, smtp):  # no
     pg.fill("#f-day", "2025-07-29")
     pg.fill("#f-note", "Fiestas Patrias")
     pg.click("#catalog-save")
-    assert "El día no laborable «2025-07-29» se creó." in pg.locator(".flash-success").inner_text()
+    assert "El día no laborable «29/07/2025» se creó." in pg.locator(".flash-success").inner_text()
     assert "Fiestas Patrias" in pg.locator("#row-2025-07-29").inner_text()
     pg.screenshot(path=str(ARTIFACTS / "admin-closed-days.png"), full_page=True)
 

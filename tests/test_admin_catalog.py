@@ -143,7 +143,8 @@ def test_default_and_last_closed_status_are_kept(panel_app, admin):
 
 
 @pytest.mark.parametrize("slug, data, expected", [
-    ("estados", {"name": "asignado", "position": "9"}, {"name": "Ya existe el estado «Asignado» con ese «Nombre»."}),
+    ("estados", {"name": "asignado", "position": "9"},
+     {"name": "Ya existe el estado «Asignado» con el mismo valor en «Nombre»."}),
     ("estados", {"name": "", "position": "x"}, {"name": "Complete «Nombre».",
                                                 "position": "Escriba un número entero mayor o igual a 0."}),
     ("tipos", {"name": "Garantía", "max_response_days": "5", "day_rule": "semanal",
@@ -151,7 +152,7 @@ def test_default_and_last_closed_status_are_kept(panel_app, admin):
      {"day_rule": "Day_rule 'semanal' no válido (calendar, business)",
       "priority_days": "«Rápida=2» no es «Prioridad=días» con una prioridad existente."}),
     ("clientes", {"document_type": "DNI", "document_number": "40000001", "name": "Otra Ana"},
-     {"document_number": "Ya existe el cliente «Ana Torres (DNI 40000001)» con ese «N° de documento»."}),
+     {"document_number": "Ya existe el cliente «Ana Torres (DNI 40000001)» con el mismo valor en «N° de documento»."}),
     ("clientes", {"document_type": "LE", "document_number": "1", "name": "X", "emails": "sin-arroba"},
      {"document_type": "Tipo de documento 'LE' no válido (DNI, CE, RUC, PASAPORTE)",
       "emails": "Correo no válido 'sin-arroba'"}),
@@ -255,7 +256,7 @@ def test_closed_day_by_date_and_unknown_rows(panel_app, admin):
                 ).status_code == 302
     assert "Inmaculada" in admin.get("/admin/catalogo/dias-no-laborables/2025-12-08").text
     r = post(admin, "/admin/catalogo/dias-no-laborables", {"day": "2025-12-08"})
-    assert errors(r.text) == {"day": "Ya existe el día no laborable «2025-12-08» con ese «Fecha»."}
+    assert errors(r.text) == {"day": "Ya existe el día no laborable «08/12/2025» con el mismo valor en «Fecha»."}
     assert post(admin, "/admin/catalogo/dias-no-laborables/2025-12-08/eliminar").status_code == 302
     assert one(panel_app, ClosedDay, day=date(2025, 12, 8)) is None
     assert admin.get("/admin/catalogo/dias-no-laborables/2025-12-08").status_code == 404
@@ -341,7 +342,7 @@ def test_handovers_are_a_catalog_and_block_deleting_their_unit(panel_app, admin)
     handover = one(panel_app, Handover, unit_id=unit.id)
     assert (handover.handed_over_on, handover.contract_id) == (date(2024, 3, 15), None)
     page = admin.get("/admin/catalogo/entregas").text
-    assert "15/03/2024" in page or "2024-03-15" in page
+    assert "15/03/2024" in page
     r = post(admin, "/admin/catalogo/entregas", {"unit_id": str(unit.id), "handed_over_on": "2024-04-01"})
     assert r.status_code != 302 and (refusal(r.text) or errors(r.text))  # same unit, no contract: a duplicate
     r = post(admin, "/admin/catalogo/entregas", {"unit_id": "", "handed_over_on": "no"})

@@ -62,7 +62,9 @@ def upload(staff: Staff, data: dict, files: dict | None = None):
 def test_admin_picks_a_unit_uploads_lists_and_deletes(panel_app, admin):
     page = admin.get("/archivos-relacionados")
     assert page.status_code == 200
+    # a page of Administración: its strip names it, the top bar's Administración is lit
     assert '<a href="/archivos-relacionados" class="active">Archivos relacionados</a>' in page.text
+    assert re.search(r'<a href="/admin/" class="active">Administración</a>', page.text)
     assert "Elija un proyecto" in page.text and 'id="upload-form"' not in page.text
     n = ids(panel_app)
     # each choice lists the next one's options: the project its torres, the torre its units

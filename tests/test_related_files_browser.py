@@ -24,7 +24,8 @@ PDF = b"%PDF-1.4\n% Manual del propietario, Dpto. 101\n%%EOF\n"
 def test_admin_adds_a_file_to_a_unit_and_a_new_ticket_for_that_unit_shows_it(page):  # noqa: F811
     pg = page
     log_in(pg)
-    pg.click("nav >> text=Archivos relacionados")
+    pg.click("nav >> text=Administración")  # the related files are a page of Administración
+    pg.click("#tile-archivos")
     pg.wait_for_url("**/archivos-relacionados")
     # each choice submits the picker (no button press) and lists the next select's options
     pg.select_option("#pick-proyecto", label="Los Olivos")

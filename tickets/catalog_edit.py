@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -141,7 +142,7 @@ def _duplicate(session: Session, kind: Kind, values: dict, row) -> dict[str, str
             continue
         last = kind.key[-1]
         label = next(f.label for f in kind.fields if f.name == last)
-        return {last: f"Ya existe {kind.noun} «{label_of(other)}» con ese «{label}»."}
+        return {last: f"Ya existe {kind.noun} «{label_of(other)}» con el mismo valor en «{label}»."}
     return {}
 
 
@@ -260,6 +261,8 @@ def display_values(session: Session, kind: Kind, row) -> list[str]:
             text = label_of(session.get(f.ref or User, int(text))) if text else ""
         elif f.kind == "choice":
             text = dict(f.choices).get(text, text)
+        elif f.kind == "date" and text:
+            text = date.fromisoformat(text).strftime("%d/%m/%Y")  # as the rest of the panel shows dates
         cells.append(text)
     return cells
 

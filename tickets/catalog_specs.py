@@ -102,7 +102,7 @@ def label_of(row) -> str:
     if isinstance(row, Contract):
         return row.number
     if isinstance(row, ClosedDay):
-        return row.day.isoformat()
+        return f"{row.day:%d/%m/%Y}"
     if isinstance(row, Handover):
         return f"{label_of(row.unit)} — {row.handed_over_on:%d/%m/%Y}"
     if isinstance(row, User):

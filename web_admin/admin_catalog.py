@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tickets import catalog_edit
 from tickets.catalog_edit import CatalogFormError
 from tickets.catalog_specs import KINDS, label_of
-from tickets.models import Role, User
+from tickets.models import RelatedFile, Role, User
 from tickets.services import ServiceError
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session
@@ -34,11 +34,12 @@ def _kind(slug: str):
 @bp.get("/")
 @role_required(ADMIN)
 def index():
-    """The catalogs, each with its row count, and the users."""
+    """The catalogs, each with its row count, the users and the related files (Archivos relacionados)."""
     s = read_session()
     counts = {slug: s.scalar(select(func.count()).select_from(k.model)) for slug, k in KINDS.items()}
     users = s.scalar(select(func.count()).select_from(User))
-    return render_template("admin/admin_index.html", kinds=KINDS, counts=counts, users=users)
+    files = s.scalar(select(func.count()).select_from(RelatedFile))
+    return render_template("admin/admin_index.html", kinds=KINDS, counts=counts, users=users, related_files=files)
 
 
 def _render(kind, row=None, values=None, errors=None, refusal=None, status=200):

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from tickets import related_files as rf
 from tickets import storage
+from tickets.catalog_specs import KINDS  # the Administración strip this page shares
 from tickets.models import Contract, Handover, Project, RelatedFile, Subdivision, Unit, User
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session
@@ -96,7 +97,7 @@ def _render_page(state: dict, error: dict | None = None, status: int = 200):
         owner_label=rf.owner_label, unit_label=rf.unit_label, page_args=_page_args(state),
         files=rf.files_of(session, state["owner"]) if state["owner"] else [], error=error or {},
         description=request.form.get("description", "") if request.method == "POST" else "",
-        max_size=rf.human_size(panel().settings.max_message_kib * 1024),
+        max_size=rf.human_size(panel().settings.max_message_kib * 1024), kinds=KINDS,
     ), status
 
 
