@@ -6,7 +6,7 @@
   files, delete one, upload one with a description (POST, CSRF). The owner is the most specific
   choice: entrega, else contrato, else unidad, else torre, else proyecto.
 * ``/archivos-relacionados/<id>``: the file as a download (``Content-Disposition: attachment``
-  with its sanitised name, a safe content type, ``nosniff``; `web_admin.views.safe_type`).
+  with its sanitised name, a safe content type, ``nosniff``; `web_admin.views.stored_download`).
   Access: admins and agents, any file. A legal user only from a ticket they may see
   (``?atencion=CODE``, as the ticket view's links carry) and only a file listed on it; else 404.
 * ``/archivos-relacionados/fragmento``: the card "Archivos relacionados" of Nueva atención for
@@ -20,17 +20,16 @@ atención, which get its groups from the template functions ``related_files_of_t
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tickets import related_files as rf
-from tickets import storage
 from tickets.catalog_specs import KINDS  # the Administración strip this page shares
 from tickets.models import Contract, Handover, Project, RelatedFile, Subdivision, Unit, User
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session
-from web_admin.views import _no_sniff, load_ticket, safe_type
+from web_admin.views import load_ticket, stored_download
 
 bp = Blueprint("related_files", __name__)
 
@@ -162,12 +161,7 @@ def download(file_id: int):
         ticket = load_ticket(session, code)  # 404 outside the legal user's scope
         if all(f.id != row.id for g in rf.for_ticket(session, ticket) for f in g.files):
             abort(404)
-    path = storage.path_for(panel().settings.storage_dir, row.sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=safe_type(row.content_type, row.filename), as_attachment=True,
-                         download_name=row.filename or "archivo", conditional=False, etag=False)
-    return _no_sniff(response)
+    return stored_download(row, "archivo")
 
 
 @bp.get("/archivos-relacionados/fragmento")

@@ -149,6 +149,19 @@ def _no_sniff(response: Response) -> Response:
     return response
 
 
+def stored_download(row, fallback_name: str) -> Response:
+    """A stored file (``row``: an Attachment or a RelatedFile — ``sha256``, ``content_type``,
+    ``filename``) as a download: ``Content-Disposition: attachment`` with its sanitised name
+    (``fallback_name`` when it has none), a safe content type (`safe_type`), ``nosniff``, a sandbox
+    CSP and no caching. 404 when the bytes are missing from the content store."""
+    path = storage.path_for(panel().settings.storage_dir, row.sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=safe_type(row.content_type, row.filename), as_attachment=True,
+                         download_name=row.filename or fallback_name, conditional=False, etag=False)
+    return _no_sniff(response)
+
+
 @bp.get("/atenciones/<code>/adjuntos/<int:attachment_id>")
 @login_required
 def attachment(code: str, attachment_id: int):
@@ -159,12 +172,7 @@ def attachment(code: str, attachment_id: int):
     row = session.get(Attachment, attachment_id)
     if row is None or row.ticket_id != ticket.id:
         abort(404)
-    path = storage.path_for(panel().settings.storage_dir, row.sha256)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=safe_type(row.content_type, row.filename), as_attachment=True,
-                         download_name=row.filename or "adjunto", conditional=False, etag=False)
-    return _no_sniff(response)
+    return stored_download(row, "adjunto")
 
 
 def _inbound_of(session, ticket: Ticket, inbound_id: int) -> InboundMessage:

@@ -12,12 +12,14 @@ reminder is claimed by setting its ``reminded_at`` (sent once).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.orm import Session
 
 from tickets import digest, events, follow_ups
 from tickets.services import Context
@@ -46,46 +48,40 @@ def sweep_job(outbound) -> None:
         log.exception("outbox sweep failed")
 
 
-def digest_job(outbound) -> None:
-    """Write today's digests when their time has come, then hand them to the workers."""
+def queue_then_send(outbound, what: str, queue: Callable[[Session], int]) -> int:
+    """Run ``queue(session)`` in one transaction (it writes outbox rows and returns how many), then
+    hand the rows to the workers. A failure (a database outage) is logged and the next run tries
+    again. Returns how many were queued (0 on failure)."""
     try:
         with outbound.sessions.begin() as session:
-            n = digest.queue_due_digests(session, outbound.settings)
+            n = queue(session)
         if n:
-            log.info("digest: %d mails queued", n)
-            sweep_job(outbound)
-    except Exception:
-        log.exception("digest failed")
-
-
-def reminder_job(outbound) -> int:
-    """Queue the reminders of the events starting within ``event_reminder_hours`` (each once), then
-    hand them to the workers. Returns how many events were reminded."""
-    settings = outbound.settings
-    try:
-        with outbound.sessions.begin() as session:
-            n = events.queue_due_reminders(session, Context.from_settings(settings),
-                                           hours=settings.event_reminder_hours, zone=ZoneInfo(settings.timezone))
-        if n:
-            log.info("event reminders: %d queued", n)
+            log.info("%s: %d queued", what, n)
             sweep_job(outbound)
         return n
-    except Exception:  # a database outage: log, the next run tries again
-        log.exception("event reminders failed")
+    except Exception:
+        log.exception("%s failed", what)
         return 0
 
 
-def follow_up_job(outbound) -> None:
-    """Queue the reminders of the follow-ups due today (and overdue ones never reminded), then
-    hand them to the workers. Idempotent: a run after a restart finds them reminded."""
-    try:
-        with outbound.sessions.begin() as session:
-            n = follow_ups.queue_due_reminders(session, outbound.settings)
-        if n:
-            log.info("follow-ups: %d reminders queued", n)
-            sweep_job(outbound)
-    except Exception:
-        log.exception("follow-up reminders failed")
+def digest_job(outbound) -> int:
+    """Write today's digests when their time has come (`tickets.digest`), then send them."""
+    return queue_then_send(outbound, "digest", lambda s: digest.queue_due_digests(s, outbound.settings))
+
+
+def reminder_job(outbound) -> int:
+    """Queue the reminders of the events starting within ``event_reminder_hours`` (each once,
+    `tickets.events`), then send them. Returns how many events were reminded."""
+    settings = outbound.settings
+    return queue_then_send(outbound, "event reminders", lambda s: events.queue_due_reminders(
+        s, Context.from_settings(settings), hours=settings.event_reminder_hours, zone=ZoneInfo(settings.timezone)))
+
+
+def follow_up_job(outbound) -> int:
+    """Queue the reminders of the follow-ups due today (and overdue ones never reminded,
+    `tickets.follow_ups`), then send them. Idempotent: a run after a restart finds them reminded."""
+    return queue_then_send(outbound, "follow-up reminders",
+                           lambda s: follow_ups.queue_due_reminders(s, outbound.settings))
 
 
 def make_scheduler(outbound, *, background: bool, sweep: bool = True) -> BaseScheduler:
