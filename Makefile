@@ -8,7 +8,8 @@ PYTEST_ARGS ?=
 # Debian packages the tests start servers from; installed by `make test` when missing and run as root.
 # chromium + a font: the panel's browser tests (Playwright drives /usr/bin/chromium, never a download).
 # pango, harfbuzz-subset + DejaVu: WeasyPrint's PDF documents; poppler-utils: pdftotext reads them back.
-TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium fonts-dejavu-core \
+# chromium-l10n: Chromium's Spanish, so `make tour` shows date fields as dd/mm/aaaa, as a Peruvian's browser does.
+TEST_DEB_PACKAGES ?= dovecot-imapd postgresql redis-server chromium chromium-l10n fonts-dejavu-core \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 .PHONY: all .venv test deb-packages demo bench tour lint lock clean up down

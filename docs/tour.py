@@ -2,8 +2,9 @@
 
 Runs `atencion demo` (the README's first command) in a temporary folder, logs in with the admin it
 prints, walks the panel's pages in Debian's Chromium (/usr/bin/chromium driven by Playwright, never a
-downloaded browser) and writes one PNG per page to docs/tour/ (1280 px wide, the whole page, 256
-colours). On the way it does what staff do on a ticket: a follow-up for tomorrow and a visit.
+downloaded browser; in Spanish with Debian's chromium-l10n, so date fields read dd/mm/aaaa) and writes
+one PNG per page to docs/tour/ (1280 px wide, the whole page, 256 colours). On the way it does what
+staff do on a ticket: a follow-up for tomorrow and a visit.
 
     .venv/bin/python docs/tour.py [--out docs/tour] [--chromium /usr/bin/chromium]
 
@@ -118,7 +119,10 @@ def tour(base: str, user: str, password: str, out: Path, chromium: str) -> list[
 
     shots = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--lang=es-PE"])
+        # Chromium takes its interface language (date and time fields, "Seleccionar archivo") from
+        # LANGUAGE, with Debian's chromium-l10n installed; --lang alone leaves headless in English.
+        browser = p.chromium.launch(executable_path=chromium, args=["--lang=es-419"],
+                                    env={**os.environ, "LANG": "es_PE.UTF-8", "LANGUAGE": "es_PE:es"})
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, locale="es-PE")
         shots.append(shoot(page, out, "01-login", base + "login"))
         page.fill("input[name=email]", user)

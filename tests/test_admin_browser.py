@@ -74,10 +74,20 @@ def test_create_user_deactivate_agent_reassign_and_closed_day(page, smtp):  # no
     assert "El día no laborable «29/07/2025» se creó." in pg.locator(".flash-success").inner_text()
     assert "Fiestas Patrias" in pg.locator("#row-2025-07-29").inner_text()
     pg.screenshot(path=str(ARTIFACTS / "admin-closed-days.png"), full_page=True)
+    # «Eliminar» asks first; «Sí, eliminar» deletes the unused row
+    pg.locator("#row-2025-07-29 summary:has-text('Eliminar')").click()
+    confirm = pg.locator("#row-2025-07-29 .confirm-box")
+    assert "¿Eliminar «29/07/2025»? No se puede deshacer" in confirm.inner_text()
+    pg.screenshot(path=str(ARTIFACTS / "admin-delete-confirm.png"), full_page=True)
+    assert pg.locator("#row-2025-07-29").count() == 1  # nothing deleted yet
+    confirm.locator("button:has-text('Sí, eliminar')").click()
+    pg.wait_for_selector(".flash-success")
+    assert pg.locator("#row-2025-07-29").count() == 0
 
     # a status in use cannot go: the reason is on the page, the row stays
     pg.click(".admin-nav >> text=Estados")
-    pg.locator("#catalog-table tr", has_text="Asignado").locator("text=Eliminar").click()
+    pg.locator("#catalog-table tr", has_text="Asignado").locator("summary:has-text('Eliminar')").click()
+    pg.locator("#catalog-table tr", has_text="Asignado").locator("button:has-text('Sí, eliminar')").click()
     assert pg.locator("#refusal").inner_text() == ("No se puede eliminar el estado «Asignado»: "
                                                    "lo usa 1 atención.")
     assert pg.locator("#catalog-table tr", has_text="Asignado").count() == 1

@@ -202,3 +202,25 @@ def test_reset_password(panel_app, admin, staff):
     admin.logout()
     assert staff.login(AGENT).status_code == 401
     assert staff.login(AGENT, "otra-clave-9").status_code == 302
+
+
+def test_reloading_the_catalog_keeps_a_deactivated_user_off(panel_app, admin, staff):
+    """`atencion catalog load` again (the same file, its users without `active:`) must not bring back
+    someone an admin deactivated here; `active: true` in the file does, on purpose."""
+    from tickets.catalog import load_catalog_data
+
+    maria = user(panel_app, AGENT)
+    assert post(admin, f"/admin/usuarios/{maria.id}/desactivar").status_code == 302
+    entry = {"email": AGENT, "name": maria.name, "role": "agent", "area": "Postventa"}
+    with panel(panel_app).sessions.begin() as s:
+        report = load_catalog_data(s, {"users": [entry]})
+    assert report.summary() == "sin cambios"
+    assert not user(panel_app, AGENT).active
+    admin.logout()
+    assert staff.login(AGENT).status_code == 401
+    with panel(panel_app).sessions.begin() as s:
+        load_catalog_data(s, {"users": [{**entry, "active": True}]})
+    assert user(panel_app, AGENT).active
+    with panel(panel_app).sessions.begin() as s:  # a new user from the file is active
+        load_catalog_data(s, {"users": [{"email": "nuevo@empresa.pe", "name": "Nuevo", "role": "agent"}]})
+    assert user(panel_app, "nuevo@empresa.pe").active

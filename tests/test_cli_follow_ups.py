@@ -49,6 +49,10 @@ def test_add_list_done_and_undo(loaded) -> None:
     later = (today + timedelta(days=3)).isoformat()
     loaded.ok("follow-up", "add", "AT-000002", "--due", later, "--note", "Revisar", "--owner", CARLA)
     assert all(event != "follow_up_reminder" for event, _ in loaded.outbox("AT-000002"))
+    # an unassigned ticket and no --owner: the one who adds it (--by) owns it, as the panel proposes
+    assert not loaded.json("show", "AT-000003", "--json")["assignee"]
+    out = loaded.ok("follow-up", "add", "AT-000003", "--due", later, "--note", "Enviar planos", "--by", CARLA)
+    assert out.strip() == f"seguimiento 3 en AT-000003: vence {later}, a cargo de Carla Mendoza Ríos"
 
     # edit: each changed field in the history
     later2 = (today + timedelta(days=5)).isoformat()
@@ -68,7 +72,8 @@ def test_add_list_done_and_undo(loaded) -> None:
 def test_bad_input_is_one_spanish_line(loaded) -> None:
     today = local_today(LIMA)
     one_line_error(loaded.main("follow-up", "add", "AT-000003", "--due", today.isoformat(), "--note", "x"),
-                   "--owner", "no tiene usuario asignado")
+                   "--owner: la atención no tiene usuario asignado; indique el responsable (--owner CORREO) "
+                   "o quién lo agrega (--by CORREO)")
     one_line_error(loaded.main("follow-up", "add", "AT-000003", "--due", "10/12/2026", "--note", "x",
                                "--owner", CARLA), "--due: fecha no válida '10/12/2026' (use AAAA-MM-DD)")
     yesterday = (today - timedelta(days=1)).isoformat()

@@ -116,3 +116,27 @@ def test_a_narrow_terminal_never_cuts_the_code(Session, monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[1:6]] == [f"AT-00000{n}" for n in range(1, 6)]
     assert all(len(line) <= 60 for line in lines)
+
+
+def test_a_piped_list_keeps_status_days_and_alert_whole(Session, monkeypatch, capsys):
+    """Piped (120 columns, as `atencion list | less`): the subject and names are cut with …, never
+    the status, the elapsed days or the alert, which are what the list is read for."""
+    from rich.console import Console
+
+    from tickets.queries import iter_ticket_rows
+    from worker.cli import listing
+
+    monkeypatch.setattr(listing, "Console", lambda **kw: Console(width=120, force_terminal=True,
+                                                                 color_system=None, **kw))
+    with Session() as s:
+        rows = list(iter_ticket_rows(s, order="code"))
+    for r in rows:  # long texts, as the demo's mail has
+        r.subject = "Filtración de agua en el techo del baño principal y en el pasillo " * 2
+        r.requester_name = "Luis Alberto Fernández Paredes de la Torre"
+    listing.print_table(rows)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-3:] == ["Asignado", "Días", "Alerta"]
+    for r, line in zip(rows, lines[1:], strict=False):
+        assert f" {r.status} " in line and line.rstrip().endswith(f"{r.elapsed_days}  {r.alert}".rstrip()), line
+        assert "…" in line
+    assert all(len(line) <= 120 for line in lines)

@@ -22,7 +22,7 @@ def demo_env(database_url, tmp_path):
     from tickets.catalog import load_catalog
 
     with e.sessions.begin() as s:
-        load_catalog(s, REPO / "examples" / "catalog.yaml")
+        load_catalog(s, REPO / "examples" / "catalog.yaml", e.settings.storage_dir)  # handovers' records
     report = process_source(e.sessions, e.ctx, import_rules(e.settings),
                             FileSource([REPO / "examples" / "mailbox"]), "demo", checkpoint=False)
     yield e, report

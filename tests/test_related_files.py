@@ -123,6 +123,8 @@ def test_resolve_place_reads_the_new_ticket_form_names(Session, filed):
         assert resolve_place(s, project="Los Olivos", subdivision="Torre A", unit="101") == {
             "project": p["project"], "subdivision": p["subdivision"], "unit": p["unit"], "contract": None}
         assert resolve_place(s, project="Los Olivos", unit="101")["unit"] == p["unit"]  # unique in the project
+        # as Nueva atención's intake reads the unit: case and accents ignored
+        assert resolve_place(s, project="Los Olivos", subdivision="Torre A", unit=" d-5 ")["unit"].number == "D-5"
         assert resolve_place(s, project="Los Olivos", subdivision="Torre Z", unit="101")["unit"] is None
         assert resolve_place(s, project="Nadie", unit="101") == {
             "project": None, "subdivision": None, "unit": None, "contract": None}

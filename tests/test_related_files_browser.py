@@ -83,3 +83,29 @@ def test_admin_adds_a_file_to_a_unit_and_a_new_ticket_for_that_unit_shows_it(pag
     with pg.expect_download() as info:
         card.locator("a:has-text('Manual del propietario 101.pdf')").click()
     assert open(info.value.path(), "rb").read() == PDF
+
+
+def test_deleting_a_related_file_asks_first(page):  # noqa: F811
+    """«Eliminar» opens a confirmation (a signed acta is gone for good); only «Sí, eliminar el
+    archivo» deletes it."""
+    pg = page
+    log_in(pg)
+    pg.goto(pg.base + "/archivos-relacionados")
+    pg.select_option("#pick-proyecto", label="Los Olivos")
+    pg.wait_for_url("**/archivos-relacionados?proyecto=*")
+    pg.set_input_files("#rf-file", files=[{"name": "Plano Los Olivos.pdf", "mimeType": "application/pdf",
+                                           "buffer": PDF}])
+    pg.click("#rf-upload")
+    pg.wait_for_selector(".flash-success")
+    pg.click("#files-table summary:has-text('Eliminar')")
+    box = pg.locator("#files-table .confirm-box")
+    assert box.is_visible()
+    assert "¿Eliminar «Plano Los Olivos.pdf»?" in box.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "related-files-delete-confirm.png"), full_page=True)
+    assert pg.locator("#files-table tbody tr").count() == 1  # nothing deleted yet
+    box.locator("button:has-text('Sí, eliminar el archivo')").click()
+    pg.wait_for_selector(".flash-success")
+    assert "Plano Los Olivos.pdf" in pg.locator(".flash-success").inner_text()
+    assert pg.locator("#no-files").is_visible()
+    assert pg.locator("#pick-proyecto").input_value() != ""  # still on the project's page

@@ -205,8 +205,10 @@ def load_catalog_data(session: Session, data: dict, *, base_dir: Path | None = N
             raise CatalogError(f"{where}: rol '{role}' no válido (admin, agent, legal)")
         area = _by_name(session, Area, e["area"], where).id if e.get("area") else None
         row, new = _get_or_new(session, User, email=email)
-        _set(row, r, "users", new, name=_need(e, "name", where), role=role, area_id=area,
-             active=bool(e.get("active", True)))
+        # `active` is the file's only when it says so: reloading the catalog never brings back a user
+        # an admin deactivated in the panel (Administración › Usuarios) — they could log in again
+        status = {"active": bool(e.get("active", True))} if new or "active" in e else {}
+        _set(row, r, "users", new, name=_need(e, "name", where), role=role, area_id=area, **status)
     session.flush()
     for i, e in enumerate(data.get("areas") or []):
         if e.get("lead"):

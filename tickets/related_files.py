@@ -34,6 +34,7 @@ from tickets.models import (
     User,
     contract_extra_units,
 )
+from tickets.text import fold
 
 #: Models of the owner kinds (`tickets.models.RELATED_OWNERS`).
 OWNER_MODELS = {"project": Project, "subdivision": Subdivision, "unit": Unit, "contract": Contract,
@@ -253,11 +254,11 @@ def resolve_place(session: Session, *, project: str | None, subdivision: str | N
                                                                         Subdivision.name == sub_name))
         if found["subdivision"] is None:
             return found
-    if unit_number:
-        q = select(Unit).join(Subdivision).where(Subdivision.project_id == p.id, Unit.number == unit_number)
+    if unit_number:  # as `tickets.intake` reads it: case and accents ignored ("c-01" is C-01)
+        q = select(Unit).join(Subdivision).where(Subdivision.project_id == p.id)
         if found["subdivision"] is not None:
             q = q.where(Unit.subdivision_id == found["subdivision"].id)
-        units = session.scalars(q).all()
+        units = [u for u in session.scalars(q) if fold(u.number) == fold(unit_number)]
         if len(units) == 1:
             found["unit"] = units[0]
     return found

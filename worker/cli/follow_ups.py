@@ -50,26 +50,31 @@ def follow_up() -> None:
 @option("--due", "due", required=True, metavar="AAAA-MM-DD", help="Fecha de vencimiento (hoy o después).")
 @option("--note", "note", required=True, metavar="TEXTO", help="Qué hay que hacer.")
 @option("--owner", "owner_email", default=None, metavar="CORREO",
-        help="Responsable (por defecto, el usuario asignado a la atención).")
+        help="Responsable (por defecto, el usuario asignado a la atención; si no tiene, el de --by).")
 @option("--by", "by_email", default=None, metavar="CORREO", help=BY_HELP)
 @pass_app
 def follow_up_add(app: App, code: str, due: str, note: str, owner_email: str | None, by_email: str | None) -> None:
     """Agrega un seguimiento a la atención CODE (queda en la bitácora; el responsable recibe un
-    recordatorio por correo el día del vencimiento)."""
+    recordatorio por correo el día del vencimiento). El responsable: --owner, si no el usuario
+    asignado, si no quien lo agrega (--by), como el panel propone a quien lo escribe."""
     due_date = _parse_due(due)
     with app.sessions.begin() as s:
         ticket = get_ticket(s, code, app.settings.code_prefix)
+        by = staff_user(s, by_email)
         if owner_email:
             owner = find_user_by_email(s, owner_email)
             if owner is None:
                 raise CliError(f"--owner: no existe el usuario activo {owner_email}")
         elif ticket.assignee is not None:
             owner = ticket.assignee
+        elif by is not None:
+            owner = by
         else:
-            raise CliError("--owner: la atención no tiene usuario asignado; indique el responsable")
+            raise CliError("--owner: la atención no tiene usuario asignado; indique el responsable "
+                           "(--owner CORREO) o quién lo agrega (--by CORREO)")
         try:
             fu = follow_ups.add_follow_up(s, ticket, due_date=due_date, note=note, owner=owner,
-                                          by=staff_user(s, by_email), today=local_today(app.settings.timezone))
+                                          by=by, today=local_today(app.settings.timezone))
         except FieldError as exc:
             raise CliError(f"{FLAGS.get(exc.field, exc.field)}: {exc.message}") from exc
         line = f"seguimiento {fu.id} en {ticket.code}: vence {fu.due_date.isoformat()}, a cargo de {fu.owner.name}"

@@ -82,28 +82,53 @@ def list_(app: App, sort: str, limit: int | None, show_all: bool, as_json: bool,
 
 
 def print_table(rows) -> None:
-    """The rows as a table on stdout (as wide as the terminal; long texts cut with …)."""
+    """The rows as a table on stdout (as wide as the terminal; long texts cut with …).
+
+    The code, status, days and alert are short and what the list is read for: they keep their
+    width, and the subject, requester and assignee share what is left (3:2:1, none wider than its
+    longest text). Rich alone would shave every column evenly, down to nothing."""
     rows = list(rows)
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    # the code is what the user types next (atencion show CODE): never cut, even in 80 columns
-    table.add_column("Código", no_wrap=True, min_width=max((len(r.code) for r in rows), default=6))
-    table.add_column("Asunto", overflow="ellipsis", no_wrap=True, ratio=3)
-    table.add_column("Solicitante", overflow="ellipsis", no_wrap=True, ratio=2)
-    table.add_column("Estado", no_wrap=True)
-    table.add_column("Asignado", overflow="ellipsis", no_wrap=True, ratio=1)
-    table.add_column("Días", justify="right", no_wrap=True)
-    table.add_column("Alerta", overflow="ellipsis", no_wrap=True)
-    for r in rows:
-        table.add_row(
-            Text(r.code), Text(printable(r.subject.replace("\n", " "))),
-            Text(printable(r.requester_name or r.requester_email or "")), Text(r.status),
-            Text(printable(r.assignee or "—")), Text(str(r.elapsed_days)),
-            Text(r.alert, style=ALERT_STYLES.get(r.alert_state, "")),
-        )
+    cells = [(r.code, printable(r.subject.replace("\n", " ")), printable(r.requester_name or r.requester_email or ""),
+              r.status, printable(r.assignee or "—"), str(r.elapsed_days), r.alert) for r in rows]
+    heads = ("Código", "Asunto", "Solicitante", "Estado", "Asignado", "Días", "Alerta")
+    longest = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
     console = Console(soft_wrap=False, highlight=False)
     if not console.is_terminal and console.width < 120:
         console.width = 120  # piped: do not squeeze the table into 80 columns
+    fixed = longest[0] + longest[3] + longest[5] + longest[6] + 2 * (len(heads) - 1)
+    texts = _share(max(console.width - fixed, 3), [(longest[1], 3), (longest[2], 2), (longest[4], 1)])
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("Código", no_wrap=True, width=longest[0])
+    table.add_column("Asunto", overflow="ellipsis", no_wrap=True, width=texts[0])
+    table.add_column("Solicitante", overflow="ellipsis", no_wrap=True, width=texts[1])
+    table.add_column("Estado", no_wrap=True, width=longest[3])
+    table.add_column("Asignado", overflow="ellipsis", no_wrap=True, width=texts[2])
+    table.add_column("Días", justify="right", no_wrap=True, width=longest[5])
+    table.add_column("Alerta", no_wrap=True, width=longest[6])
+    for r, c in zip(rows, cells, strict=True):
+        table.add_row(*(Text(v) for v in c[:6]), Text(c[6], style=ALERT_STYLES.get(r.alert_state, "")))
     console.print(table)
+
+
+def _share(room: int, wants: list[tuple[int, int]]) -> list[int]:
+    """Split ``room`` characters among columns given as (longest text, ratio): by ratio, none wider
+    than its text, what one leaves going to the others; each at least 1."""
+    widths = [1] * len(wants)
+    room -= len(wants)
+    while room > 0:
+        open_ = [i for i, (want, _) in enumerate(wants) if widths[i] < want]
+        if not open_:
+            break
+        total = sum(wants[i][1] for i in open_)
+        given = 0
+        for i in open_:
+            add = min(wants[i][0] - widths[i], max(room * wants[i][1] // total, 1), room - given)
+            widths[i] += add
+            given += add
+        room -= given
+        if given == 0:
+            break
+    return widths
 
 
 COMMANDS = (list_,)
