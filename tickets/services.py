@@ -44,6 +44,7 @@ from tickets.models import (
     ticket_watchers,
     utcnow,
 )
+from tickets.search_text import append_client_comment
 from tickets.storage import NewFile
 from tickets.text import fold, unknown_value
 
@@ -202,11 +203,14 @@ _WATCHER_EMAILS = (select(User.email).join(ticket_watchers, ticket_watchers.c.us
 _TOUCH_TICKET = update(Ticket).where(Ticket.id == bindparam("tid")).values(updated_at=bindparam("now"))
 
 
-def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, text: str = "", **fields) -> int:
+def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, text: str = "", *,
+              staff: bool = False, **fields) -> int:
     """Append a logbook entry to ``ticket`` and return its id (written now, in the caller's transaction).
 
     ``fields``: other `LogbookEntry` columns (``at`` in UTC, default now; ``author_*``, ``public``,
-    ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database.
+    ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database. A
+    client's comment (no staff author, see `tickets.search_text`) is also appended to the ticket's
+    ``client_comments_fold``; ``staff=True`` says a comment without ``author_user_id`` is staff's.
     """
     if fields.get("author_name"):
         fields["author_name"] = fields["author_name"][:200]
@@ -215,6 +219,10 @@ def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, tex
     entry_id = session.connection().execute(
         _INSERT_ENTRY, {"ticket_id": ticket.id, "kind": kind.value, "text": text, **fields}
     ).inserted_primary_key[0]
+    if append_client_comment(session.connection(), ticket.id, kind.value, text, fields.get("author_user_id"),
+                             fields.get("author_email"), staff=staff) \
+            and "client_comments_fold" in ticket.__dict__:
+        session.expire(ticket, ["client_comments_fold"])
     if "entries" in ticket.__dict__:
         session.expire(ticket, ["entries"])
     return entry_id
@@ -564,7 +572,7 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                                                         author_email == ticket.requester_email) else None,
         author_email=(author_user.email if author_user else author_email),
         author_name=(author_user.name if author_user else author_name),
-        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(),
+        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(), staff=is_staff,
     )
     if files:
         attach_files(session, ctx, ticket, entry_id, files)
