@@ -172,7 +172,7 @@ def notify_requester(session: Session, ctx: Context, ticket: Ticket, *, title: s
     to, cc = client_recipients(session, ctx, ticket)
     if not to:
         raise FieldError("to", "la atención no tiene un correo de solicitante")
-    entry_id = add_entry(session, ticket, EntryKind.COMMENT, text, public=True, staff=True,
+    entry_id = add_entry(session, ticket, EntryKind.COMMENT, text, public=True,
                          author_user_id=by.id if by else None, author_email=by.email if by else None,
                          author_name=by.name if by else None)
     touch(session, ticket)

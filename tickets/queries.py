@@ -159,7 +159,8 @@ class Filters:
     comment: str | None = None
     """Text found in the client's comments: comment entries written by no staff user — no author
     user, and an author address that was no staff user's *when it was written* (stored on the
-    ticket, ``tickets.client_comments_fold``; a later staff user with that address changes nothing)."""
+    ticket, ``tickets.client_comments_fold``; a later staff user with that address changes nothing;
+    a comment without an address is staff's)."""
     days_min: int | None = None
     """Días transcurridos ≥ this (in the type's day rule)."""
     days_max: int | None = None

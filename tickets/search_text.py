@@ -11,10 +11,11 @@ comments (49,000 entries) pay on every row a trigram index proposes. So the fold
 * ``tickets.client_comments_fold`` — the folded text of each of the ticket's *client* comments,
   in the order they were written, each after a ``␟`` (``"␟sigue goteando␟gracias"``; ``""`` with
   none). A comment is a client's when it is written: kind ``comment``, no staff author
-  (``author_user_id`` NULL, ``author_email`` not a staff user's address then, compared
-  lowercased) and not flagged as staff by its writer (the CLI's ``comment`` without ``--by``, the
-  panel's "Email" without a user). It is decided once: a later staff user with that address does
-  not take it back (issue 9: the comment filter then reads ``tickets`` alone, no logbook scan).
+  (``author_user_id`` NULL) and an ``author_email`` that is no staff user's address then
+  (compared lowercased). A comment without an address is staff's (the CLI's ``comment`` without
+  ``--by``; a client's comment always comes by mail, with its sender). It is decided once: a later
+  staff user with that address does not take it back (issue 9: the comment filter then reads
+  ``tickets`` alone, no logbook scan).
 
 The list's free text and comment filters (`tickets.queries`) compare ``search_text`` and
 ``client_comments_fold`` with a plain ``LIKE`` (trigram GIN indexes on them on PostgreSQL,
@@ -82,11 +83,11 @@ _APPEND = text(
 
 
 def append_client_comment(connection, ticket_id: int, kind, text_: str | None, author_user_id: int | None,
-                          author_email: str | None, *, staff: bool = False) -> bool:
+                          author_email: str | None) -> bool:
     """Append a just-written entry's folded text to its ticket's ``client_comments_fold`` when it is
     a client's comment (see the module docstring); one atomic UPDATE on ``connection``, in the
     caller's transaction. Returns whether it was appended (False for other kinds and staff)."""
-    if kind != COMMENT or staff or author_user_id is not None:
+    if kind != COMMENT or author_user_id is not None or not author_email:
         return False
     result = connection.execute(_APPEND, {"sep": SEPARATOR, "fold": _part(text_), "ticket_id": ticket_id,
                                           "email": author_email})

@@ -203,14 +203,13 @@ _WATCHER_EMAILS = (select(User.email).join(ticket_watchers, ticket_watchers.c.us
 _TOUCH_TICKET = update(Ticket).where(Ticket.id == bindparam("tid")).values(updated_at=bindparam("now"))
 
 
-def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, text: str = "", *,
-              staff: bool = False, **fields) -> int:
+def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, text: str = "", **fields) -> int:
     """Append a logbook entry to ``ticket`` and return its id (written now, in the caller's transaction).
 
     ``fields``: other `LogbookEntry` columns (``at`` in UTC, default now; ``author_*``, ``public``,
     ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database. A
-    client's comment (no staff author, see `tickets.search_text`) is also appended to the ticket's
-    ``client_comments_fold``; ``staff=True`` says a comment without ``author_user_id`` is staff's.
+    client's comment (see `tickets.search_text`: no author user, an address no staff user has) is
+    also appended to the ticket's ``client_comments_fold``, in this transaction.
     """
     if fields.get("author_name"):
         fields["author_name"] = fields["author_name"][:200]
@@ -220,7 +219,7 @@ def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, tex
         _INSERT_ENTRY, {"ticket_id": ticket.id, "kind": kind.value, "text": text, **fields}
     ).inserted_primary_key[0]
     if append_client_comment(session.connection(), ticket.id, kind.value, text, fields.get("author_user_id"),
-                             fields.get("author_email"), staff=staff) \
+                             fields.get("author_email")) \
             and "client_comments_fold" in ticket.__dict__:
         session.expire(ticket, ["client_comments_fold"])
     if "entries" in ticket.__dict__:
@@ -572,7 +571,7 @@ def add_comment(session: Session, ctx: Context, ticket: Ticket, *, text: str,
                                                         author_email == ticket.requester_email) else None,
         author_email=(author_user.email if author_user else author_email),
         author_name=(author_user.name if author_user else author_name),
-        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(), staff=is_staff,
+        public=public or not is_staff, inbound_id=inbound_id, at=at or utcnow(),
     )
     if files:
         attach_files(session, ctx, ticket, entry_id, files)

@@ -13,9 +13,11 @@ GIN index ``ix_tickets_client_comments_fold_trgm``. It drops
 ``ix_logbook_entries_client_comment_text_fold_trgm`` (0009): no query reads ``text_fold`` any more.
 ``logbook_entries.text_fold`` itself stays (the fill below reads it; the models still write it).
 
-The fill: the comments that are a client's by the rule the list used until now (no author user,
-an author address that is no staff user's *today*: for past rows "when written" is not known),
-their ``text_fold`` (0009) in id order — the order they were written, as the models append.
+The fill: the comments that are a client's by the models' rule (no author user, an author address
+that is no staff user's *today*: for past rows "when written" is not known; the list's rule until
+now also counted comments without an address, which only staff write: the CLI's ``comment``
+without ``--by``), their ``text_fold`` (0009) in id order — the order they were written, as the
+models append.
 PostgreSQL in SQL, by ranges of ticket ids (``string_agg(… ORDER BY id)``); SQLite in Python.
 ``tests/test_text_match.py`` checks this fill gives what the models write. On PostgreSQL the UPDATE
 leaves one dead row version per ticket with client comments: autovacuum reclaims them
@@ -30,7 +32,7 @@ branch_labels = None
 depends_on = None
 
 SEPARATOR = "\x1f"
-CLIENT_COMMENT = ("kind = 'comment' AND author_user_id IS NULL AND NOT EXISTS "
+CLIENT_COMMENT = ("kind = 'comment' AND author_user_id IS NULL AND author_email <> '' AND NOT EXISTS "
                   "(SELECT 1 FROM users WHERE lower(users.email) = lower(logbook_entries.author_email))")
 COMMENT_WHERE = "WHERE kind = 'comment' AND author_user_id IS NULL"
 BATCH = 100_000
