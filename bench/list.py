@@ -105,8 +105,9 @@ def _ts(d: datetime) -> str:
 
 def generate(url: str, n: int) -> float:
     """Fill the catalog and ``n`` tickets with their logbooks; returns seconds. The stored folded
-    text (``tickets.search_text``, a comment's ``text_fold``) is computed as the models do it."""
-    from tickets.search_text import entry_text_fold, ticket_search_text
+    text (``tickets.search_text``, a comment's ``text_fold``, ``tickets.client_comments_fold``) is
+    computed as the models do it."""
+    from tickets.search_text import SEPARATOR, entry_text_fold, ticket_search_text
 
     rnd = random.Random(SEED)
     start = time.perf_counter()
@@ -168,7 +169,7 @@ def generate(url: str, n: int) -> float:
         tcols = ("code, kind, requested_at, attended_at, type_id, category_id, status_id, priority_id, project_id, "
                  "subdivision_id, unit_id, promoter_id, requester_client_id, requester_name, requester_email, "
                  "holder_client_id, assignee_id, area_id, contract_id, subject, detail, channel, created_at, "
-                 "updated_at, search_text")
+                 "updated_at, search_text, client_comments_fold")
         lcols = ("ticket_id, kind, at, author_user_id, author_client_id, author_email, author_name, public, text, "
                  "text_fold")
         comment_folds = {c: entry_text_fold("comment", c) for c in COMMENTS}
@@ -178,6 +179,26 @@ def generate(url: str, n: int) -> float:
         for lo in range(1, n + 1, chunk):
             hi = min(n, lo + chunk - 1)
             tb, lb = io.StringIO(), io.StringIO()
+            # Logbooks first (their own random stream, so the data is what it always was): the mail
+            # that opened it; a staff reply when assigned; client comments (35%); a status change
+            # when attended. Each ticket's client comments also go on the ticket, as the models append.
+            rnd2 = random.Random(SEED + lo)
+            logbooks, client_folds = {}, {}
+            for k in range(lo, hi + 1):
+                rows = [("email_in", r"\N", "cliente@correo.pe", "f", f"Mensaje original del ticket {k}", None)]
+                if rnd2.random() < 0.6:
+                    rows.append(("comment", str(user_ids[k % 40]), r"\N", "t", staff_reply,
+                                 entry_text_fold("comment", staff_reply)))
+                r = rnd2.random()
+                if r < 0.35:
+                    for _ in range(1 + (r < 0.1)):
+                        comment = COMMENTS[rnd2.randrange(len(COMMENTS))]
+                        rows.append(("comment", r"\N", f"cliente{k % 20000 + 1}@correo.pe", "t", comment,
+                                     comment_folds[comment]))
+                        client_folds[k] = client_folds.get(k, "") + SEPARATOR + comment_folds[comment]
+                if rnd2.random() < 0.5:
+                    rows.append(("change", str(user_ids[k % 40]), r"\N", "f", "Estado cambiado", None))
+                logbooks[k] = rows
             for k in range(lo, hi + 1):
                 is_open = rnd.random() < 0.06
                 age = rnd.random() * (60 * 86400 if is_open and rnd.random() < 0.9 else span)
@@ -204,30 +225,18 @@ def generate(url: str, n: int) -> float:
                     str(client_ids[ci]) if known else r"\N", str(assignee) if assignee else r"\N",
                     str(areas[k % 2]), str(contract_ids[u[0] - unit_rows[0][0]]) if known else r"\N",
                     _esc(subject), _esc(detail), "email", _ts(req), _ts(att or req),
-                    _esc(ticket_search_text(f"AT-{k:06d}", subject, detail, rname, remail)))) + "\n")
+                    _esc(ticket_search_text(f"AT-{k:06d}", subject, detail, rname, remail)),
+                    _esc(client_folds.get(k, "")))) + "\n")
             with c.copy(f"COPY tickets ({tcols}) FROM STDIN") as cp:
                 cp.write(tb.getvalue())
             if first_id is None:
                 first_id = c.execute("SELECT min(id) FROM tickets").fetchone()[0]
-            # Logbooks: the mail that opened it; a staff reply when assigned; client comments (35%);
-            # a status change when attended.
-            rnd2 = random.Random(SEED + lo)
             for k in range(lo, hi + 1):
                 tid = first_id + k - 1
                 at = _ts(now - timedelta(days=k % 1000))
-                lb.write(f"{tid}\temail_in\t{at}\t\\N\t\\N\tcliente@correo.pe\t\\N\tf\t"
-                         f"Mensaje original del ticket {k}\t\\N\n")
-                if rnd2.random() < 0.6:
-                    lb.write(f"{tid}\tcomment\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tt\t"
-                             f"{staff_reply}\t{entry_text_fold('comment', staff_reply)}\n")
-                r = rnd2.random()
-                if r < 0.35:
-                    for _ in range(1 + (r < 0.1)):
-                        comment = COMMENTS[rnd2.randrange(len(COMMENTS))]
-                        lb.write(f"{tid}\tcomment\t{_ts(now)}\t\\N\t\\N\tcliente{k % 20000 + 1}@correo.pe\t\\N\tt\t"
-                                 f"{_esc(comment)}\t{_esc(comment_folds[comment])}\n")
-                if rnd2.random() < 0.5:
-                    lb.write(f"{tid}\tchange\t{_ts(now)}\t{user_ids[k % 40]}\t\\N\t\\N\t\\N\tf\tEstado cambiado\t\\N\n")
+                for kind, author, email, public, text, fold in logbooks[k]:
+                    lb.write(f"{tid}\t{kind}\t{at if kind == 'email_in' else _ts(now)}\t{author}\t\\N\t{email}\t\\N\t"
+                             f"{public}\t{_esc(text)}\t{_esc(fold)}\n")
             with c.copy(f"COPY logbook_entries ({lcols}) FROM STDIN") as cp:
                 cp.write(lb.getvalue())
             conn.commit()

@@ -1,7 +1,8 @@
 """tickets/text_match.py: the folded comparison agrees in Python, SQLite and PostgreSQL, and the
 PostgreSQL trigram indexes of migration 0005 are built on the very expression the list queries.
 tickets/search_text.py: every write path keeps the stored folded columns right (search_text,
-text_fold), migration 0009 fills them as the models do, and the list finds by them."""
+text_fold, client_comments_fold), migrations 0009 and 0013 fill them as the models do, and the list
+finds by them."""
 
 from __future__ import annotations
 
@@ -66,18 +67,18 @@ def test_postgresql_uses_the_folded_trigram_indexes(engine):
     queries compile and the one migration 0005 indexed are the same (a difference would make every
     text filter scan every ticket, silently)."""
     from tickets.db import migrate
-    from tickets.models import Client, EntryKind, LogbookEntry, Ticket
+    from tickets.models import Client, Ticket
 
     migrate(engine)
-    comment = (LogbookEntry.kind == EntryKind.COMMENT.value, LogbookEntry.author_user_id.is_(None))
     cases = [(select(Ticket.id).where(contains_folded(getattr(Ticket, c), "filtracion")),
               f"ix_tickets_{c}_fold_trgm")
              for c in ("requester_name", "requester_email", "code")]
     cases += [(select(Client.id).where(contains_folded(Client.name, "perez")), "ix_clients_name_fold_trgm"),
               # the stored folded columns of migration 0009 (tickets.search_text)
               (select(Ticket.id).where(Ticket.search_text.contains("filtracion")), "ix_tickets_search_text_trgm"),
-              (select(LogbookEntry.id).where(*comment, LogbookEntry.text_fold.contains("gotea")),
-               "ix_logbook_entries_client_comment_text_fold_trgm")]
+              # the client comments stored on the ticket (migration 0013)
+              (select(Ticket.id).where(Ticket.client_comments_fold.contains("gotea")),
+               "ix_tickets_client_comments_fold_trgm")]
     with engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         for stmt, index in cases:
@@ -204,3 +205,155 @@ def test_migration_0009_fills_the_columns_as_the_models_do(env):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     assert _assert_stored_folds_right(env.sessions) == 2
+
+
+# --- the client comments stored on the ticket (tickets.client_comments_fold, migration 0013) -------
+
+
+def _client_comments(sessions) -> dict[str, str]:
+    """Each ticket's stored ``client_comments_fold``, by code."""
+    from tickets.models import Ticket
+
+    with sessions() as s:
+        return dict(s.execute(select(Ticket.code, Ticket.client_comments_fold)).all())
+
+
+def _client_comments_by_todays_rule(sessions) -> dict[str, str]:
+    """What ``client_comments_fold`` holds when no address became a staff user's after its comments
+    were written: the folded client comments (no author user, an address no staff user has today),
+    in id order."""
+    from tickets.models import EntryKind, LogbookEntry, Ticket, User
+    from tickets.search_text import SEPARATOR, entry_text_fold
+
+    with sessions() as s:
+        staff = {e.lower() for e in s.scalars(select(User.email))}
+        out = {code: "" for code in s.scalars(select(Ticket.code))}
+        rows = s.execute(select(Ticket.code, LogbookEntry.text, LogbookEntry.author_user_id, LogbookEntry.author_email)
+                         .join(Ticket, Ticket.id == LogbookEntry.ticket_id)
+                         .where(LogbookEntry.kind == EntryKind.COMMENT.value).order_by(LogbookEntry.id)).all()
+        for code, entry_text, user_id, email in rows:
+            if user_id is None and email and email.lower() not in staff:
+                out[code] += SEPARATOR + entry_text_fold("comment", entry_text)
+        return out
+
+
+def test_every_write_path_fills_the_client_comments(env):
+    """A client's comment by mail and a held mail released to a ticket are appended to the ticket's
+    ``client_comments_fold``, in order; staff comments are not (panel, mail from a staff user, the
+    CLI's ``comment`` without ``--by``, the panel's "Email"); Duplicar and Crear requerimiento start
+    empty; an ORM insert appends too. The list's comment filter finds by it."""
+    from mail.inbound.held import release_held
+    from mail.mailboxes import import_rules
+    from tests.cli_harness import stranger_reply
+    from tests.support import build
+    from tickets import copies, edits, services
+    from tickets.defaults import DEFAULT_CATEGORY
+    from tickets.models import EntryKind, HeldMessage, LogbookEntry, Ticket, User
+    from tickets.queries import Filters, iter_ticket_rows
+    from tickets.search_text import SEPARATOR
+
+    rosa = "Rosa Quispe Huamán <rosa.quispe.h@gmail.com>"
+    with env.sessions.begin() as s:
+        s.add(User(email="maria.quispe@inmobiliaria.pe", name="María Quispe", role="agent"))
+    env.ingest_bytes(build("Filtración en el baño", "Hay humedad en la pared del dormitorio.", sender=rosa))
+    assert _client_comments(env.sessions) == {"AT-000001": ""}  # the opening mail is the detail
+    env.ingest_bytes(build("Re: [AT-000001] Filtración en el baño", "Sigue GOTEANDO el caño.", sender=rosa))
+    env.ingest_bytes(build("Re: [AT-000001] Filtración en el baño", "Vamos el martes a revisar.",
+                           sender="María Quispe <maria.quispe@inmobiliaria.pe>"))  # staff, by mail
+    assert [e.author_user_id is not None for e in env.entries("AT-000001", EntryKind.COMMENT.value)] == [False, True]
+    assert env.ingest_bytes(stranger_reply(1, "AT-000001")).outcome.value == "held"
+    with env.sessions.begin() as s:
+        held = s.scalar(select(HeldMessage).where(HeldMessage.state == "held"))
+        release_held(s, env.ctx, import_rules(env.settings), held)
+    with env.sessions.begin() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.code == "AT-000001"))
+        maria = s.scalar(select(User).where(User.name == "María Quispe"))
+        services.add_comment(s, env.ctx, ticket, text="Interno: revisar garantía", author_user=maria)
+        services.add_comment(s, env.ctx, ticket, text="Desde la consola: garantía", staff=True,
+                             author_name="Operador")  # the CLI's comment without --by
+        edits.notify_requester(s, env.ctx, ticket, title="Visita", text="Visita el lunes (garantía)")
+        services.add_comment(s, env.ctx, ticket, text="Lo escribió María sin usuario (garantía)",
+                             author_email="MARIA.QUISPE@inmobiliaria.pe")  # a staff address: not a client's
+        assert ticket.client_comments_fold == SEPARATOR.join(["", "sigue goteando el cano.",
+                                                              "yo tambien tengo el problema numero 1."])
+        copy = copies.duplicate_ticket(s, env.ctx, ticket)
+        requirement = copies.create_requirement(s, env.ctx, ticket, subject="Cerradura", detail="Cambiarla",
+                                                type="Atención", category=DEFAULT_CATEGORY)
+        s.add(LogbookEntry(ticket=requirement, kind=EntryKind.COMMENT.value, text="Por ORM: ¿Cuándo?",
+                           author_email="rosa.quispe.h@gmail.com", public=True))
+        s.add(LogbookEntry(ticket=copy, kind=EntryKind.COMMENT.value, text="Por ORM, personal (garantía)",
+                           author_user_id=maria.id, public=False))
+        codes = copy.code, requirement.code
+    stored = _client_comments(env.sessions)
+    assert stored == _client_comments_by_todays_rule(env.sessions)
+    assert stored[codes[0]] == "" and stored[codes[1]] == SEPARATOR + "por orm: ¿cuando?"
+    with env.sessions() as s:
+        def listed(text):
+            return sorted(r.code for r in iter_ticket_rows(s, Filters(comment=text)))
+
+        assert listed("goteando el CAÑO") == ["AT-000001"]
+        assert listed("problema número 1") == ["AT-000001"]  # the released held mail
+        assert listed("cuando") == [codes[1]]
+        assert listed("garantia") == [] and listed("martes") == []  # only in staff comments
+        assert listed("cano.\u001fyo") == [] and listed("Filtración") == []  # never across two comments; the detail
+
+
+def test_a_client_comment_stays_a_client_comment_when_its_address_becomes_staff(env):
+    """The rule is decided when the comment is written: a comment from an address that no staff
+    user had then stays a client's after a staff user gets that address (the list reads the ticket's
+    column, not today's staff addresses); a comment written after that is staff's."""
+    from tests.support import build
+    from tickets.models import User
+    from tickets.queries import Filters, iter_ticket_rows
+    from tickets.search_text import SEPARATOR
+
+    lucia = "Lucía Fernández <lucia.fernandez@outlook.com>"
+    env.ingest_bytes(build("Puerta del depósito", "No cierra.", sender=lucia))
+    env.ingest_bytes(build("Re: [AT-000001] Puerta del depósito", "Sigue sin cerrar la puerta.", sender=lucia))
+    with env.sessions.begin() as s:
+        s.add(User(email="Lucia.Fernandez@outlook.com", name="Lucía Fernández", role="agent"))
+    env.ingest_bytes(build("Re: [AT-000001] Puerta del depósito", "Ya soy del equipo: la puerta se cambia.",
+                           sender=lucia))
+    assert _client_comments(env.sessions) == {"AT-000001": SEPARATOR + "sigue sin cerrar la puerta."}
+    with env.sessions() as s:
+        def listed(text):
+            return [r.code for r in iter_ticket_rows(s, Filters(comment=text))]
+
+        assert listed("sin cerrar") == ["AT-000001"]
+        assert listed("se cambia") == []
+
+
+def test_migration_0013_fills_the_client_comments_as_the_models_do(env):
+    """Down to 0012 (the column dropped) and up again: the fill of the rows already there (SQL on
+    PostgreSQL, Python on SQLite) gives exactly what the models appended."""
+    from alembic import command
+
+    from tests.support import build
+    from tickets import services
+    from tickets.db import alembic_config
+    from tickets.models import Ticket, User
+
+    jose = "José Núñez <jose@x.pe>"
+    env.ingest_bytes(build("Filtración en el BAÑO", "Humedad; 50% del muro", sender=jose))
+    env.ingest_bytes(build("Re: [AT-000001] Filtración", "Sigue goteando, ¿cuándo vienen?", sender=jose))
+    env.ingest_bytes(build("Re: [AT-000001] Filtración", "Otra vez\u001fÑANDÚ", sender=jose))
+    env.ingest_bytes(build("Ascensor detenido", "Pasa algo", sender="Ana <ana@x.pe>"))
+    with env.sessions.begin() as s:
+        ana = s.scalar(select(Ticket).where(Ticket.code == "AT-000002"))
+        staff = User(email="staff@empresa.pe", name="Staff", role="agent")
+        s.add(staff)
+        s.flush()
+        services.add_comment(s, env.ctx, ana, text="Revisado", author_user=staff)
+        services.add_comment(s, env.ctx, ana, text="Por correo del personal", author_email="STAFF@empresa.pe")
+        services.add_comment(s, env.ctx, ana, text="", author_email="ana@x.pe")
+    before = _client_comments(env.sessions)
+    assert before == _client_comments_by_todays_rule(env.sessions)
+    assert before["AT-000001"].count("\x1f") == 2 and before["AT-000002"] == "\x1f"
+    cfg = alembic_config(env.engine.url.render_as_string(hide_password=False))
+    with env.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    with env.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert _client_comments(env.sessions) == before

@@ -371,6 +371,8 @@ class Ticket(Base):
     request_detail: Mapped[str | None] = mapped_column(Text)
     # what the list's free text searches, folded (tickets.search_text; kept by defaults and events)
     search_text: Mapped[str] = mapped_column(Text, default=ticket_default, server_default="")
+    # its client comments folded, for the list's comment filter (tickets.search_text; appended when written)
+    client_comments_fold: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     type: Mapped[TicketType] = relationship()
     category: Mapped[Category | None] = relationship()

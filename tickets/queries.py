@@ -21,9 +21,11 @@ Where each filter runs:
   assignee, contract, comment, q) are substring matches ignoring case and accents ("filtracion"
   finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded expression of the
   column (`tickets.text_match`), which the trigram indexes of migration 0005 serve on PostgreSQL.
-  The free text (``q``) and the client comments read stored folded columns instead
-  (`tickets.search_text`: ``tickets.search_text``, ``logbook_entries.text_fold``; migration 0009),
-  a plain ``LIKE`` per row instead of folding each candidate row in SQL.
+  The free text (``q``) and the client comments read stored folded columns of ``tickets`` instead
+  (`tickets.search_text`: ``tickets.search_text``, migration 0009; ``tickets.client_comments_fold``,
+  migration 0013), a plain ``LIKE`` per row instead of folding each candidate row in SQL. Whether a
+  comment is a client's is decided when it is written (no staff author then), not by today's staff
+  addresses: a comment stays a client's after its address becomes a staff user's.
 * Also in SQL, added by :func:`iter_ticket_rows` and :func:`count_tickets` (they need the session
   to read the catalogs): ``days_min``, ``days_max`` and ``alert``, which depend on the ticket type's
   day rule (calendar or business days, PE holidays, admin-defined closed days) and on "today" in
@@ -70,8 +72,6 @@ from tickets.models import (
     ClientEmail,
     ClosedDay,
     Contract,
-    EntryKind,
-    LogbookEntry,
     Priority,
     Project,
     Promoter,
@@ -157,7 +157,10 @@ class Filters:
     contract: str | None = None
     """N° de contrato: substring of the contract number."""
     comment: str | None = None
-    """Text found in the client's comments (comment entries not written by a staff user)."""
+    """Text found in the client's comments: comment entries written by no staff user — no author
+    user, and an author address that was no staff user's *when it was written* (stored on the
+    ticket, ``tickets.client_comments_fold``; a later staff user with that address changes nothing;
+    a comment without an address is staff's)."""
     days_min: int | None = None
     """Días transcurridos ≥ this (in the type's day rule)."""
     days_max: int | None = None
@@ -562,15 +565,8 @@ def _conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[str, l
         conds.append(or_(_contains(Ticket.contract_number, f.contract),
                          _contains(Contract.number, f.contract)))
     if f.comment is not None:
-        staff_emails = select(func.lower(User.email)).scalar_subquery()
-        conds.append(exists().where(
-            LogbookEntry.ticket_id == Ticket.id,
-            LogbookEntry.kind == EntryKind.COMMENT.value,
-            LogbookEntry.author_user_id.is_(None),
-            or_(LogbookEntry.author_email.is_(None),
-                func.lower(LogbookEntry.author_email).not_in(staff_emails)),
-            _contains_stored(LogbookEntry.text_fold, f.comment),
-        ))
+        # the ticket's client comments, folded and stored on it (ix_tickets_client_comments_fold_trgm)
+        conds.append(_contains_stored(Ticket.client_comments_fold, f.comment))
     if f.q is not None:
         # code, subject, detail, requester name and email: one stored folded column (search_text)
         codes = sorted(set(find_codes(f.q, prefix)))

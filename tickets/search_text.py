@@ -8,10 +8,18 @@ comments (49,000 entries) pay on every row a trigram index proposes. So the fold
   folded with :func:`tickets.text_match.fold_for_match` (``␟`` is U+001F, the unit separator:
   a search never matches across two parts, see :func:`ticket_search_text`);
 * ``logbook_entries.text_fold`` — the folded ``text`` of a ``comment`` entry; NULL for other kinds.
+* ``tickets.client_comments_fold`` — the folded text of each of the ticket's *client* comments,
+  in the order they were written, each after a ``␟`` (``"␟sigue goteando␟gracias"``; ``""`` with
+  none). A comment is a client's when it is written: kind ``comment``, no staff author
+  (``author_user_id`` NULL) and an ``author_email`` that is no staff user's address then
+  (compared lowercased). A comment without an address is staff's (the CLI's ``comment`` without
+  ``--by``; a client's comment always comes by mail, with its sender). It is decided once: a later
+  staff user with that address does not take it back (issue 9: the comment filter then reads
+  ``tickets`` alone, no logbook scan).
 
-The list's free text and comment filters (`tickets.queries`) compare these columns with a plain
-``LIKE`` (trigram GIN indexes on them on PostgreSQL, migration 0009). Python folds both sides, so
-the column and the searched text always agree.
+The list's free text and comment filters (`tickets.queries`) compare ``search_text`` and
+``client_comments_fold`` with a plain ``LIKE`` (trigram GIN indexes on them on PostgreSQL,
+migrations 0009 and 0013). Python folds both sides, so the column and the searched text always agree.
 
 Every write keeps them right without the callers doing anything:
 
@@ -20,6 +28,11 @@ Every write keeps them right without the callers doing anything:
   defaults (:func:`ticket_default`, :func:`entry_default`), computed from the inserted values;
 * ORM changes (tickets.edits, the panel, the CLI, copies) are caught by :func:`install_search_text`'s
   ``before_insert``/``before_update`` mapper events, which recompute from the object's attributes.
+* ``client_comments_fold`` is appended to, never recomputed: by :func:`append_client_comment`, one
+  SQL ``UPDATE … SET client_comments_fold = client_comments_fold || ␟ || fold`` in the entry's
+  transaction, called by `tickets.services.add_entry` (every comment the services write: the mail
+  pipeline, released held mail, the panel, the CLI) and by the ``after_insert`` event of an ORM
+  ``LogbookEntry``. Copies start empty (Duplicar and Crear requerimiento copy no comments).
 
 A Core ``UPDATE`` of a searched column would bypass both: there is none (the only Core UPDATE of
 ``tickets`` touches ``updated_at``); ``tests/test_text_match.py`` checks the write paths.
@@ -27,11 +40,12 @@ A Core ``UPDATE`` of a searched column would bypass both: there is none (the onl
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 
 from tickets.text_match import fold_for_match
 
-__all__ = ["SEPARATOR", "TICKET_PARTS", "entry_default", "entry_text_fold", "install_search_text", "ticket_default",
+__all__ = ["SEPARATOR", "TICKET_PARTS", "append_client_comment",
+           "entry_default", "entry_text_fold", "install_search_text", "ticket_default",
            "ticket_search_text"]
 
 SEPARATOR = "\x1f"
@@ -63,6 +77,23 @@ def entry_text_fold(kind, text) -> str | None:
     return _part(text) if kind == COMMENT else None
 
 
+_APPEND = text(
+    "UPDATE tickets SET client_comments_fold = client_comments_fold || :sep || :fold WHERE id = :ticket_id "
+    "AND NOT EXISTS (SELECT 1 FROM users WHERE lower(users.email) = lower(:email))")
+
+
+def append_client_comment(connection, ticket_id: int, kind, text_: str | None, author_user_id: int | None,
+                          author_email: str | None) -> bool:
+    """Append a just-written entry's folded text to its ticket's ``client_comments_fold`` when it is
+    a client's comment (see the module docstring); one atomic UPDATE on ``connection``, in the
+    caller's transaction. Returns whether it was appended (False for other kinds and staff)."""
+    if kind != COMMENT or author_user_id is not None or not author_email:
+        return False
+    result = connection.execute(_APPEND, {"sep": SEPARATOR, "fold": _part(text_), "ticket_id": ticket_id,
+                                          "email": author_email})
+    return result.rowcount == 1
+
+
 def ticket_default(context) -> str:
     """Column default of ``tickets.search_text``: from the values of the INSERT being executed."""
     params = context.get_current_parameters()
@@ -91,6 +122,11 @@ def install_search_text(ticket_cls, entry_cls) -> None:
                 listener(mapper, connection, target)
         return _before_update
 
+    def _client_comment(_mapper, connection, target) -> None:
+        append_client_comment(connection, target.ticket_id, target.kind, target.text, target.author_user_id,
+                              target.author_email)
+
+    event.listen(entry_cls, "after_insert", _client_comment)
     for cls, listener, parts in ((ticket_cls, _ticket, TICKET_PARTS), (entry_cls, _entry, ("kind", "text"))):
         event.listen(cls, "before_insert", listener)
         event.listen(cls, "before_update", _when_changed(parts, listener))

@@ -44,6 +44,7 @@ from tickets.models import (
     ticket_watchers,
     utcnow,
 )
+from tickets.search_text import append_client_comment
 from tickets.storage import NewFile
 from tickets.text import fold, unknown_value
 
@@ -206,7 +207,9 @@ def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, tex
     """Append a logbook entry to ``ticket`` and return its id (written now, in the caller's transaction).
 
     ``fields``: other `LogbookEntry` columns (``at`` in UTC, default now; ``author_*``, ``public``,
-    ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database.
+    ``field``/``old``/``new``, ``inbound_id``). The ticket must already be in the database. A
+    client's comment (see `tickets.search_text`: no author user, an address no staff user has) is
+    also appended to the ticket's ``client_comments_fold``, in this transaction.
     """
     if fields.get("author_name"):
         fields["author_name"] = fields["author_name"][:200]
@@ -215,6 +218,10 @@ def add_entry(session: Session, ticket: Ticket | NewTicket, kind: EntryKind, tex
     entry_id = session.connection().execute(
         _INSERT_ENTRY, {"ticket_id": ticket.id, "kind": kind.value, "text": text, **fields}
     ).inserted_primary_key[0]
+    if append_client_comment(session.connection(), ticket.id, kind.value, text, fields.get("author_user_id"),
+                             fields.get("author_email")) \
+            and "client_comments_fold" in ticket.__dict__:
+        session.expire(ticket, ["client_comments_fold"])
     if "entries" in ticket.__dict__:
         session.expire(ticket, ["entries"])
     return entry_id
