@@ -118,8 +118,8 @@ def test_upload_errors_are_shown_in_spanish(Session, tmp_path):
         assert 'id="err-file">Elija un archivo (no puede estar vacío).' in unescape(r.text)
         r = upload(admin, {"proyecto": n["proyecto"], "description": "Planos"}, {"file": ("big.pdf", b"x" * 2048)})
         assert r.status_code == 400
-        assert 'id="err-file">El archivo pesa 2.0 KiB; el máximo es 1.0 KiB.' in unescape(r.text)
-        assert "Máximo 1.0 KiB." in r.text
+        assert 'id="err-file">El archivo pesa 2.0 KB; el máximo es 1.0 KB.' in unescape(r.text)
+        assert "Máximo 1.0 KB." in r.text
         assert 'value="Planos"' in r.text  # the description is kept
         with panel(app).sessions() as s:
             assert s.scalars(select(RelatedFile)).all() == []

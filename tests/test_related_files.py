@@ -145,7 +145,7 @@ def test_add_checks_owner_size_and_name(Session, tmp_path):
         assert (err.value.field, err.value.message) == ("file", "Elija un archivo (no puede estar vacío).")
         with pytest.raises(RelatedFileError) as err:
             add(s, tmp_path, Owner("unit", unit.id), "big.pdf", data=b"x" * 2_200_000, max_bytes=2 * 1048576)
-        assert (err.value.field, err.value.message) == ("file", "El archivo pesa 2.1 MiB; el máximo es 2.0 MiB.")
+        assert (err.value.field, err.value.message) == ("file", "El archivo pesa 2.1 MB; el máximo es 2.0 MB.")
         with pytest.raises(RelatedFileError) as err:
             add(s, tmp_path, Owner("unit", unit.id), "x.pdf", description="d" * 501)
         assert err.value.field == "description"

@@ -86,10 +86,11 @@ class Group:
 
 
 def human_size(n_bytes: int) -> str:
-    """``"2.5 MiB"``, ``"12.0 KiB"``, ``"51 B"``: a size in bytes as people read it."""
+    """``"2.5 MB"``, ``"12.0 KB"``, ``"51 B"``: a size in bytes as people read it (binary units,
+    1 KB = 1024 bytes, named as file managers and mail clients name them)."""
     if n_bytes < 1024:
         return f"{n_bytes} B"
-    return f"{n_bytes / 1048576:.1f} MiB" if n_bytes >= 1048576 else f"{n_bytes / 1024:.1f} KiB"
+    return f"{n_bytes / 1048576:.1f} MB" if n_bytes >= 1048576 else f"{n_bytes / 1024:.1f} KB"
 
 
 def unit_label(unit: Unit) -> str:

@@ -144,11 +144,11 @@ def edit(code: str, event_id: int):
             ticket_w = load_ticket(s, code)
             event_w = _event(s, ticket_w, event_id)
             events.update(s, Context.from_settings(state.settings), event_w, zone=state.zone, by=_me(s), **values)
-            title, sequence = event_w.title, event_w.sequence
+            title = event_w.title
     except EventInvalid as exc:
         return render_template("admin/event_edit.html", t=ticket, event=event, values=raw, errors=exc.errors,
                                kind_labels=events.KIND_LABELS), 400
-    return _done(code, f"Evento «{title}» actualizado (versión {sequence}); invitación enviada de nuevo.")
+    return _done(code, f"Evento «{title}» actualizado; los invitados reciben la invitación con los cambios.")
 
 
 @bp.post("/atenciones/<code>/eventos/<int:event_id>/cancelar")

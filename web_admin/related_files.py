@@ -177,7 +177,7 @@ def fragment():
 
 @bp.app_template_filter("file_size")
 def file_size(n_bytes: int) -> str:
-    """A size in bytes as "51 B", "12.0 KiB", "2.5 MiB" (`tickets.related_files.human_size`)."""
+    """A size in bytes as "51 B", "12.0 KB", "2.5 MB" (`tickets.related_files.human_size`)."""
     return rf.human_size(n_bytes)
 
 
