@@ -324,7 +324,8 @@ def record_reply(session: Session, uid: str, attendee: str, partstat: str, seque
     TENTATIVE (anything else is ignored). sequence(int): the SEQUENCE they answered.
     Returns: the event, or None when no event has this UID or the attendee is not on it. An answer
     to an older version (its SEQUENCE below the event's) is noted in the logbook, not applied
-    (RFC 5546 §2.1.5): they answered a time that changed since.
+    (RFC 5546 §2.1.5): they answered a time that changed since. So is an answer to a cancelled
+    event (it crossed our CANCEL): the answers stay as they were when it was cancelled.
     """
     event = find_by_uid(session, uid)
     attendee = (attendee or "").lower()
@@ -336,6 +337,11 @@ def record_reply(session: Session, uid: str, attendee: str, partstat: str, seque
     at = at or utcnow()
     who = row.name or name or attendee
     link = {"author_email": attendee, "author_name": who, "inbound_id": inbound_id, "at": at}
+    if event.status == "cancelled":
+        add_entry(session, event.ticket, EntryKind.EVENT,
+                  f"{who} {PARTSTAT_VERBS[partstat]} {_noun(event)} «{event.title}», que está cancelad"
+                  f"{'a' if event.kind == EventKind.VISIT.value else 'o'}: su respuesta no se aplica.", **link)
+        return event
     if sequence < event.sequence:
         add_entry(session, event.ticket, EntryKind.EVENT,
                   f"{who} {PARTSTAT_VERBS[partstat]} una versión anterior de {_noun(event)} «{event.title}» "
