@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -117,13 +117,29 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     )(app.view_functions["auth.login"])
     limiter.exempt(system.bp)
     _register_errors(app)
+    app.before_request(refuse_nul)
     app.jinja_env.globals.update(nav_url=listing.nav_url, ticket_url=listing.ticket_url)
     return app
 
 
+def refuse_nul() -> None:
+    """Refuse (400) a request whose query or form holds a NUL character (``%00``): no person types
+    one, PostgreSQL cannot store one in text (it would be a 500) and SQLite would keep it in the
+    data. Uploaded files' bytes are not looked at (their names are cleaned by `tickets.filenames`)."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+            abort(400)
+
+
 def _register_errors(app: Flask) -> None:
-    """Spanish error pages: bad CSRF token (400), no permission (403), not found (404), too many
-    logins (429)."""
+    """Spanish error pages: bad CSRF token (400), other bad requests (400), no permission (403),
+    not found (404), too many logins (429)."""
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return render_template("admin/error.html", title="Solicitud no válida",
+                               message="El formulario o la dirección contiene caracteres no válidos. "
+                                       "Vuelva a la página y revise lo escrito."), 400
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -9,8 +9,8 @@ A REPLY for an event of ours, from the attendee it names, is recorded on the eve
 comment: outcome ``ignored`` with reason ``calendar_reply`` and a `CalendarReplyPayload`. A REPLY
 with a UID we do not know, or for someone not invited, or sent by somebody else than the
 attendee, or whose answer is none we record (PARTSTAT missing, DELEGATED, NEEDS-ACTION, an
-X- value: we cannot say what they answered), is held for review. Any other message (no calendar part, another METHOD) is not this
-rule's: it falls through to the next rules.
+X- value: we cannot say what they answered), is held for review. Any other message (no calendar
+part, another METHOD) is not this rule's: it falls through to the next rules.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""Hostile text typed into the panel's new forms (issue 10), through Flask's test client on SQLite
+and PostgreSQL: a NUL byte (``%00``) in a follow-up's note, an event's title, a catalog value or
+the list's searches is refused with a Spanish 400 page and nothing is written — never a 500
+(PostgreSQL cannot store NUL in text) nor stored (SQLite would keep it). Wildcards, long strings,
+combining marks and bidi overrides in the searches match literally."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.panel_harness import AGENT, codes_in, csrf_token
+from tests.test_panel_events import CODE, form
+from tickets.models import Area, Event, FollowUp
+from web_admin.state import panel
+
+NUL = "antes\x00después"
+
+
+def post(admin, path: str, data: dict):
+    token = csrf_token(admin.get(f"/atenciones/{CODE}").text)
+    return admin.client.post(path, data={**data, "csrf_token": token})
+
+
+def count(app, model) -> int:
+    with panel(app).sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def refused(r) -> bool:
+    return r.status_code == 400 and "Solicitud no válida" in r.text and "caracteres no válidos" in r.text
+
+
+@pytest.mark.parametrize(("path", "model", "data"), [
+    (f"/atenciones/{CODE}/seguimientos", FollowUp,
+     {"follow_up-due_date": "2025-01-08", "follow_up-owner": AGENT, "follow_up-note": NUL}),
+    (f"/atenciones/{CODE}/eventos", Event, form(title=NUL)),
+    (f"/atenciones/{CODE}/eventos", Event, form(location=NUL)),
+    ("/admin/catalogo/areas", Area, {"name": NUL, "lead_id": ""}),
+    ("/admin/catalogo/areas", Area, {"name": "Área nueva", "lead_id": "", "x\x00": "1"}),
+], ids=["follow-up-note", "event-title", "event-location", "catalog-value", "field-name"])
+def test_a_nul_in_a_form_is_refused_and_nothing_is_written(admin, panel_app, path, model, data):
+    before = count(panel_app, model)
+    r = post(admin, path, data)
+    assert refused(r)
+    assert count(panel_app, model) == before
+
+
+@pytest.mark.parametrize("field", ["q", "comment"])
+def test_a_nul_in_a_search_is_refused(admin, field):
+    assert refused(admin.get("/", **{field: NUL}))
+    assert refused(admin.get("/admin/catalogo/areas", q=NUL))
+    assert refused(admin.get("/seguimientos", q=NUL))
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("%", ["AT-000003"]),  # its detail says "50% de descuento": the % is literal, not "anything"
+    ("50%_", []), ("_", []), ("\\", []), ("50\\%", []), ("humedad\u0301\u0301", []), ("\u202eotneimatrapeD", []),
+])
+@pytest.mark.parametrize("field", ["q", "comment"])
+def test_searches_with_wildcards_and_odd_text_match_literally(admin, text, codes, field):
+    page = admin.get("/", **{field: text})
+    assert page.status_code == 200 and codes_in(page.text) == (codes if field == "q" else [])
+    catalog = admin.get("/admin/catalogo/tipos", q=text)
+    assert catalog.status_code == 200 and "/admin/catalogo/tipos/" not in catalog.text
+
+
+def test_a_search_too_long_is_a_spanish_field_error(admin):
+    page = admin.get("/", q="x" * 5000)
+    assert page.status_code == 400 and "texto demasiado largo (5000 caracteres; máximo 200)" in page.text
