@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from tests.panel_harness import AGENT, codes_in, csrf_token
 from tests.test_panel_events import CODE, form
 from tickets.models import Area, Event, FollowUp
+from tickets.text import MAX_ID, as_id
 from web_admin.state import panel
 
 NUL = "antes\x00después"
@@ -68,3 +69,47 @@ def test_searches_with_wildcards_and_odd_text_match_literally(admin, text, codes
 def test_a_search_too_long_is_a_spanish_field_error(admin):
     page = admin.get("/", q="x" * 5000)
     assert page.status_code == 400 and "texto demasiado largo (5000 caracteres; máximo 200)" in page.text
+
+
+BIG = "9" * 25  # beyond a 64-bit id: PostgreSQL "out of range", SQLite OverflowError (both were a 500)
+
+
+def test_as_id_reads_only_what_a_database_can_compare():
+    assert [as_id(t) for t in (" 42 ", "1", str(MAX_ID))] == [42, 1, MAX_ID]
+    assert [as_id(t) for t in ("", None, "0", "-1", "²", "١٢", "4a", str(MAX_ID + 1), BIG)] == [None] * 9
+
+
+@pytest.mark.parametrize("path", [
+    f"/archivos-relacionados/{BIG}", f"/admin/usuarios/{BIG}", f"/admin/catalogo/areas/{BIG}",
+    f"/admin/catalogo/tipos/{BIG}", f"/atenciones/{CODE}/eventos/{BIG}/editar",
+])
+def test_a_huge_id_in_a_url_is_not_found(admin, path):
+    assert admin.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    f"/atenciones/{CODE}/seguimientos/{BIG}/hecho", f"/atenciones/{CODE}/eventos/{BIG}/cancelar",
+    f"/archivos-relacionados/{BIG}/eliminar", f"/admin/usuarios/{BIG}/desactivar",
+    f"/admin/catalogo/areas/{BIG}/eliminar", "/admin/usuarios/1/reasignar",
+])
+def test_a_huge_id_posted_is_not_found_or_refused(admin, path):
+    r = post(admin, path, {"ticket": [BIG, "²"], "to": BIG})
+    assert r.status_code in (404, 409)  # 409: "No eligió ninguna atención" (the ids were dropped)
+
+
+@pytest.mark.parametrize("query", [{"proyecto": "²"}, {"proyecto": BIG}, {"proyecto": "1", "torre": BIG}])
+def test_tampered_picker_ids_choose_nothing(admin, query):
+    page = admin.get("/archivos-relacionados", **query)
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize(("slug", "data"), [
+    ("areas", {"name": "Nueva", "lead_id": BIG}),
+    ("torres", {"name": "T", "project_id": BIG}),
+    ("torres", {"name": "T", "project_id": "²"}),
+    ("tipos", {"name": "Reclamo X", "max_response_days": "5", "day_rule": "calendar",
+               "priority_days": "Alta=" + BIG}),
+])
+def test_tampered_catalog_references_are_field_errors(admin, panel_app, slug, data):
+    r = post(admin, f"/admin/catalogo/{slug}", data)
+    assert r.status_code == 400 and 'class="field-error"' in r.text

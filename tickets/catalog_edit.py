@@ -25,7 +25,7 @@ from tickets.catalog import CatalogError, check_email, parse_day, parse_holder
 from tickets.catalog_specs import KINDS, Field, Kind, label_of
 from tickets.models import Client, ClientEmail, ClosedDay, Priority, Status, TicketType, User
 from tickets.services import ServiceError, get_by_name
-from tickets.text import fold
+from tickets.text import as_id, fold
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ def get_row(session: Session, kind: Kind, key: str):
             return session.get(ClosedDay, parse_day(key, ""))
         except CatalogError:
             return None
-    return session.get(kind.model, int(key)) if key.isdigit() else None
+    row_id = as_id(key)
+    return session.get(kind.model, row_id) if row_id is not None else None
 
 
 def row_key(row) -> str:
@@ -83,7 +84,8 @@ def _parse(session: Session, f: Field, raw: str | None, current):
     elif f.kind == "date":
         value = parse_day(text, f.label)
     elif f.kind in ("ref", "user"):
-        row = session.get(f.ref or User, int(text)) if text.isdigit() else None
+        row_id = as_id(text)
+        row = session.get(f.ref or User, row_id) if row_id is not None else None
         if row is None or (f.kind == "user" and not row.active):
             raise ValueError("Elija una opción de la lista." if f.kind == "ref" else "Elija un usuario activo.")
         value = row.id
@@ -102,7 +104,7 @@ def _parse(session: Session, f: Field, raw: str | None, current):
         for part in (p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()):
             name, eq, days = part.partition("=")
             priority = get_by_name(session, Priority, name.strip())
-            if not eq or priority is None or not days.strip().isdigit():
+            if not eq or priority is None or not re.fullmatch(r"[0-9]{1,4}", days.strip()):
                 raise ValueError(f"«{part}» no es «Prioridad=días» con una prioridad existente.")
             value[priority.name] = int(days.strip())
     else:

@@ -28,6 +28,7 @@ from tickets import related_files as rf
 from tickets import storage
 from tickets.catalog_specs import KINDS  # the Administración strip this page shares
 from tickets.models import Contract, Handover, Project, RelatedFile, Subdivision, Unit, User
+from tickets.text import as_id
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session
 from web_admin.views import _no_sniff, load_ticket, safe_type
@@ -40,8 +41,7 @@ PICKS = (("proyecto", "project"), ("torre", "subdivision"), ("unidad", "unit"), 
 
 
 def _int_arg(source, name: str) -> int | None:
-    value = (source.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    return as_id(source.get(name))
 
 
 def picker(session, args) -> dict:
