@@ -133,3 +133,49 @@ def test_parse_reads_hostile_calendar_mails_without_a_traceback(loaded):
     results = cli.json("parse", "--json", *(cli.home / name for name in mails))
     assert [r["outcome"] for r in results] == ["ticket", "held", "held", "held"]
     assert [r["reason"] for r in results][1:] == ["calendar_unknown_event"] * 3
+
+
+HOSTILE_TITLE = "Visita\r\nBcc: intruso@example.com\rX;y,z\\n \\ 🏠 \u202eodatsid\u202c fin"
+HOSTILE_PLACE = "Torre B; Dpto. 504, \"piso\" 5\nBEGIN:VEVENT\r\nUID:falso" + "ñ" * 2000
+
+
+def test_hostile_title_place_and_names_keep_the_ics_valid_and_the_headers_clean(ticket_env):
+    from email import policy
+    from email.parser import BytesParser
+
+    from icalendar import Calendar
+
+    from mail.outbound.compose import compose
+    from tests.test_events import END, NOW, START, staff, ticket
+    from tickets.models import OutboxMessage
+
+    env = ticket_env
+    with env.sessions.begin() as s:
+        t = ticket(s)
+        t.requester_name = 'Rosa "La Jefa"; Quispe,\r\nHuamán \\ 🌹'
+        events.schedule(s, env.ctx, t, title=HOSTILE_TITLE, starts_at=START, ends_at=END, zone=LIMA,
+                        location=HOSTILE_PLACE, by=staff(s), now=NOW,
+                        attendees=[ROSA, ROSA.upper(), SUPPORT, "luis@example.com"])
+    with env.sessions() as s:
+        ev = s.scalar(select(Event))
+        assert sorted(a.email for a in ev.attendees) == sorted({ROSA, SUPPORT, "luis@example.com"})
+        assert ev.title == "Visita Bcc: intruso@example.com X;y,z\\n \\ 🏠 \u202eodatsid\u202c fin"
+        assert ev.location.startswith('Torre B; Dpto. 504, "piso" 5 BEGIN:VEVENT UID:falso') and len(ev.location) == 300
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.event == "event_invitation")))
+        assert rows
+        for row in rows:
+            raw = compose(s, env.settings, row).as_bytes()
+            mail = BytesParser(policy=policy.default).parsebytes(raw)
+            assert "intruso" not in (mail["Bcc"] or "") and "\n" not in mail["Subject"]
+            assert [k for k in mail.keys() if k.lower() == "bcc"] == []
+            (part,) = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+            text = part.get_content()
+            lines = part.get_payload(decode=True).replace(b"\r\n", b"\n").split(b"\n")
+            assert [line for line in lines if len(line) > 75 or b"\r" in line] == []  # folded, no bare CR
+            assert [line for line in lines if line.startswith(b"BEGIN:VEVENT")] == [b"BEGIN:VEVENT"]
+            cal = Calendar.from_ical(text)
+            (vevent,) = cal.walk("VEVENT")
+            assert str(vevent["UID"]) == ev.uid
+            assert str(vevent["SUMMARY"]) == ev.title and str(vevent["LOCATION"]) == ev.location
+            names = {str(a).lower(): a.params.get("CN") for a in vevent["ATTENDEE"]}
+            assert names[f"mailto:{ROSA}"] == 'Rosa "La Jefa"; Quispe, Huamán \\ 🌹'

@@ -46,6 +46,7 @@ INVITATION, CANCELLATION, REMINDER = "event_invitation", "event_cancel", "event_
 MAX_ATTENDEES = 20
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _SPLIT = re.compile(r"[\s,;]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class EventInvalid(ServiceError):
@@ -80,6 +81,19 @@ def _clock(text: str) -> time | None:
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
         return None
     return time(int(m[1]), int(m[2]))
+
+
+def one_line(text: str | None) -> str:
+    """``text`` as one line: control characters (CR, LF, tab, NUL…) and runs of spaces become one
+    space, trimmed. A title or place is one line in the form, the .ics (SUMMARY, LOCATION), the
+    subject and the logbook; a line break could only come from a tampered form or a script."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
+def _unique(addresses: Iterable[str]) -> list[str]:
+    """The addresses lower-case and trimmed, in order, once (``Rosa@X.pe`` and ``rosa@x.pe`` are
+    one attendee: the table is unique on the lower-case address)."""
+    return list(dict.fromkeys(a.strip().lower() for a in addresses if a and a.strip()))
 
 
 def split_addresses(text: str) -> list[str]:
@@ -189,9 +203,9 @@ def _who(by: User | None) -> dict:
 
 def _name_for(session: Session, ticket: Ticket, email: str) -> str:
     if ticket.requester_email and email == ticket.requester_email.lower():
-        return ticket.requester_name or ""
+        return one_line(ticket.requester_name)
     user = session.scalar(select(User).where(User.email == email))
-    return user.name if user else ""
+    return one_line(user.name) if user else ""
 
 
 def default_attendees(ticket: Ticket, kind: str, by: User | None) -> list[str]:
@@ -220,7 +234,8 @@ def schedule(session: Session, ctx: Context, ticket: Ticket, *, title: str, star
     now = now or utcnow()
     if attendees is None:
         attendees = default_attendees(ticket, kind, by)
-    attendees = [a.lower() for a in attendees]
+    attendees = _unique(attendees)
+    title, location = one_line(title), one_line(location)
     errors = _check(title, starts_at, ends_at, attendees, now=now, new=True)
     if kind not in KIND_LABELS:
         errors["kind"] = "Elija «Visita» o «Recordatorio»."
@@ -253,7 +268,8 @@ def update(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, titl
     """
     if event.status == "cancelled":
         raise EventInvalid({"title": "El evento está cancelado; programe uno nuevo."})
-    attendees = [a.lower() for a in (attendees if attendees is not None else [a.email for a in event.attendees])]
+    attendees = _unique(attendees if attendees is not None else [a.email for a in event.attendees])
+    title, location = one_line(title), one_line(location)
     errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False)
     if errors:
         raise EventInvalid(errors)
