@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.panel_harness import AGENT, codes_in, csrf_token
-from tests.test_panel_events import CODE, form
+from tests.test_panel_events import CODE, field_errors, form
 from tickets.models import Area, Event, FollowUp
 from tickets.text import MAX_ID, as_id
 from web_admin.state import panel
@@ -113,3 +113,13 @@ def test_tampered_picker_ids_choose_nothing(admin, query):
 def test_tampered_catalog_references_are_field_errors(admin, panel_app, slug, data):
     r = post(admin, f"/admin/catalogo/{slug}", data)
     assert r.status_code == 400 and 'class="field-error"' in r.text
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "31/12/9999", "2199-01-01"])
+def test_an_event_in_year_9999_is_a_field_error_not_a_500(admin, panel_app, day):
+    """31/12/9999 20:00 in Lima is year 10000 in UTC: comparing it with now overflowed (a 500)."""
+    before = count(panel_app, Event)
+    r = post(admin, f"/atenciones/{CODE}/eventos", form(date=day, start="20:00", end="21:00"))
+    assert r.status_code == 400
+    assert field_errors(r.text)["date"] == "El evento debe ser dentro de los próximos 5 años."
+    assert count(panel_app, Event) == before

@@ -44,6 +44,8 @@ WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "do
 #: Mail events of this module (`tickets.outbox.EVENT_LABELS` names them in the logbook).
 INVITATION, CANCELLATION, REMINDER = "event_invitation", "event_cancel", "event_reminder"
 MAX_ATTENDEES = 20
+#: How far ahead an event may be (years): a visit or reminder, not a date typed wrong (9999).
+MAX_YEARS_AHEAD = 5
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _SPLIT = re.compile(r"[\s,;]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -136,9 +138,12 @@ def _check(title: str, starts_at: datetime, ends_at: datetime, attendees: list[s
         errors["title"] = "Complete «Título»."
     elif len(title.strip()) > 200:
         errors["title"] = "El título admite hasta 200 caracteres."
-    if ends_at <= starts_at:
+    if max(starts_at.date(), ends_at.date()) > now.date() + timedelta(days=366 * MAX_YEARS_AHEAD):
+        # checked on the dates alone: comparing an aware 31/12/9999 23:00 overflows (a 500)
+        errors["date"] = f"El evento debe ser dentro de los próximos {MAX_YEARS_AHEAD} años."
+    elif ends_at <= starts_at:
         errors["end"] = "La hora de término debe ser posterior a la de inicio."
-    if new and starts_at < now:
+    if new and "date" not in errors and starts_at < now:
         errors["start"] = "El evento no puede empezar en el pasado."
     bad = [a for a in attendees if not _EMAIL.match(a)]
     if bad:
