@@ -155,10 +155,10 @@ def test_hostile_title_place_and_names_keep_the_ics_valid_and_the_headers_clean(
         t.requester_name = 'Rosa "La Jefa"; Quispe,\r\nHuamán \\ 🌹'
         events.schedule(s, env.ctx, t, title=HOSTILE_TITLE, starts_at=START, ends_at=END, zone=LIMA,
                         location=HOSTILE_PLACE, by=staff(s), now=NOW,
-                        attendees=[ROSA, ROSA.upper(), SUPPORT, "luis@example.com"])
+                        attendees=[ROSA, ROSA.upper(), " Luis@Example.com ", "luis@example.com"])
     with env.sessions() as s:
         ev = s.scalar(select(Event))
-        assert sorted(a.email for a in ev.attendees) == sorted({ROSA, SUPPORT, "luis@example.com"})
+        assert sorted(a.email for a in ev.attendees) == ["luis@example.com", ROSA]
         assert ev.title == "Visita Bcc: intruso@example.com X;y,z\\n \\ 🏠 \u202eodatsid\u202c fin"
         assert ev.location.startswith('Torre B; Dpto. 504, "piso" 5 BEGIN:VEVENT UID:falso') and len(ev.location) == 300
         rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.event == "event_invitation")))
@@ -179,3 +179,20 @@ def test_hostile_title_place_and_names_keep_the_ics_valid_and_the_headers_clean(
             assert str(vevent["SUMMARY"]) == ev.title and str(vevent["LOCATION"]) == ev.location
             names = {str(a).lower(): a.params.get("CN") for a in vevent["ATTENDEE"]}
             assert names[f"mailto:{ROSA}"] == 'Rosa "La Jefa"; Quispe, Huamán \\ 🌹'
+
+
+def test_our_own_mailbox_cannot_be_invited(ticket_env):
+    """`queue_mail` never mails our own address: invited, it would wait for an answer forever."""
+    from tests.test_events import END, NOW, START, staff, ticket
+
+    env = ticket_env
+    with env.sessions.begin() as s:
+        with pytest.raises(events.EventInvalid) as exc:
+            events.schedule(s, env.ctx, ticket(s), title="Visita", starts_at=START, ends_at=END, zone=LIMA,
+                            by=staff(s), now=NOW, attendees=[ROSA, SUPPORT.upper()])
+        assert exc.value.errors == {"attendees": f"No invite a nuestro propio buzón: {SUPPORT}."}
+        ev = events.schedule(s, env.ctx, ticket(s), title="Visita", starts_at=START, ends_at=END, zone=LIMA,
+                             by=staff(s), now=NOW, attendees=[ROSA])
+        with pytest.raises(events.EventInvalid):
+            events.update(s, env.ctx, ev, zone=LIMA, title="Visita", starts_at=START, ends_at=END,
+                          attendees=[ROSA, SUPPORT], now=NOW)

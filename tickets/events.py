@@ -132,7 +132,7 @@ def read_form(raw: Mapping[str, str], zone: ZoneInfo) -> dict:
 
 
 def _check(title: str, starts_at: datetime, ends_at: datetime, attendees: list[str], *,
-           now: datetime, new: bool) -> dict[str, str]:
+           now: datetime, new: bool, own: Iterable[str] = ()) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not (title or "").strip():
         errors["title"] = "Complete «Título»."
@@ -146,8 +146,11 @@ def _check(title: str, starts_at: datetime, ends_at: datetime, attendees: list[s
     if new and "date" not in errors and starts_at < now:
         errors["start"] = "El evento no puede empezar en el pasado."
     bad = [a for a in attendees if not _EMAIL.match(a)]
+    ours = [a for a in attendees if a in {o.lower() for o in own}]
     if bad:
         errors["attendees"] = f"Correo no válido: {', '.join(bad)}."
+    elif ours:  # never mailed (`queue_mail` leaves our own out): it would wait for an answer forever
+        errors["attendees"] = f"No invite a nuestro propio buzón: {', '.join(ours)}."
     elif not attendees:
         errors["attendees"] = "Indique al menos un invitado (correo)."
     elif len(attendees) > MAX_ATTENDEES:
@@ -241,7 +244,7 @@ def schedule(session: Session, ctx: Context, ticket: Ticket, *, title: str, star
         attendees = default_attendees(ticket, kind, by)
     attendees = _unique(attendees)
     title, location = one_line(title), one_line(location)
-    errors = _check(title, starts_at, ends_at, attendees, now=now, new=True)
+    errors = _check(title, starts_at, ends_at, attendees, now=now, new=True, own=ctx.own_addresses)
     if kind not in KIND_LABELS:
         errors["kind"] = "Elija «Visita» o «Recordatorio»."
     if errors:
@@ -275,7 +278,7 @@ def update(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, titl
         raise EventInvalid({"title": "El evento está cancelado; programe uno nuevo."})
     attendees = _unique(attendees if attendees is not None else [a.email for a in event.attendees])
     title, location = one_line(title), one_line(location)
-    errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False)
+    errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False, own=ctx.own_addresses)
     if errors:
         raise EventInvalid(errors)
     before = summary(event, zone)
