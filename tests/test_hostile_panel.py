@@ -6,6 +6,9 @@ combining marks and bidi overrides in the searches match literally."""
 
 from __future__ import annotations
 
+import sqlite3
+from html import unescape
+
 import pytest
 from sqlalchemy import func, select
 
@@ -123,3 +126,66 @@ def test_an_event_in_year_9999_is_a_field_error_not_a_500(admin, panel_app, day)
     assert r.status_code == 400
     assert field_errors(r.text)["date"] == "El evento debe ser dentro de los próximos 5 años."
     assert count(panel_app, Event) == before
+
+
+def meanwhile(app, work) -> dict:
+    """Just before the panel's next flush, another admin's request: ``work(session)`` committed in
+    another session (a real race, no mock). On SQLite every write transaction is BEGIN IMMEDIATE,
+    so the race cannot happen: the other request is locked out (returned ``{"locked": True}``)."""
+    from sqlalchemy import event
+
+    sessions = panel(app).sessions
+    engine = sessions.kw["bind"]
+    seen: dict = {}
+
+    def other_admin(_session, _flush_context, _instances) -> None:
+        if engine.dialect.name == "sqlite":
+            raw = engine.raw_connection()
+            try:
+                raw.driver_connection.execute("PRAGMA busy_timeout=50")
+                raw.driver_connection.execute("BEGIN IMMEDIATE")
+                seen["locked"] = False
+            except sqlite3.OperationalError as exc:
+                seen["locked"] = "locked" in str(exc)
+            finally:
+                raw.invalidate()  # never back to the pool with the short timeout
+            return
+        with sessions.begin() as other:
+            work(other)
+        seen["committed"] = True
+
+    event.listen(sessions, "before_flush", other_admin, once=True)
+    return seen
+
+
+def test_two_admins_creating_the_same_area_at_once(admin, panel_app):
+    seen = meanwhile(panel_app, lambda s: s.add(Area(name="Área de Calidad")))
+    r = post(admin, "/admin/catalogo/areas", {"name": "Área de Calidad", "lead_id": ""})
+    if seen == {"locked": True}:  # SQLite: one writer at a time, ours went through
+        assert r.status_code == 302
+    else:
+        assert seen == {"committed": True}
+        assert r.status_code == 400 and "Otro usuario cambió el catálogo al mismo tiempo" in r.text
+    with panel(panel_app).sessions() as s:
+        assert s.scalars(select(Area.name).where(Area.name == "Área de Calidad")).all() == ["Área de Calidad"]
+
+
+def test_an_area_deleted_while_someone_starts_using_it(admin, panel_app):
+    from tickets.models import User
+
+    assert post(admin, "/admin/catalogo/areas", {"name": "Área de Calidad", "lead_id": ""}).status_code == 302
+    with panel(panel_app).sessions() as s:
+        area_id = s.scalar(select(Area.id).where(Area.name == "Área de Calidad"))
+
+    def assign(s):
+        s.scalar(select(User).where(User.email == AGENT)).area_id = area_id
+
+    seen = meanwhile(panel_app, assign)
+    r = post(admin, f"/admin/catalogo/areas/{area_id}/eliminar", {})
+    with panel(panel_app).sessions() as s:
+        if seen == {"locked": True}:  # SQLite: one writer at a time, the delete went through
+            assert r.status_code == 302 and s.get(Area, area_id) is None
+        else:
+            assert seen == {"committed": True}
+            assert r.status_code == 409 and "se empezó a usar mientras se eliminaba" in unescape(r.text)
+            assert s.get(Area, area_id) is not None

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tickets.catalog import CatalogError, check_email, parse_day, parse_holder
@@ -165,7 +166,9 @@ def save_row(session: Session, kind: Kind, form: Mapping[str, str], row=None, *,
     """Create (``row`` None) or update ``row`` from the form's values.
 
     Parameters: form: field name → submitted text (checkboxes: present or not). by: who, for the log.
-    Returns: (the row, flushed; True when created). Raises: CatalogFormError; nothing is written.
+    Returns: (the row, flushed; True when created). Raises: CatalogFormError, also when another
+    admin saved the same natural key (or deleted a chosen reference) between the check and the
+    write — the database's constraint answers, not a 500; nothing is written.
     """
     values = parse_form(session, kind, form, row)
     created = row is None
@@ -181,7 +184,13 @@ def save_row(session: Session, kind: Kind, form: Mapping[str, str], row=None, *,
             setattr(row, name, value)
     if kind.model is Priority and old_name and old_name != row.name:
         _rename_priority_days(session, old_name, row.name)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # checked above, but another admin saved or deleted meanwhile
+        label = next(f.label for f in kind.fields if f.name == kind.key[-1])
+        raise CatalogFormError({kind.key[-1]: f"Otro usuario cambió el catálogo al mismo tiempo (el mismo valor "
+                                              f"en «{label}», o una opción que ya no existe). Revise y vuelva a "
+                                              "guardar."}) from exc
     log.info("catalog %s: %s %r by %s", kind.slug, "created" if created else "updated", label_of(row), by)
     return row, created
 
@@ -229,7 +238,10 @@ def delete_row(session: Session, kind: Kind, row, *, by: str = "") -> None:
         raise ServiceError(f"{what}: {kind.pronoun} {verb} {joined}.")
     label = label_of(row)
     session.delete(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # counted above, but someone started using it meanwhile
+        raise ServiceError(f"{what}: se empezó a usar mientras se eliminaba. Vuelva a intentarlo.") from exc
     log.info("catalog %s: deleted %r by %s", kind.slug, label, by)
 
 
