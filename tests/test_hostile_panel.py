@@ -189,3 +189,22 @@ def test_an_area_deleted_while_someone_starts_using_it(admin, panel_app):
             assert seen == {"committed": True}
             assert r.status_code == 409 and "se empezó a usar mientras se eliminaba" in unescape(r.text)
             assert s.get(Area, area_id) is not None
+
+
+def test_two_admins_creating_the_same_user_at_once(admin, panel_app):
+    from tickets.models import User
+
+    def other(s):
+        s.add(User(email="lucia@empresa.pe", name="Lucía", role="agent", active=True))
+
+    seen = meanwhile(panel_app, other)
+    token = csrf_token(admin.get("/admin/usuarios").text)
+    r = admin.client.post("/admin/usuarios", data={"csrf_token": token, "email": "Lucia@Empresa.pe", "name": "Lucía R.",
+                                                   "role": "agent", "area": "", "password": "clave-segura-123"})
+    if seen == {"locked": True}:  # SQLite: one writer at a time, ours went through
+        assert r.status_code == 302
+    else:
+        assert seen == {"committed": True}
+        assert r.status_code == 400 and "Ya existe un usuario con el correo lucia@empresa.pe." in r.text
+    with panel(panel_app).sessions() as s:
+        assert len(s.scalars(select(User).where(User.email == "lucia@empresa.pe")).all()) == 1
