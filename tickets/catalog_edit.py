@@ -19,13 +19,14 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tickets.catalog import CatalogError, check_email, parse_day, parse_holder
 from tickets.catalog_specs import KINDS, Field, Kind, label_of
 from tickets.models import Client, ClientEmail, ClosedDay, Priority, Status, TicketType, User
 from tickets.services import ServiceError, get_by_name
-from tickets.text import fold
+from tickets.text import as_id, fold
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ def get_row(session: Session, kind: Kind, key: str):
             return session.get(ClosedDay, parse_day(key, ""))
         except CatalogError:
             return None
-    return session.get(kind.model, int(key)) if key.isdigit() else None
+    row_id = as_id(key)
+    return session.get(kind.model, row_id) if row_id is not None else None
 
 
 def row_key(row) -> str:
@@ -83,7 +85,8 @@ def _parse(session: Session, f: Field, raw: str | None, current):
     elif f.kind == "date":
         value = parse_day(text, f.label)
     elif f.kind in ("ref", "user"):
-        row = session.get(f.ref or User, int(text)) if text.isdigit() else None
+        row_id = as_id(text)
+        row = session.get(f.ref or User, row_id) if row_id is not None else None
         if row is None or (f.kind == "user" and not row.active):
             raise ValueError("Elija una opción de la lista." if f.kind == "ref" else "Elija un usuario activo.")
         value = row.id
@@ -102,7 +105,7 @@ def _parse(session: Session, f: Field, raw: str | None, current):
         for part in (p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()):
             name, eq, days = part.partition("=")
             priority = get_by_name(session, Priority, name.strip())
-            if not eq or priority is None or not days.strip().isdigit():
+            if not eq or priority is None or not re.fullmatch(r"[0-9]{1,4}", days.strip()):
                 raise ValueError(f"«{part}» no es «Prioridad=días» con una prioridad existente.")
             value[priority.name] = int(days.strip())
     else:
@@ -163,7 +166,9 @@ def save_row(session: Session, kind: Kind, form: Mapping[str, str], row=None, *,
     """Create (``row`` None) or update ``row`` from the form's values.
 
     Parameters: form: field name → submitted text (checkboxes: present or not). by: who, for the log.
-    Returns: (the row, flushed; True when created). Raises: CatalogFormError; nothing is written.
+    Returns: (the row, flushed; True when created). Raises: CatalogFormError, also when another
+    admin saved the same natural key (or deleted a chosen reference) between the check and the
+    write — the database's constraint answers, not a 500; nothing is written.
     """
     values = parse_form(session, kind, form, row)
     created = row is None
@@ -179,7 +184,13 @@ def save_row(session: Session, kind: Kind, form: Mapping[str, str], row=None, *,
             setattr(row, name, value)
     if kind.model is Priority and old_name and old_name != row.name:
         _rename_priority_days(session, old_name, row.name)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # checked above, but another admin saved or deleted meanwhile
+        label = next(f.label for f in kind.fields if f.name == kind.key[-1])
+        raise CatalogFormError({kind.key[-1]: f"Otro usuario cambió el catálogo al mismo tiempo (el mismo valor "
+                                              f"en «{label}», o una opción que ya no existe). Revise y vuelva a "
+                                              "guardar."}) from exc
     log.info("catalog %s: %s %r by %s", kind.slug, "created" if created else "updated", label_of(row), by)
     return row, created
 
@@ -227,7 +238,10 @@ def delete_row(session: Session, kind: Kind, row, *, by: str = "") -> None:
         raise ServiceError(f"{what}: {kind.pronoun} {verb} {joined}.")
     label = label_of(row)
     session.delete(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # counted above, but someone started using it meanwhile
+        raise ServiceError(f"{what}: se empezó a usar mientras se eliminaba. Vuelva a intentarlo.") from exc
     log.info("catalog %s: deleted %r by %s", kind.slug, label, by)
 
 

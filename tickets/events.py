@@ -44,8 +44,11 @@ WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "do
 #: Mail events of this module (`tickets.outbox.EVENT_LABELS` names them in the logbook).
 INVITATION, CANCELLATION, REMINDER = "event_invitation", "event_cancel", "event_reminder"
 MAX_ATTENDEES = 20
+#: How far ahead an event may be (years): a visit or reminder, not a date typed wrong (9999).
+MAX_YEARS_AHEAD = 5
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 _SPLIT = re.compile(r"[\s,;]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class EventInvalid(ServiceError):
@@ -82,6 +85,19 @@ def _clock(text: str) -> time | None:
     return time(int(m[1]), int(m[2]))
 
 
+def one_line(text: str | None) -> str:
+    """``text`` as one line: control characters (CR, LF, tab, NUL…) and runs of spaces become one
+    space, trimmed. A title or place is one line in the form, the .ics (SUMMARY, LOCATION), the
+    subject and the logbook; a line break could only come from a tampered form or a script."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())
+
+
+def _unique(addresses: Iterable[str]) -> list[str]:
+    """The addresses lower-case and trimmed, in order, once (``Rosa@X.pe`` and ``rosa@x.pe`` are
+    one attendee: the table is unique on the lower-case address)."""
+    return list(dict.fromkeys(a.strip().lower() for a in addresses if a and a.strip()))
+
+
 def split_addresses(text: str) -> list[str]:
     """The addresses written in ``text`` (commas, semicolons, spaces or lines), lower-case, in order, once."""
     return list(dict.fromkeys(a.lower() for a in _SPLIT.split(text or "") if a))
@@ -116,19 +132,25 @@ def read_form(raw: Mapping[str, str], zone: ZoneInfo) -> dict:
 
 
 def _check(title: str, starts_at: datetime, ends_at: datetime, attendees: list[str], *,
-           now: datetime, new: bool) -> dict[str, str]:
+           now: datetime, new: bool, own: Iterable[str] = ()) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not (title or "").strip():
         errors["title"] = "Complete «Título»."
     elif len(title.strip()) > 200:
         errors["title"] = "El título admite hasta 200 caracteres."
-    if ends_at <= starts_at:
+    if max(starts_at.date(), ends_at.date()) > now.date() + timedelta(days=366 * MAX_YEARS_AHEAD):
+        # checked on the dates alone: comparing an aware 31/12/9999 23:00 overflows (a 500)
+        errors["date"] = f"El evento debe ser dentro de los próximos {MAX_YEARS_AHEAD} años."
+    elif ends_at <= starts_at:
         errors["end"] = "La hora de término debe ser posterior a la de inicio."
-    if new and starts_at < now:
+    if new and "date" not in errors and starts_at < now:
         errors["start"] = "El evento no puede empezar en el pasado."
     bad = [a for a in attendees if not _EMAIL.match(a)]
+    ours = [a for a in attendees if a in {o.lower() for o in own}]
     if bad:
         errors["attendees"] = f"Correo no válido: {', '.join(bad)}."
+    elif ours:  # never mailed (`queue_mail` leaves our own out): it would wait for an answer forever
+        errors["attendees"] = f"No invite a nuestro propio buzón: {', '.join(ours)}."
     elif not attendees:
         errors["attendees"] = "Indique al menos un invitado (correo)."
     elif len(attendees) > MAX_ATTENDEES:
@@ -189,9 +211,9 @@ def _who(by: User | None) -> dict:
 
 def _name_for(session: Session, ticket: Ticket, email: str) -> str:
     if ticket.requester_email and email == ticket.requester_email.lower():
-        return ticket.requester_name or ""
+        return one_line(ticket.requester_name)
     user = session.scalar(select(User).where(User.email == email))
-    return user.name if user else ""
+    return one_line(user.name) if user else ""
 
 
 def default_attendees(ticket: Ticket, kind: str, by: User | None) -> list[str]:
@@ -220,8 +242,9 @@ def schedule(session: Session, ctx: Context, ticket: Ticket, *, title: str, star
     now = now or utcnow()
     if attendees is None:
         attendees = default_attendees(ticket, kind, by)
-    attendees = [a.lower() for a in attendees]
-    errors = _check(title, starts_at, ends_at, attendees, now=now, new=True)
+    attendees = _unique(attendees)
+    title, location = one_line(title), one_line(location)
+    errors = _check(title, starts_at, ends_at, attendees, now=now, new=True, own=ctx.own_addresses)
     if kind not in KIND_LABELS:
         errors["kind"] = "Elija «Visita» o «Recordatorio»."
     if errors:
@@ -253,8 +276,9 @@ def update(session: Session, ctx: Context, event: Event, *, zone: ZoneInfo, titl
     """
     if event.status == "cancelled":
         raise EventInvalid({"title": "El evento está cancelado; programe uno nuevo."})
-    attendees = [a.lower() for a in (attendees if attendees is not None else [a.email for a in event.attendees])]
-    errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False)
+    attendees = _unique(attendees if attendees is not None else [a.email for a in event.attendees])
+    title, location = one_line(title), one_line(location)
+    errors = _check(title, starts_at, ends_at, attendees, now=now or utcnow(), new=False, own=ctx.own_addresses)
     if errors:
         raise EventInvalid(errors)
     before = summary(event, zone)
@@ -324,7 +348,8 @@ def record_reply(session: Session, uid: str, attendee: str, partstat: str, seque
     TENTATIVE (anything else is ignored). sequence(int): the SEQUENCE they answered.
     Returns: the event, or None when no event has this UID or the attendee is not on it. An answer
     to an older version (its SEQUENCE below the event's) is noted in the logbook, not applied
-    (RFC 5546 §2.1.5): they answered a time that changed since.
+    (RFC 5546 §2.1.5): they answered a time that changed since. So is an answer to a cancelled
+    event (it crossed our CANCEL): the answers stay as they were when it was cancelled.
     """
     event = find_by_uid(session, uid)
     attendee = (attendee or "").lower()
@@ -336,6 +361,11 @@ def record_reply(session: Session, uid: str, attendee: str, partstat: str, seque
     at = at or utcnow()
     who = row.name or name or attendee
     link = {"author_email": attendee, "author_name": who, "inbound_id": inbound_id, "at": at}
+    if event.status == "cancelled":
+        add_entry(session, event.ticket, EntryKind.EVENT,
+                  f"{who} {PARTSTAT_VERBS[partstat]} {_noun(event)} «{event.title}», que está cancelad"
+                  f"{'a' if event.kind == EventKind.VISIT.value else 'o'}: su respuesta no se aplica.", **link)
+        return event
     if sequence < event.sequence:
         add_entry(session, event.ticket, EntryKind.EVENT,
                   f"{who} {PARTSTAT_VERBS[partstat]} una versión anterior de {_noun(event)} «{event.title}» "

@@ -24,6 +24,7 @@ REASON_LABELS = {
     "calendar_unknown_event": "respuesta de calendario a un evento desconocido",
     "calendar_unknown_attendee": "respuesta de calendario de alguien no invitado",
     "calendar_reply_not_from_attendee": "respuesta de calendario enviada por otra persona",
+    "calendar_reply_unknown_answer": "respuesta de calendario que no se sabe anotar",
 }
 """What the held reasons mean, in the users' words."""
 

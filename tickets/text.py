@@ -27,6 +27,24 @@ def nfc(text: str | None) -> str | None:
     return None if text is None else unicodedata.normalize("NFC", text)
 
 
+#: The largest row id a database stores (SQLite and PostgreSQL ``BIGINT``: signed 64 bits).
+MAX_ID = 2**63 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """The row id written in ``text`` (ASCII digits, 1 … `MAX_ID`), or None.
+
+    ``as_id(" 42 ") == 42``; ``as_id("²")``, ``as_id("-1")``, ``as_id("9" * 25)`` are None: a
+    tampered form or URL must find no row, not reach the database with a value it cannot compare
+    (PostgreSQL: "out of range", SQLite: OverflowError — both a 500).
+    """
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 def plural(n: int, singular: str, plural_: str) -> str:
     """``n`` and the noun phrase that agrees with it: ``plural(1, "mensaje", "mensajes") == "1 mensaje"``."""
     return f"{n} {singular if n == 1 else plural_}"

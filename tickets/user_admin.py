@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -44,12 +45,17 @@ def _lead_refusal(session: Session, user: User, doing: str) -> str | None:
 
 def create_user(session: Session, *, email: str, name: str, role: str, area: str | None,
                 password: str, by: str = "") -> User:
-    """A new active user. Raises FieldError (email already used, or `add_or_update_user`'s)."""
+    """A new active user. Raises FieldError (email already used — also when another admin created
+    it between the check and the write —, or `add_or_update_user`'s)."""
     address = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == address)) is not None:
         raise FieldError("email", f"Ya existe un usuario con el correo {address}.")
-    user, _ = add_or_update_user(session, email=address, name=name, role=role, area=area or None,
-                                 password=password)
+    try:
+        user, _ = add_or_update_user(session, email=address, name=name, role=role, area=area or None,
+                                     password=password)
+        session.flush()
+    except IntegrityError as exc:  # another admin created the same address meanwhile
+        raise FieldError("email", f"Ya existe un usuario con el correo {address}.") from exc
     log.info("user %s created (role %s) by %s", address, role, by)
     return user
 

@@ -43,13 +43,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 import templates as templates_package
 from tickets.settings import Settings, load_settings
+from tickets.text import MAX_ID
 from web_admin import actions, auth, copies, dashboard, documents, events, held_mail, listing, new_ticket, system, views
 from web_admin import follow_ups as follow_ups_section
 from web_admin.admin_catalog import bp as admin_catalog_bp  # Administración
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.extensions["atencion"] = PanelState.from_settings(settings)
     app.teardown_appcontext(close_read_session)
 
+    app.url_map.converters["int"] = RowIdConverter  # before any blueprint's routes are added
     CSRFProtect(app)
     auth.login_manager.init_app(app)
     assert actions.bp is views.bp  # the actions are routes of the ticket view's blueprint
@@ -117,13 +120,39 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     )(app.view_functions["auth.login"])
     limiter.exempt(system.bp)
     _register_errors(app)
+    app.before_request(refuse_nul)
     app.jinja_env.globals.update(nav_url=listing.nav_url, ticket_url=listing.ticket_url)
     return app
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in the panel's routes: a row id, 1 … 2**63 − 1 (`tickets.text.MAX_ID`). A
+    longer number matches no route (404) instead of reaching the database, which cannot compare
+    it (PostgreSQL "out of range", SQLite OverflowError: a 500)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul() -> None:
+    """Refuse (400) a request whose query or form holds a NUL character (``%00``): no person types
+    one, PostgreSQL cannot store one in text (it would be a 500) and SQLite would keep it in the
+    data. Uploaded files' bytes are not looked at (their names are cleaned by `tickets.filenames`)."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+            abort(400)
+
+
 def _register_errors(app: Flask) -> None:
-    """Spanish error pages: bad CSRF token (400), no permission (403), not found (404), too many
-    logins (429)."""
+    """Spanish error pages: bad CSRF token (400), other bad requests (400), no permission (403),
+    not found (404), too many logins (429)."""
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return render_template("admin/error.html", title="Solicitud no válida",
+                               message="El formulario o la dirección contiene caracteres no válidos. "
+                                       "Vuelva a la página y revise lo escrito."), 400
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

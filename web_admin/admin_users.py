@@ -17,7 +17,7 @@ from tickets import user_admin
 from tickets.catalog_specs import KINDS
 from tickets.models import Area, Role, User
 from tickets.services import Context, FieldError, ServiceError
-from tickets.text import fold
+from tickets.text import as_id, fold
 from tickets.user_admin import ROLE_LABELS
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session, send_queued
@@ -169,14 +169,14 @@ def password(user_id: int):
 @role_required(ADMIN)
 def reassign(user_id: int):
     """Reassign the posted ``ticket`` ids (one, or all of the list) to ``to`` (a user id)."""
-    ids = [int(t) for t in request.form.getlist("ticket") if t.isdigit()]
+    ids = [i for i in map(as_id, request.form.getlist("ticket")) if i is not None]
     to = request.form.get("to", "")
 
     def act(s, u, me):
         if not ids:
             raise ServiceError("No eligió ninguna atención.")
         ctx = Context.from_settings(panel().settings)
-        codes = user_admin.reassign(s, ctx, u, ids, int(to) if to.isdigit() else 0, by=me)
-        return f"Reasignada{'s' if len(codes) != 1 else ''} a {s.get(User, int(to)).name}: {', '.join(codes)}."
+        codes = user_admin.reassign(s, ctx, u, ids, as_id(to) or 0, by=me)
+        return f"Reasignada{'s' if len(codes) != 1 else ''} a {s.get(User, as_id(to)).name}: {', '.join(codes)}."
 
     return _act(user_id, act, send=True)

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from tickets import related_files as rf
 from tickets.catalog_specs import KINDS  # the Administración strip this page shares
 from tickets.models import Contract, Handover, Project, RelatedFile, Subdivision, Unit, User
+from tickets.text import as_id
 from web_admin.auth import role_required
 from web_admin.state import panel, read_session
 from web_admin.views import load_ticket, stored_download
@@ -39,8 +40,7 @@ PICKS = (("proyecto", "project"), ("torre", "subdivision"), ("unidad", "unit"), 
 
 
 def _int_arg(source, name: str) -> int | None:
-    value = (source.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    return as_id(source.get(name))
 
 
 def picker(session, args) -> dict:

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from tickets.events import one_line
+
 #: Our PRODID (RFC 5545 §3.7.3).
 PRODID = "-//Atencion al Cliente//Eventos//ES"
 #: Mail events that carry a calendar, and their iTIP METHOD.
@@ -51,12 +53,12 @@ def build_calendar(snap: dict, *, organizer_email: str, organizer_name: str, dts
     ev.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     ev.add("transp", "OPAQUE")
     organizer = vCalAddress(f"mailto:{organizer_email}")
-    organizer.params["cn"] = vText(organizer_name)
+    organizer.params["cn"] = vText(one_line(organizer_name))  # a parameter holds no line break
     ev.add("organizer", organizer)
     for a in snap.get("attendees", []):
         attendee = vCalAddress(f"mailto:{a['email']}")
-        if a.get("name"):
-            attendee.params["cn"] = vText(a["name"])
+        if one_line(a.get("name")):
+            attendee.params["cn"] = vText(one_line(a["name"]))
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText(a.get("partstat") or "NEEDS-ACTION")
         attendee.params["rsvp"] = vText("TRUE")

@@ -8,8 +8,9 @@ A REPLY for an event of ours, from the attendee it names, is recorded on the eve
 (`tickets.events.record_reply`: the attendee's answer and a logbook ``event`` entry), never as a
 comment: outcome ``ignored`` with reason ``calendar_reply`` and a `CalendarReplyPayload`. A REPLY
 with a UID we do not know, or for someone not invited, or sent by somebody else than the
-attendee, is held for review. Any other message (no calendar part, another METHOD) is not this
-rule's: it falls through to the next rules.
+attendee, or whose answer is none we record (PARTSTAT missing, DELEGATED, NEEDS-ACTION, an
+X- value: we cannot say what they answered), is held for review. Any other message (no calendar
+part, another METHOD) is not this rule's: it falls through to the next rules.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ name = "calendar-reply"
 description = "A calendar answer (METHOD:REPLY) to one of our invitations: recorded on its event."
 
 _CALENDAR_TYPES = ("text/calendar", "application/ics")
+#: The answers recorded on an event (RFC 5545 §3.2.12, the ones Accept/Decline/Maybe send).
+ANSWERS = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE"})
 _HAS_CALENDAR = re.compile(rb"(?i)content-type:[ \t]*(?:\r?\n[ \t]+)?(?:text/calendar|application/ics)")
 
 
@@ -107,4 +110,9 @@ def check(session: Session, msg: ParsedMessage, settings: RuleSettings) -> Decis
         return Decision(Outcome.HELD, name, "calendar_reply_not_from_attendee", ticket=ticket,
                         payload=HeldPayload(f"respuesta de calendario por {reply.attendee} enviada por "
                                             f"{msg.from_addr} ({ticket.code})"))
+    if reply.partstat not in ANSWERS:
+        return Decision(Outcome.HELD, name, "calendar_reply_unknown_answer", ticket=ticket,
+                        payload=HeldPayload(f"respuesta de calendario de {reply.attendee} a «{event.title}» "
+                                            f"({ticket.code}) con una respuesta que no sabemos anotar "
+                                            f"(PARTSTAT «{reply.partstat[:40] or 'ninguno'}»)"))
     return Decision(Outcome.IGNORED, name, "calendar_reply", ticket=ticket, payload=reply)
