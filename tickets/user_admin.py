@@ -131,18 +131,17 @@ def open_counts(session: Session) -> dict[int, int]:
 def reassign(session: Session, ctx: Context, user: User, ticket_ids: list[int], to_user_id: int, *,
              by: User) -> list[str]:
     """Assign each of ``user``'s open tickets in ``ticket_ids`` to the active user ``to_user_id``
-    through `tickets.services.assign`. Returns the codes reassigned.
+    through `tickets.services.assign`, in code order. Returns the codes reassigned, in that order.
     Raises: FieldError("to") for an unknown, inactive or same user; ServiceError when a ticket is
     not one of ``user``'s open tickets."""
     target = session.get(User, to_user_id) if to_user_id else None
     if target is None or not target.active or target.id == user.id:
         raise FieldError("to", "Elija otro usuario activo.")
     mine = {t.id: t for t in open_tickets(session, user)}
+    if any(ticket_id not in mine for ticket_id in ticket_ids):
+        raise ServiceError("Esa atención ya no está abierta ni asignada a este usuario.")
     codes = []
-    for ticket_id in ticket_ids:
-        ticket = mine.get(ticket_id)
-        if ticket is None:
-            raise ServiceError("Esa atención ya no está abierta ni asignada a este usuario.")
+    for ticket in sorted({mine[i] for i in ticket_ids}, key=lambda t: t.code):  # in code order, each once
         services.assign(session, ctx, ticket, target, by=by)
         codes.append(ticket.code)
     log.info("user %s: %d tickets reassigned to %s by %s", user.email, len(codes), target.email, by.email)
