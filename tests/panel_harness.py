@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -36,6 +37,17 @@ def csrf_token(html: str) -> str:
     m = _CSRF.search(html)
     assert m, "no csrf_token in the page"
     return m.group(1) or m.group(2)
+
+
+def field_errors(html: str) -> dict[str, str]:
+    """The page's per-field errors: {field name: its Spanish message}."""
+    return {f: unescape(m) for f, m in re.findall(r'<p class="field-error" id="err-([\w-]+)">([^<]*)</p>', html)}
+
+
+def refusal(html: str) -> str:
+    """The page's refusal (a change refused with its reason), or "" when there is none."""
+    m = re.search(r'<p class="form-error" role="alert" id="refusal">([^<]*)</p>', html)
+    return unescape(m.group(1)) if m else ""
 
 
 def codes_in(html: str) -> list[str]:

@@ -14,7 +14,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from tests.panel_harness import ADMIN, AGENT, LEGAL, csrf_token
+from tests.panel_harness import ADMIN, AGENT, LEGAL, csrf_token, refusal
+from tests.panel_harness import field_errors as errors
 from tickets.catalog import load_catalog_data
 from tickets.catalog_specs import KINDS
 from tickets.models import (
@@ -40,14 +41,6 @@ def post(staff, path: str, data: dict | None = None, page: str | None = None):
     token = csrf_token(staff.get(page or "/admin/").text)
     return staff.client.post(path, data={**(data or {}), "csrf_token": token})
 
-
-def errors(html: str) -> dict[str, str]:
-    return {f: unescape(m) for f, m in re.findall(r'<p class="field-error" id="err-([\w-]+)">([^<]*)</p>', html)}
-
-
-def refusal(html: str) -> str:
-    m = re.search(r'<p class="form-error" role="alert" id="refusal">([^<]*)</p>', html)
-    return unescape(m.group(1)) if m else ""
 
 
 def one(app, model, **key):

@@ -14,7 +14,8 @@ from html import unescape
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from tests.panel_harness import ADMIN, AGENT, INACTIVE, PASSWORD, csrf_token
+from tests.panel_harness import ADMIN, AGENT, INACTIVE, PASSWORD, csrf_token, refusal
+from tests.panel_harness import field_errors as errors
 from tickets.models import Area, LogbookEntry, OutboxMessage, Ticket, User
 from web_admin.state import panel
 
@@ -23,14 +24,6 @@ def post(staff, path: str, data: dict | None = None):
     token = csrf_token(staff.get("/admin/usuarios").text)
     return staff.client.post(path, data={**(data or {}), "csrf_token": token})
 
-
-def errors(html: str) -> dict[str, str]:
-    return {f: unescape(m) for f, m in re.findall(r'<p class="field-error" id="err-([\w-]+)">([^<]*)</p>', html)}
-
-
-def refusal(html: str) -> str:
-    m = re.search(r'<p class="form-error" role="alert" id="refusal">([^<]*)</p>', html)
-    return unescape(m.group(1)) if m else ""
 
 
 def flashes(staff, path: str) -> str:
