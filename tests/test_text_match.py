@@ -357,3 +357,16 @@ def test_migration_0013_fills_the_client_comments_as_the_models_do(env):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     assert _client_comments(env.sessions) == before
+
+
+def test_typed_day_and_clock_read_what_people_and_browsers_send():
+    """One reading of typed dates and times for the documents' and the events' forms."""
+    from datetime import date, time
+
+    from tickets.text import typed_clock, typed_day
+
+    assert typed_day("15/03/2025") == typed_day("15-03-2025") == typed_day("15.03.2025") == date(2025, 3, 15)
+    assert typed_day(" 2025-03-15 ") == date(2025, 3, 15)
+    assert typed_day("30/02/2025") is None and typed_day("mañana") is None and typed_day("") is None
+    assert typed_clock("9:30") == time(9, 30) and typed_clock("23:59") == time(23, 59)
+    assert typed_clock("24:00") is None and typed_clock("9:5") is None and typed_clock("09:30 a.m.") is None

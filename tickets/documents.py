@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from tickets.models import EntryKind, Promoter, Ticket, User
 from tickets.services import Context, FieldError, add_entry, attach_files, client_recipients, queue_mail, touch
 from tickets.storage import NewFile
+from tickets.text import typed_clock, typed_day
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agost
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
               ".svg": "image/svg+xml"}
 MAX_LOGO_BYTES = 1 << 20
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass(frozen=True)
@@ -111,33 +110,18 @@ def validate(kind: DocumentKind, raw: Mapping[str, str]) -> tuple[dict[str, str]
         if len(text) > f.max_length:
             errors[f.name] = f"Máximo {f.max_length:,} caracteres.".replace(",", " ")
         elif f.kind == "date":
-            day = _parse_day(text)
+            day = typed_day(text)
             if day is None:
                 errors[f.name] = "Fecha no válida: use dd/mm/aaaa."
             else:
                 values[f.name] = day.isoformat()
-        elif f.kind == "time" and not _TIME.match(text):
+        elif f.kind == "time" and typed_clock(text) is None:
             errors[f.name] = "Hora no válida: use HH:MM (24 horas)."
     start, end = values.get("visit_start"), values.get("visit_end")
     if start and end and "visit_start" not in errors and "visit_end" not in errors \
             and _minutes(end) <= _minutes(start):
         errors["visit_end"] = "La hora de término debe ser posterior a la de inicio."
     return values, errors
-
-
-_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-
-
-def _parse_day(text: str) -> date | None:
-    """A day typed as dd/mm/aaaa (as Peru writes it; also with ``-`` or ``.``) or as aaaa-mm-dd
-    (what a browser's date field sends); None when it is neither or not a real day."""
-    try:
-        match = _DMY.fullmatch(text)
-        if match:
-            return date(int(match[3]), int(match[2]), int(match[1]))
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _minutes(hhmm: str) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from tickets.documents import MONTHS
 from tickets.models import EntryKind, Event, EventAttendee, EventKind, PartStat, Ticket, User, utcnow
 from tickets.services import Context, ServiceError, add_entry, queue_mail, record_change, touch
+from tickets.text import typed_clock, typed_day
 
 #: What the logbook and the panel call the kinds and the answers.
 KIND_LABELS = {EventKind.VISIT.value: "Visita", EventKind.REMINDER.value: "Recordatorio"}
@@ -63,28 +64,6 @@ class EventInvalid(ServiceError):
 # --- reading the form -------------------------------------------------------------------------------
 
 
-def _day(text: str) -> date | None:
-    text = text.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    m = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", text)
-    if m:
-        try:
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        except ValueError:
-            return None
-    return None
-
-
-def _clock(text: str) -> time | None:
-    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        return None
-    return time(int(m[1]), int(m[2]))
-
-
 def one_line(text: str | None) -> str:
     """``text`` as one line: control characters (CR, LF, tab, NUL…) and runs of spaces become one
     space, trimmed. A title or place is one line in the form, the .ics (SUMMARY, LOCATION), the
@@ -109,8 +88,8 @@ def read_form(raw: Mapping[str, str], zone: ZoneInfo) -> dict:
     ``title``, ``kind``, ``starts_at``/``ends_at`` (aware, UTC), ``location``, ``attendees`` (list).
     Raises EventInvalid with every field's problem at once."""
     errors: dict[str, str] = {}
-    day = _day(raw.get("date", ""))
-    start, end = _clock(raw.get("start", "")), _clock(raw.get("end", ""))
+    day = typed_day(raw.get("date", ""))
+    start, end = typed_clock(raw.get("start", "")), typed_clock(raw.get("end", ""))
     if not raw.get("date", "").strip():
         errors["date"] = "Complete «Fecha»."
     elif day is None:

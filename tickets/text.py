@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import date, time
 
 
 def fold(text: str) -> str:
@@ -70,3 +72,27 @@ def unknown_value(noun: str, value: str, valid: Iterable[str], *, feminine: bool
     if len(names) > MAX_LISTED:
         shown += f", … y {len(names) - MAX_LISTED} más"
     return f"{noun} {unknown} {value!r} ({'válidas' if feminine else 'válidos'}: {shown})"
+
+
+_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def typed_day(text: str) -> date | None:
+    """A day a person typed: dd/mm/aaaa (as Peru writes it; also with ``-`` or ``.``) or aaaa-mm-dd
+    (what a browser's date field sends). None when it is neither or not a real day."""
+    text = text.strip()
+    try:
+        match = _DMY.fullmatch(text)
+        if match:
+            return date(int(match[3]), int(match[2]), int(match[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def typed_clock(text: str) -> time | None:
+    """A time of day typed as HH:MM (24 hours, the hour with one or two digits); else None."""
+    match = _HHMM.fullmatch(text.strip())
+    return time(int(match[1]), int(match[2])) if match else None
+
