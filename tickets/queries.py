@@ -16,11 +16,11 @@ ORM objects, so listing or exporting N tickets costs one statement, not N.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, inspect, literal, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, inspect, literal, null, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
@@ -64,10 +64,12 @@ __all__ = [
     "Filters",
     "TicketRow",
     "count_tickets",
+    "count_with_ids",
     "iter_ticket_rows",
     "legal_scope",
     "parse_value",
     "resolve_names",
+    "rows_of_ids",
     "ticket_row",
     "ticket_select",
 ]
@@ -349,15 +351,67 @@ def _count_statement(session: Session, filters: Filters, *, tz: str, today: date
     branches (`tickets.sla_sql.SlaWhere`: open and attended tickets apart, each from its own index),
     or one count. With ``cap``, each branch counts at most ``cap + 1`` rows (``count(*)`` over a
     ``SELECT 1 … LIMIT cap + 1``; :func:`count_tickets` cuts their sum at ``cap + 1``)."""
-    names = resolve_names(session, filters)
-    sla = sla_where(session, days_min=filters.days_min, days_max=filters.days_max, alert=filters.alert,
-                    tz=tz, today=today)
     counts = []
-    for branch in sla.branches or [[]]:
-        stmt = _count_select(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id,
-                             extra=[*sla.common, *branch])
+    for stmt in _branch_counts(session, filters, tz=tz, today=today, prefix=prefix,
+                               legal_user_id=legal_user_id):
         if cap is not None:
             capped = stmt.with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1).subquery()
             stmt = select(func.count()).select_from(capped)
         counts.append(stmt.scalar_subquery())
     return select(sum(counts[1:], counts[0]))
+
+
+def _branch_counts(session: Session, filters: Filters, *, tz: str, today: date, prefix: str,
+                   legal_user_id: int | None) -> list[Select]:
+    """One ``SELECT count(*)`` per disjoint branch of the SLA filters (one when none is set)."""
+    names = resolve_names(session, filters)
+    sla = sla_where(session, days_min=filters.days_min, days_max=filters.days_max, alert=filters.alert,
+                    tz=tz, today=today)
+    return [_count_select(filters, tz=tz, prefix=prefix, names=names, legal_user_id=legal_user_id,
+                          extra=[*sla.common, *branch])
+            for branch in sla.branches or [[]]]
+
+
+def count_with_ids(session: Session, filters: Filters, *, cap: int, ids_upto: int, tz: str = DEFAULT_TZ,
+                   today: date | None = None, prefix: str = "AT",
+                   legal_user_id: int | None = None) -> tuple[int, list[int] | None]:
+    """``count_tickets(…, cap=cap)`` and, when at most ``ids_upto`` tickets match, their ids (in no
+    order), from one scan of the matches: ``count(*)`` and ``array_agg(id)`` over the ids of at most
+    ``cap + 1`` matches (``None`` instead of the ids when more than ``ids_upto`` match).
+
+    PostgreSQL only (``array_agg``; raises :class:`ValueError` elsewhere). It is a fast path of the
+    list's first page for the trigram text filters (`tickets.list_page`): their matches are rechecked
+    row by row anyway, so reading each one's id costs nothing more than counting it, and the page
+    then reads those ids (:func:`rows_of_ids`) instead of running the trigram scan a second time
+    (bench/README.md, "List"). ``ids_upto`` must not exceed ``cap``."""
+    if session.get_bind().dialect.name != "postgresql":
+        raise ValueError("count_with_ids needs PostgreSQL (array_agg)")
+    if not 0 <= ids_upto <= cap:
+        raise ValueError(f"ids_upto ({ids_upto}) must be between 0 and cap ({cap})")
+    zone_named(tz)
+    branches = [stmt.with_only_columns(Ticket.id, maintain_column_froms=True).limit(cap + 1)
+                for stmt in _branch_counts(session, filters, tz=tz, today=today or local_today(tz),
+                                           prefix=prefix, legal_user_id=legal_user_id)]
+    matches = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+    n = func.count()
+    stmt = select(n, case((n <= ids_upto, func.array_agg(matches.c.id)), else_=null())).select_from(matches)
+    total, ids = session.execute(stmt).one()
+    return min(int(total), cap + 1), (list(ids or []) if total <= ids_upto else None)
+
+
+def rows_of_ids(session: Session, ids: Sequence[int], *, tz: str = DEFAULT_TZ, today: date | None = None,
+                order: str = "-requested_at", limit: int | None = None, offset: int = 0) -> list[TicketRow]:
+    """The tickets whose ids are ``ids`` (at most a page's worth of candidates, e.g. the ids of
+    :func:`count_with_ids`) as :class:`TicketRow`, in ``order``, paged by ``limit``/``offset``:
+    the same rows :func:`iter_ticket_rows` gives for the filters that found those ids. ``today``:
+    a local date, default today in ``tz``. Raises :class:`FilterError` for a bad ``order`` or ``tz``."""
+    zone = zone_named(tz)
+    today = today or local_today(tz)
+    order_by = _order_by(order)
+    if not ids:
+        return []
+    stmt = _base_select().where(Ticket.id.in_(list(ids))).order_by(*order_by).offset(offset or None)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    closed = _closed_days(session)
+    return [ticket_row_from(r, zone, today, closed) for r in _page(session, stmt)]

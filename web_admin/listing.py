@@ -10,7 +10,6 @@ Empty fields of a submitted form are dropped by a redirect, so shared URLs stay 
 
 from __future__ import annotations
 
-import math
 import tempfile
 from datetime import datetime
 
@@ -18,7 +17,8 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from tickets.queries import ORDERS, FilterError, count_tickets, iter_ticket_rows, parse_value
+from tickets.list_page import list_page
+from tickets.queries import ORDERS, FilterError, iter_ticket_rows, parse_value
 from tickets.text import fold
 from web_admin.filter_form import (
     CELLS,
@@ -38,12 +38,12 @@ from web_admin.state import panel, read_session
 bp = Blueprint("listing", __name__)
 
 PAGE_SIZE = 50
+"""Rows per page of the list."""
 COUNT_CAP = 10_000
 """The list's header counts at most this many tickets, or the rows up to the page shown when that
 is further ("más de 10 000 atenciones", "Página 1 de 201 o más"): an exact count of every match of
 a common word visits each matching row (free text "humedad": 94,000 of 1,000,000 tickets, ≈ 0.5 s;
 bench/README.md "List"). The export and the CLI always give and count every row."""
-"""Rows per page of the list."""
 
 DEFAULT_SORT = "-requested_at"
 
@@ -130,18 +130,11 @@ def index():
     state = read_filters(request.args, session)
     sort, page = _sort_key(), _page()
     rows, total, pages, more = [], 0, 1, False
-    scope = current_user.legal_scope_id
     if state.filters is not None:
-        cap = max(COUNT_CAP, page * PAGE_SIZE)  # enough to know the page asked for exists
-        total = count_tickets(session, state.filters, tz=settings.timezone, prefix=settings.code_prefix,
-                              today=_today(), legal_user_id=scope, cap=cap)
-        more = total > cap  # total is then cap + 1: the page holding row cap + 1 exists
-        pages = max(1, math.ceil(total / PAGE_SIZE))
-        total = min(total, cap)
-        page = min(page, pages)
-        rows = list(iter_ticket_rows(session, state.filters, tz=settings.timezone,
-                                     prefix=settings.code_prefix, order=sort, limit=PAGE_SIZE,
-                                     offset=(page - 1) * PAGE_SIZE, today=_today(), legal_user_id=scope))
+        shown = list_page(session, state.filters, page=page, page_size=PAGE_SIZE, cap=COUNT_CAP,
+                          tz=settings.timezone, today=_today(), prefix=settings.code_prefix, order=sort,
+                          legal_user_id=current_user.legal_scope_id)
+        rows, total, more, page, pages = shown.rows, shown.total, shown.more, shown.page, shown.pages
     html = render_template(
         "admin/list.html", rows=rows, total=total, more=more, page=page, pages=pages, sort=sort, state=state,
         values=state.values, errors=state.errors, options=choices(session, state.values),
