@@ -55,6 +55,8 @@ def test_assign_then_status(panel_app, admin):
         assert mails(s, t)[-1] == ("status", "rosa@gmail.com", "sent")
     html = admin.get("/atenciones/AT-000003").text
     assert "Estado: En proceso." in html and "cambio de estado para rosa@gmail.com" in html
+    # the history names the assignee (it stores the address)
+    assert "<td>Usuario asignado</td>" in html and "<td>María Quispe (maria@empresa.pe)</td>" in html
 
 
 def test_assign_and_status_errors_in_spanish(admin):

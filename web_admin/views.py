@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tickets import copies, storage
-from tickets.models import Attachment, InboundMessage, LogbookEntry, Ticket
+from tickets.models import Attachment, InboundMessage, LogbookEntry, Ticket, User
 from tickets.queries import legal_scope
 from tickets.reports import ticket_detail
 from tickets.services import Context
@@ -58,6 +58,9 @@ CHANGE_LABELS = {
     "subject": "Asunto", "project": "Proyecto", "group": "Pliego", "duplicated_from": "Duplicada desde",
     "event": "Evento", "event_reply": "Respuesta a un evento",
 }
+#: History fields whose values are staff users' addresses (shown with the user's name).
+PERSON_FIELDS = ("assignee", "legal_adviser")
+
 ENTRY_LABELS = {"comment": "Comentario", "email_in": "Correo recibido", "email_out": "Correo enviado",
                 "attachment": "Adjuntos", "note": "Nota", "follow_up": "Seguimiento", "event": "Evento"}
 MAIL_STATE_LABELS = {"pending": "Pendiente", "sending": "Enviando", "sent": "Enviado", "failed": "Fallido",
@@ -65,6 +68,23 @@ MAIL_STATE_LABELS = {"pending": "Pendiente", "sending": "Enviando", "sent": "Env
 
 #: What the original-mail page may load: nothing from the network (no tracking pixels, no scripts).
 ORIGINAL_CSP = "default-src 'none'; img-src data:; style-src 'self' 'unsafe-inline'; form-action 'none'"
+
+
+def with_staff_names(session, changes: list[dict]) -> list[dict]:
+    """The history's entries (dicts with ``field``, ``old``, ``new``) with a staff user's address
+    in a :data:`PERSON_FIELDS` field shown as "Name (address)" — the history stores the address,
+    which stays exact when a name changes or two people share one. An address no user has any
+    more is shown as stored."""
+    emails = {v for c in changes if c["field"] in PERSON_FIELDS for v in (c["old"], c["new"]) if v}
+    if not emails:
+        return changes
+    names = dict(session.execute(select(User.email, User.name).where(User.email.in_(emails))).all())
+
+    def shown(value):
+        return f"{names[value]} ({value})" if value and names.get(value) else value
+
+    return [{**c, "old": shown(c["old"]), "new": shown(c["new"])} if c["field"] in PERSON_FIELDS else c
+            for c in changes]
 
 
 def load_ticket(session, code: str) -> Ticket:
@@ -100,7 +120,7 @@ def render_ticket(code: str, posted: dict | None = None, status: int = 200):
         stmt = select(Ticket).where(Ticket.id == ticket.duplicated_from_id)
         duplicated_from = session.scalar(stmt.where(scope) if scope is not None else stmt)
     entries = [e for e in data["logbook"] if e["kind"] != "change"]
-    changes = [e for e in data["logbook"] if e["kind"] == "change"]
+    changes = with_staff_names(session, [e for e in data["logbook"] if e["kind"] == "change"])
     return render_template(
         "admin/ticket.html", t=ticket, data=data, forms=forms, entries=entries, changes=changes,
         kind_labels=KIND_LABELS, good_labels=GOOD_LABELS, claim_labels=CLAIM_LABELS,
