@@ -1,0 +1,50 @@
+"""Hostile input for the list ("Atención al Cliente", `GET /`, `tickets.list_page`): page numbers
+beyond any list or any integer, and text filters with wildcards, quotes, emoji, combining marks or
+codes, alone and with the SLA filters, ``open``, a catalog filter's several values or a legal
+user's scope — on SQLite and PostgreSQL, the one-scan way (`tickets.queries.count_with_ids` +
+`rows_of_ids`) agreeing with the plain one (`count_tickets` + `iter_ticket_rows`), never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_list_page import plain, shown
+from tests.test_queries import TODAY, nums
+from tickets.list_page import list_page
+from tickets.queries import Filters, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
+
+HUGE = 10**30  # beyond 64 bits: PostgreSQL "bigint out of range", SQLite OverflowError (both were raised)
+
+
+@pytest.mark.parametrize("data", [{}, {"q": "e"}], ids=["plain", "one-scan"])
+@pytest.mark.parametrize("kw", [{"page": HUGE}, {"page": 2**63}, {"page_size": HUGE}, {"cap": HUGE},
+                                {"page": HUGE, "page_size": HUGE}],
+                         ids=["page", "page-2**63", "page_size", "cap", "both"])
+def test_a_page_or_size_beyond_64_bits_is_the_last_page(Session, data, kw):
+    """list_page raised the database's overflow (a 500 had the panel let such a page through);
+    a page past the end is the last page, a page size or cap beyond every table is no bound."""
+    filters = Filters.from_mapping(data)
+    page, size = kw.get("page", 1), kw.get("page_size", 2)
+    with Session() as s:
+        got = list_page(s, filters, today=TODAY, **{"page_size": 2, **kw})
+        everything = nums(iter_ticket_rows(s, filters, today=TODAY))
+        assert (got.total, got.more, got.pages) == (len(everything), False, -(-len(everything) // size))
+        assert got.page == min(page, got.pages)
+        assert nums(got.rows) == everything[(got.page - 1) * size:got.page * size]
+        assert got.one_scan == (s.get_bind().dialect.name == "postgresql" and bool(data))
+        assert shown(got) == plain(s, filters, page=page, page_size=size, cap=kw.get("cap", 10_000))
+
+
+def test_counts_limits_and_offsets_beyond_64_bits_mean_no_bound(Session):
+    with Session() as s:
+        everything = nums(iter_ticket_rows(s, Filters(), today=TODAY))
+        assert count_tickets(s, Filters(), today=TODAY, cap=HUGE) == len(everything) == 5
+        assert nums(iter_ticket_rows(s, Filters(), today=TODAY, limit=HUGE)) == everything
+        assert nums(iter_ticket_rows(s, Filters(), today=TODAY, limit=1, offset=HUGE)) == []
+        assert rows_of_ids(s, [], limit=HUGE, offset=HUGE) == []
+        if s.get_bind().dialect.name == "postgresql":
+            total, ids = count_with_ids(s, Filters(q="e"), cap=HUGE, ids_upto=HUGE, today=TODAY)
+            assert total == len(ids) == count_tickets(s, Filters(q="e"), today=TODAY)
+            assert nums(rows_of_ids(s, ids, today=TODAY, limit=HUGE)) == \
+                nums(iter_ticket_rows(s, Filters(q="e"), today=TODAY))
+            assert rows_of_ids(s, ids, today=TODAY, limit=1, offset=HUGE) == []
