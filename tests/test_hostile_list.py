@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.panel_harness import codes_in
 from tests.test_list_page import plain, shown
 from tests.test_queries import TODAY, nums
 from tickets.list_page import list_page
@@ -48,3 +49,17 @@ def test_counts_limits_and_offsets_beyond_64_bits_mean_no_bound(Session):
             assert nums(rows_of_ids(s, ids, today=TODAY, limit=HUGE)) == \
                 nums(iter_ticket_rows(s, Filters(q="e"), today=TODAY))
             assert rows_of_ids(s, ids, today=TODAY, limit=1, offset=HUGE) == []
+
+
+@pytest.mark.parametrize("page", ["9" * 5000, "9" * 30, "99999999999", "1000000000", "000000000000000000000002"],
+                         ids=["5000-digits", "30-digits", "11-digits", "10**9", "zeros-then-2"])
+@pytest.mark.parametrize("q", ["", "e"], ids=["plain", "one-scan"])
+def test_the_panel_takes_any_page_number(admin, page, q):
+    """A page of 5,000 digits was a 500 (Python's int() refuses more than 4,300 digits); one of 10**9
+    or more was page 1 while 999999999 was the last page. Any number: that page, or the last."""
+    query = {"sort": "code", **({"q": q} if q else {})}
+    pages = [codes_in(admin.get("/", **query, page=str(n)).text) for n in (1, 2, 3)]
+    r = admin.get("/", **query, page=page)
+    assert r.status_code == 200
+    expected = pages[1] if page.endswith("02") else [p for p in pages if p][-1]
+    assert codes_in(r.text) == expected

@@ -86,8 +86,13 @@ def _sort_key() -> str:
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    """The ``page`` of the query string: a number from 1 (ASCII digits; one beyond any list, e.g.
+    10**30, is a page past the end: `tickets.list_page` shows the last page), anything else 1.
+    Never ``int()`` of a long string: past 4,300 digits Python refuses it (a 500)."""
+    raw = request.args.get("page", "1").strip().lstrip("0")
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    return int(raw) if len(raw) <= 18 else 10**18
 
 
 def _query(**overrides) -> dict[str, list[str]]:
