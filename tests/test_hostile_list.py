@@ -7,11 +7,13 @@ user's scope — on SQLite and PostgreSQL, the one-scan way (`tickets.queries.co
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event, select, update
 
 from tests.panel_harness import codes_in
 from tests.test_list_page import plain, shown
 from tests.test_queries import TODAY, nums
 from tickets.list_page import list_page
+from tickets.models import Ticket, User
 from tickets.queries import Filters, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
 
 HUGE = 10**30  # beyond 64 bits: PostgreSQL "bigint out of range", SQLite OverflowError (both were raised)
@@ -63,3 +65,42 @@ def test_the_panel_takes_any_page_number(admin, page, q):
     assert r.status_code == 200
     expected = pages[1] if page.endswith("02") else [p for p in pages if p][-1]
     assert codes_in(r.text) == expected
+
+
+def test_a_ticket_taken_off_a_legal_user_between_the_count_and_the_page_is_not_shown(Session):
+    """The one-scan way reads the page from the ids the count found, in a later statement: a reclamo
+    reassigned away from the legal user in between (another session's commit, a real race) was
+    still shown to them. The page now checks the legal scope again, as the plain way's query does."""
+    engine = Session.kw["bind"]
+    with Session() as s:
+        jorge = s.scalar(select(User.id).where(User.email == "jorge@empresa.pe"))
+        maria = s.scalar(select(User.id).where(User.email == "maria@empresa.pe"))
+    raced = []
+
+    def reassign() -> None:
+        with Session.begin() as other:  # another connection, committed before the page is read
+            other.execute(update(Ticket).where(Ticket.code == "AT-000002")
+                          .values(assignee_id=maria, legal_adviser_id=None))
+
+    def reassign_after_the_count(_conn, _cursor, statement, *_args) -> None:
+        if "array_agg" in statement and not raced:
+            raced.append(True)
+            reassign()
+
+    event.listen(engine, "after_cursor_execute", reassign_after_the_count)
+    try:
+        with Session() as s:
+            got = list_page(s, Filters(q="estacionamiento"), today=TODAY, legal_user_id=jorge)
+    finally:
+        event.remove(engine, "after_cursor_execute", reassign_after_the_count)
+    if engine.dialect.name == "postgresql":
+        assert raced and got.one_scan and got.total == 1  # counted while still his
+        assert nums(got.rows) == []  # but not shown once it is no longer his
+    else:  # SQLite: the plain way, no ids carried over, nothing to race with
+        assert not raced and nums(got.rows) == [2]
+        reassign()
+    with Session() as s:
+        ticket_id = s.scalar(select(Ticket.id).where(Ticket.code == "AT-000002"))
+        assert nums(rows_of_ids(s, [ticket_id], today=TODAY, legal_user_id=jorge)) == []
+        assert nums(rows_of_ids(s, [ticket_id], today=TODAY, legal_user_id=maria)) == [2]
+        assert nums(rows_of_ids(s, [ticket_id], today=TODAY)) == [2]

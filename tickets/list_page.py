@@ -84,7 +84,8 @@ def list_page(session: Session, filters: Filters, *, page: int = 1, page_size: i
     page = min(page, pages)
     offset = (page - 1) * page_size
     if ids is not None:
-        rows = rows_of_ids(session, ids, tz=tz, today=today, order=order, limit=page_size, offset=offset)
+        rows = rows_of_ids(session, ids, tz=tz, today=today, order=order, limit=page_size, offset=offset,
+                           legal_user_id=legal_user_id)
     else:
         rows = list(iter_ticket_rows(session, filters, order=order, limit=page_size, offset=offset, **common))
     return ListPage(rows=rows, total=min(total, cap), more=more, page=page, pages=pages,

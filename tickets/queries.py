@@ -422,17 +422,23 @@ def count_with_ids(session: Session, filters: Filters, *, cap: int, ids_upto: in
 
 
 def rows_of_ids(session: Session, ids: Sequence[int], *, tz: str = DEFAULT_TZ, today: date | None = None,
-                order: str = "-requested_at", limit: int | None = None, offset: int = 0) -> list[TicketRow]:
+                order: str = "-requested_at", limit: int | None = None, offset: int = 0,
+                legal_user_id: int | None = None) -> list[TicketRow]:
     """The tickets whose ids are ``ids`` (at most a page's worth of candidates, e.g. the ids of
     :func:`count_with_ids`) as :class:`TicketRow`, in ``order``, paged by ``limit``/``offset``:
     the same rows :func:`iter_ticket_rows` gives for the filters that found those ids. ``today``:
-    a local date, default today in ``tz``. Raises :class:`FilterError` for a bad ``order`` or ``tz``."""
+    a local date, default today in ``tz``. ``legal_user_id``: only that legal user's tickets
+    (:func:`legal_scope`), checked again here: the ids were read by an earlier statement, and a
+    ticket taken off that user since (reassigned in between) must not be shown to them.
+    Raises :class:`FilterError` for a bad ``order`` or ``tz``."""
     zone = zone_named(tz)
     today = today or local_today(tz)
     order_by = _order_by(order)
     if not ids:
         return []
-    stmt = _base_select().where(Ticket.id.in_(list(ids))).order_by(*order_by).offset(min(offset, MAX_ROWS) or None)
+    scope = [] if legal_user_id is None else [legal_scope(legal_user_id)]
+    stmt = _base_select().where(Ticket.id.in_(list(ids)), *scope).order_by(*order_by) \
+        .offset(min(offset, MAX_ROWS) or None)
     if limit is not None:
         stmt = stmt.limit(min(limit, MAX_ROWS))
     closed = _closed_days(session)
