@@ -14,7 +14,7 @@ from tests.test_list_page import plain, shown
 from tests.test_queries import TODAY, nums
 from tickets.list_page import list_page
 from tickets.models import Ticket, User
-from tickets.queries import Filters, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
+from tickets.queries import FilterError, Filters, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
 
 HUGE = 10**30  # beyond 64 bits: PostgreSQL "bigint out of range", SQLite OverflowError (both were raised)
 
@@ -104,3 +104,24 @@ def test_a_ticket_taken_off_a_legal_user_between_the_count_and_the_page_is_not_s
         assert nums(rows_of_ids(s, [ticket_id], today=TODAY, legal_user_id=jorge)) == []
         assert nums(rows_of_ids(s, [ticket_id], today=TODAY, legal_user_id=maria)) == [2]
         assert nums(rows_of_ids(s, [ticket_id], today=TODAY)) == [2]
+
+
+@pytest.mark.parametrize("order", ["--code", "+-code", "-+code", "+code", "- code", "code-", "", "elapsed_days"])
+def test_a_sort_key_with_odd_signs_is_refused_as_the_cli_refuses_it(Session, order):
+    """``+-code`` listed ascending and ``--code`` descending (any run of signs was read), while
+    `atencion list --sort` refused both: one rule, ``key`` or ``-key``."""
+    with Session() as s:
+        with pytest.raises(FilterError, match="^order: orden no válido"):
+            list(iter_ticket_rows(s, Filters(), today=TODAY, order=order))
+        with pytest.raises(FilterError, match="^order: orden no válido"):
+            list_page(s, Filters(q="e"), today=TODAY, order=order)
+        assert nums(iter_ticket_rows(s, Filters(), today=TODAY, order=" -code ")) == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize("sort", ["--code", "+-code", "---code"])
+def test_the_panel_reads_a_sort_with_odd_signs_as_an_unknown_one(admin, sort):
+    default = codes_in(admin.get("/").text)
+    assert codes_in(admin.get("/", sort="-code").text) == [f"AT-00000{n}" for n in (5, 4, 3, 2, 1)]
+    r = admin.get("/", sort=sort)
+    assert r.status_code == 200 and codes_in(r.text) == default
+    assert admin.get("/exportar", sort=sort).status_code == 200

@@ -118,9 +118,11 @@ ticket id. ``elapsed_days`` and ``alert`` are computed per row in Python and can
 
 
 def _order_by(order: str) -> list:
+    """``key`` or ``-key`` (one minus: descending), nothing else: ``+-code`` was ascending and
+    ``--code`` descending, while the CLI refused both."""
     key = (order or "").strip()
     desc = key.startswith("-")
-    cols = ORDERS.get(key.lstrip("-+"))
+    cols = ORDERS.get(key.removeprefix("-"))
     if cols is None:
         allowed = ", ".join(f"{k}, -{k}" for k in ORDERS)
         raise FilterError("order", f"orden no válido {order!r} (use {allowed})")

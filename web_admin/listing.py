@@ -80,9 +80,10 @@ def _today():
 
 
 def _sort_key() -> str:
-    """The ``sort`` of the query string when it is a known key (else the default)."""
+    """The ``sort`` of the query string when it is a known key or ``-key`` (else the default; as
+    the CLI and `tickets.queries`, ``--code`` is no key)."""
     sort = request.args.get("sort", "").strip()
-    return sort if sort.lstrip("-") in ORDERS else DEFAULT_SORT
+    return sort if sort.removeprefix("-") in ORDERS else DEFAULT_SORT
 
 
 def _page() -> int:
