@@ -125,3 +125,52 @@ def test_the_panel_reads_a_sort_with_odd_signs_as_an_unknown_one(admin, sort):
     r = admin.get("/", sort=sort)
     assert r.status_code == 200 and codes_in(r.text) == default
     assert admin.get("/exportar", sort=sort).status_code == 200
+
+
+HOSTILE_TEXTS = ["%", "_", "\\", "'", '"', "50%", "😀", "filtracio\u0301n", "garantía\x1fterma", "at-2",
+                 "[AT-000001]", "ESTACIONAMIENTO", "   e   ", "x" * 200]
+"""Wildcards, quotes, emoji, a combining accent, the separator of tickets.search_text (read as a
+space), codes, capitals, spaces, the longest text accepted."""
+
+COMBINED = [{}, {"days_min": "1"}, {"alert": "overdue"}, {"alert": "attended_on_time"}, {"open": "1"},
+            {"status": ["Registrado", "Asignado", "registrado"]}, {"kind": "reclamo", "days_max": "10"}]
+
+
+def test_hostile_texts_give_the_same_page_and_count_both_ways(Session):
+    """Held (no defect found): every trigram text filter with each hostile text, combined in turn
+    with the SLA filters, ``open``, a catalog filter's several values and a legal user's scope:
+    the one-scan page and count are the plain way's."""
+    failures = []
+    with Session() as s:
+        jorge = s.scalar(select(User.id).where(User.email == "jorge@empresa.pe"))
+        fields = ("code", "requester", "holder", "contract", "comment", "q")
+        for i, text in enumerate(HOSTILE_TEXTS):
+            for j, field in enumerate(fields):
+                data = {field: text, **COMBINED[(i + j) % len(COMBINED)]}
+                filters = Filters.from_mapping(data)
+                legal = jorge if (i + j) % 3 == 0 else None
+                for page in (1, 2):
+                    got = list_page(s, filters, page=page, page_size=1, today=TODAY, order="code",
+                                    legal_user_id=legal)
+                    want = plain(s, filters, page=page, page_size=1, cap=10_000, order="code", legal_user_id=legal)
+                    if shown(got) != want:
+                        failures.append(f"{data} legal={legal} page {page}: {shown(got)} != {want}")
+        assert nums(list_page(s, Filters(q="filtracio\u0301n"), today=TODAY).rows) == [2]
+        assert nums(list_page(s, Filters(q="50%"), today=TODAY).rows) == [3]
+        assert nums(list_page(s, Filters(code="[AT-000001]"), today=TODAY).rows) == [1]
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("data", [{"q": "%"}, {"q": "50%", "alert": "on_time"}, {"requester": "_"},
+                                  {"comment": "filtracio\u0301n"}, {"code": "at-1", "open": "1"},
+                                  {"q": "e", "days_min": "1", "status": ["Registrado", "Asignado"]}])
+def test_the_export_has_the_rows_of_the_list(admin, data):
+    """Held: the export of a hostile filter's URL has exactly the list's rows, in its order."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    listed = admin.get("/", sort="code", **data)
+    assert listed.status_code == 200
+    sheet = load_workbook(BytesIO(admin.get("/exportar", sort="code", **data).data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == codes_in(listed.text)
