@@ -174,3 +174,24 @@ def test_the_export_has_the_rows_of_the_list(admin, data):
     assert listed.status_code == 200
     sheet = load_workbook(BytesIO(admin.get("/exportar", sort="code", **data).data)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == codes_in(listed.text)
+
+
+@pytest.mark.parametrize("data", [{"q": "%"}, {"q": "50%"}, {"requester": "_"}, {"code": "[AT-000001]"},
+                                  {"comment": "filtracio\u0301n"}, {"q": "ESTACIONAMIENTO", "open": "1"},
+                                  {"q": "e", "status": ["Registrado", "asignado"]}, {"holder": "'"}])
+def test_atencion_list_has_the_rows_of_the_panel(admin, Session, tmp_path, data):
+    """Held: `atencion list` with the same hostile filters lists the panel's rows (no SLA filter
+    here: the panel's "today" is pinned, the CLI's is the real one)."""
+    import json
+
+    from click.testing import CliRunner
+
+    import worker.cli
+
+    url = Session.kw["bind"].url.render_as_string(hide_password=False)
+    options = [arg for name, value in data.items()
+               for one in (value if isinstance(value, list) else [value]) for arg in (f"--{name}", one)]
+    r = CliRunner().invoke(worker.cli.cli, ["list", *options, "--sort", "code", "--all", "--json"],
+                           env={"ATENCION_DATABASE_URL": url, "ATENCION_DATA_DIR": str(tmp_path / "var")})
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert [row["code"] for row in json.loads(r.stdout)] == codes_in(admin.get("/", sort="code", **data).text)
