@@ -195,3 +195,11 @@ def test_atencion_list_has_the_rows_of_the_panel(admin, Session, tmp_path, data)
                            env={"ATENCION_DATABASE_URL": url, "ATENCION_DATA_DIR": str(tmp_path / "var")})
     assert r.exit_code == 0, (r.output, r.exception)
     assert [row["code"] for row in json.loads(r.stdout)] == codes_in(admin.get("/", sort="code", **data).text)
+
+
+@pytest.mark.parametrize(("kw", "field"), [({"limit": -1}, "limit"), ({"offset": -1}, "offset"),
+                                           ({"limit": 5, "offset": -(10**30)}, "offset")])
+def test_a_negative_limit_or_offset_names_its_own_field(Session, kw, field):
+    """A negative offset was reported as ``limit: …``."""
+    with Session() as s, pytest.raises(FilterError, match=f"^{field}: la paginación"):
+        list(iter_ticket_rows(s, Filters(), today=TODAY, **kw))

@@ -338,8 +338,9 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
     iterator is first advanced).
     """
     filters = filters or Filters()
-    if limit is not None and limit < 0 or offset < 0:
-        raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
+    for field, value in (("limit", limit), ("offset", offset)):  # each error names its own field
+        if value is not None and value < 0:
+            raise FilterError(field, "la paginación debe ser un número mayor o igual a 0")
     limit, offset = (None if limit is None else min(limit, MAX_ROWS)), min(offset, MAX_ROWS)
     yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
                      sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
