@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from tickets.filter_values import FilterError
 from tickets.filters import Filters
 from tickets.list_row import TicketRow
-from tickets.queries import DEFAULT_TZ, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
+from tickets.queries import DEFAULT_TZ, MAX_ROWS, count_tickets, count_with_ids, iter_ticket_rows, rows_of_ids
 
 __all__ = ["ONE_SCAN_FILTERS", "ONE_SCAN_MAX", "ListPage", "list_page"]
 
@@ -69,7 +69,10 @@ def list_page(session: Session, filters: Filters, *, page: int = 1, page_size: i
         raise FilterError("page", "la página debe ser un número mayor o igual a 1")
     if page_size < 1:
         raise FilterError("page_size", "el tamaño de página debe ser un número mayor o igual a 1")
-    cap = max(cap, page * page_size)  # enough to know the page asked for exists
+    # enough to know the page asked for exists; never past MAX_ROWS (more than any table holds), so
+    # a page far past the end (10**30) is the last page, not a number SQL cannot hold
+    page_size = min(page_size, MAX_ROWS)
+    cap = min(max(cap, page * page_size), MAX_ROWS)
     common = dict(tz=tz, today=today, prefix=prefix, legal_user_id=legal_user_id)
     ids = None
     if _one_scan_applies(session, filters):
@@ -81,7 +84,8 @@ def list_page(session: Session, filters: Filters, *, page: int = 1, page_size: i
     page = min(page, pages)
     offset = (page - 1) * page_size
     if ids is not None:
-        rows = rows_of_ids(session, ids, tz=tz, today=today, order=order, limit=page_size, offset=offset)
+        rows = rows_of_ids(session, ids, tz=tz, today=today, order=order, limit=page_size, offset=offset,
+                           legal_user_id=legal_user_id)
     else:
         rows = list(iter_ticket_rows(session, filters, order=order, limit=page_size, offset=offset, **common))
     return ListPage(rows=rows, total=min(total, cap), more=more, page=page, pages=pages,

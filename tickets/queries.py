@@ -20,7 +20,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, inspect, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    inspect,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
@@ -58,6 +70,7 @@ __all__ = [
     "ASSIGNEE_NONE",
     "FILTER_NAMES",
     "KINDS",
+    "MAX_ROWS",
     "ORDERS",
     "ROW_KEYS",
     "FilterError",
@@ -77,6 +90,10 @@ __all__ = [
 DEFAULT_TZ = "America/Lima"
 STREAM_ROWS = 1000
 """Rows fetched at a time when a result is streamed (exports; a page of the list is not)."""
+MAX_ROWS = 2**62
+"""More rows than any table holds: a ``limit``, ``offset`` or count ``cap`` above it is taken as
+it (the same rows, the same count), so the number sent to SQL, plus one, stays a 64-bit integer
+(a page or cap beyond it was PostgreSQL's "bigint out of range" and SQLite's OverflowError)."""
 
 
 ORDERS = {
@@ -101,9 +118,11 @@ ticket id. ``elapsed_days`` and ``alert`` are computed per row in Python and can
 
 
 def _order_by(order: str) -> list:
+    """``key`` or ``-key`` (one minus: descending), nothing else: ``+-code`` was ascending and
+    ``--code`` descending, while the CLI refused both."""
     key = (order or "").strip()
     desc = key.startswith("-")
-    cols = ORDERS.get(key.lstrip("-+"))
+    cols = ORDERS.get(key.removeprefix("-"))
     if cols is None:
         allowed = ", ".join(f"{k}, -{k}" for k in ORDERS)
         raise FilterError("order", f"orden no válido {order!r} (use {allowed})")
@@ -319,8 +338,10 @@ def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: st
     iterator is first advanced).
     """
     filters = filters or Filters()
-    if limit is not None and limit < 0 or offset < 0:
-        raise FilterError("limit", "la paginación debe ser un número mayor o igual a 0")
+    for field, value in (("limit", limit), ("offset", offset)):  # each error names its own field
+        if value is not None and value < 0:
+            raise FilterError(field, "la paginación debe ser un número mayor o igual a 0")
+    limit, offset = (None if limit is None else min(limit, MAX_ROWS)), min(offset, MAX_ROWS)
     yield from _rows(session, filters, tz=tz, today=today, prefix=prefix, order=order,
                      sql_limit=limit, sql_offset=offset, legal_user_id=legal_user_id)
 
@@ -339,6 +360,7 @@ def count_tickets(session: Session, filters: Filters | None = None, *, tz: str =
     zone_named(tz)  # a bad zone is a FilterError before anything else
     if cap is not None and cap < 0:
         raise FilterError("cap", "el tope del conteo debe ser un número mayor o igual a 0")
+    cap = None if cap is None else min(cap, MAX_ROWS)
     stmt = _count_statement(session, filters, tz=tz, today=today or local_today(tz), prefix=prefix,
                             legal_user_id=legal_user_id, cap=cap)
     total = int(session.scalar(stmt) or 0)
@@ -388,30 +410,39 @@ def count_with_ids(session: Session, filters: Filters, *, cap: int, ids_upto: in
         raise ValueError("count_with_ids needs PostgreSQL (array_agg)")
     if not 0 <= ids_upto <= cap:
         raise ValueError(f"ids_upto ({ids_upto}) must be between 0 and cap ({cap})")
+    cap = min(cap, MAX_ROWS)
+    ids_upto = min(ids_upto, cap)
     zone_named(tz)
     branches = [stmt.with_only_columns(Ticket.id, maintain_column_froms=True).limit(cap + 1)
                 for stmt in _branch_counts(session, filters, tz=tz, today=today or local_today(tz),
                                            prefix=prefix, legal_user_id=legal_user_id)]
     matches = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
     n = func.count()
-    stmt = select(n, case((n <= ids_upto, func.array_agg(matches.c.id)), else_=null())).select_from(matches)
+    upto = literal(ids_upto, BigInteger())  # not an INTEGER parameter: ids_upto may pass 2**31
+    stmt = select(n, case((n <= upto, func.array_agg(matches.c.id)), else_=null())).select_from(matches)
     total, ids = session.execute(stmt).one()
     return min(int(total), cap + 1), (list(ids or []) if total <= ids_upto else None)
 
 
 def rows_of_ids(session: Session, ids: Sequence[int], *, tz: str = DEFAULT_TZ, today: date | None = None,
-                order: str = "-requested_at", limit: int | None = None, offset: int = 0) -> list[TicketRow]:
+                order: str = "-requested_at", limit: int | None = None, offset: int = 0,
+                legal_user_id: int | None = None) -> list[TicketRow]:
     """The tickets whose ids are ``ids`` (at most a page's worth of candidates, e.g. the ids of
     :func:`count_with_ids`) as :class:`TicketRow`, in ``order``, paged by ``limit``/``offset``:
     the same rows :func:`iter_ticket_rows` gives for the filters that found those ids. ``today``:
-    a local date, default today in ``tz``. Raises :class:`FilterError` for a bad ``order`` or ``tz``."""
+    a local date, default today in ``tz``. ``legal_user_id``: only that legal user's tickets
+    (:func:`legal_scope`), checked again here: the ids were read by an earlier statement, and a
+    ticket taken off that user since (reassigned in between) must not be shown to them.
+    Raises :class:`FilterError` for a bad ``order`` or ``tz``."""
     zone = zone_named(tz)
     today = today or local_today(tz)
     order_by = _order_by(order)
     if not ids:
         return []
-    stmt = _base_select().where(Ticket.id.in_(list(ids))).order_by(*order_by).offset(offset or None)
+    scope = [] if legal_user_id is None else [legal_scope(legal_user_id)]
+    stmt = _base_select().where(Ticket.id.in_(list(ids)), *scope).order_by(*order_by) \
+        .offset(min(offset, MAX_ROWS) or None)
     if limit is not None:
-        stmt = stmt.limit(limit)
+        stmt = stmt.limit(min(limit, MAX_ROWS))
     closed = _closed_days(session)
     return [ticket_row_from(r, zone, today, closed) for r in _page(session, stmt)]

@@ -80,14 +80,20 @@ def _today():
 
 
 def _sort_key() -> str:
-    """The ``sort`` of the query string when it is a known key (else the default)."""
+    """The ``sort`` of the query string when it is a known key or ``-key`` (else the default; as
+    the CLI and `tickets.queries`, ``--code`` is no key)."""
     sort = request.args.get("sort", "").strip()
-    return sort if sort.lstrip("-") in ORDERS else DEFAULT_SORT
+    return sort if sort.removeprefix("-") in ORDERS else DEFAULT_SORT
 
 
 def _page() -> int:
-    raw = request.args.get("page", "1").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10**9 else 1
+    """The ``page`` of the query string: a number from 1 (ASCII digits; one beyond any list, e.g.
+    10**30, is a page past the end: `tickets.list_page` shows the last page), anything else 1.
+    Never ``int()`` of a long string: past 4,300 digits Python refuses it (a 500)."""
+    raw = request.args.get("page", "1").strip().lstrip("0")
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    return int(raw) if len(raw) <= 18 else 10**18
 
 
 def _query(**overrides) -> dict[str, list[str]]:
