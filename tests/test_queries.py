@@ -228,6 +228,14 @@ CASES = [
     ({"q": "LUIS PEREZ"}, {2}),
     ({"q": "filtracio\u0301n"}, {2}),  # an accent typed as a combining mark
     ({"requester": "rosa diaz"}, {3}),
+    # several words: each one, in any order, in the name or the address (a first name and a surname)
+    ({"requester": "diaz rosa"}, {3}),
+    ({"requester": "rosa gmail"}, {3}),
+    ({"requester": "  rosa   díaz "}, {3}),
+    ({"requester": "rosa torres"}, set()),
+    ({"holder": "luis trabajo"}, {2}),
+    ({"holder": "perez luis"}, {2}),
+    ({"holder": "luis torres"}, set()),
     ({"holder": "PEREZ"}, {2}),
     ({"assignee": "maria quispe"}, {1}),
     ({"assignee": "RIOS"}, {2}),

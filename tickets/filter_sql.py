@@ -8,7 +8,8 @@
   several values meaning any of them (``status=Registrado&status=Asignado``): :func:`resolve_names`
   folds them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale
   database — only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester,
-  holder, assignee, contract, comment, q) are substring matches ignoring case and accents
+  holder, assignee, contract, comment, q) are substring matches (requester and holder: of each of
+  their words, :func:`name_words`) ignoring case and accents
   ("filtracion" finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded
   expression of the column (`tickets.text_match`), which the trigram indexes of migration 0005
   serve on PostgreSQL. The free text (``q``) and the client comments read stored folded columns of
@@ -56,7 +57,7 @@ from tickets.search_text import SEPARATOR
 from tickets.text import fold
 from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
-__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
+__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope", "name_words",
            "resolve_names", "zone_named"]
 
 RequesterClient = aliased(Client, name="requester_client")
@@ -89,6 +90,13 @@ def _contains_stored(column, text: str) -> ColumnElement[bool]:
     if SEPARATOR in needle:
         return false()
     return column.contains(needle, autoescape=True)
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a Solicitante/Titular text, each matched on its own (in any order, in the name
+    or the address): "luis fernandez" finds "Luis Alberto Fernández Paredes", as staff type a
+    client's first name and first surname. One word: the plain substring match."""
+    return list(dict.fromkeys(text.split())) or [text]
 
 
 def _requester_client_named(text: str) -> ColumnElement[bool]:
@@ -194,14 +202,16 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
     if f.unit is not None:
         conds.append(folded(Unit.number).in_([fold_for_match(one) for one in f.unit]))
     if f.requester is not None:
-        conds.append(or_(_contains(Ticket.requester_name, f.requester),
-                         _contains(Ticket.requester_email, f.requester),
-                         _requester_client_named(f.requester)))
+        for word in name_words(f.requester):
+            conds.append(or_(_contains(Ticket.requester_name, word),
+                             _contains(Ticket.requester_email, word),
+                             _requester_client_named(word)))
     if f.holder is not None:
-        holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
-                                      _contains(ClientEmail.email, f.holder))
-        conds.append(and_(Ticket.holder_client_id.is_not(None),
-                          or_(_contains(HolderClient.name, f.holder), holder_email)))
+        conds.append(Ticket.holder_client_id.is_not(None))
+        for word in name_words(f.holder):
+            holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
+                                          _contains(ClientEmail.email, word))
+            conds.append(or_(_contains(HolderClient.name, word), holder_email))
     if f.assignee is not None and means_unassigned(f.assignee):
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:
