@@ -79,6 +79,15 @@ def test_row_cells_and_alert_colours(admin):
         assert f'class="alert alert-{state}"' in admin.get("/", code=code).text, code
 
 
+def test_alert_filter_offers_the_columns_words(admin):
+    """The "Alerta de la atención" filter's options say what the column says ("Atendido fuera de
+    plazo"), not another wording of it."""
+    for code, value in (("AT-1", "attended_on_time"), ("AT-4", "attended_late")):
+        html = unescape(admin.get("/", code=code).text)
+        shown = re.search(r'class="alert alert-[a-z_]+">([^<]+)<', html).group(1)
+        assert re.search(rf'<option value="{value}"[^>]*>{shown}</option>', html), (value, shown)
+
+
 def error_of(html: str, field: str) -> str:
     m = re.search(rf'<p class="field-error" id="err-{field}">([^<]*)</p>', html)
     return unescape(m.group(1)) if m else ""

@@ -45,7 +45,7 @@ FILTER_HELP = {
     "priority": ("NOMBRE", "Prioridad (Baja, Media, Alta, Urgente)."),
     "alert": ("[" + "|".join(ALERT_STATES) + "]",
               "Alerta de la atención: overdue (con días de retraso), on_time (en plazo), "
-              "attended_on_time (atendida dentro de plazo), attended_late (atendida fuera de plazo)."),
+              "attended_on_time (atendido dentro de plazo), attended_late (atendido fuera de plazo)."),
     "attended_from": ("AAAA-MM-DD", "Fecha de atención: desde este día (las no atendidas quedan fuera)."),
     "attended_to": ("AAAA-MM-DD", "Fecha de atención: hasta este día."),
     "open": ("[1|0]", "1: solo las abiertas (en un estado no cerrado); 0: solo las cerradas."),
