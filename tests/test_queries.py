@@ -227,6 +227,12 @@ CASES = [
     ({"q": "BANO PRINCIPAL"}, {1}),  # detail
     ({"q": "LUIS PEREZ"}, {2}),
     ({"q": "filtracio\u0301n"}, {2}),  # an accent typed as a combining mark
+    # several words: each one, in any order, anywhere in the code, subject, detail or requester
+    ({"q": "estacionamiento filtracion"}, {2}),  # subject and detail, the other way round
+    ({"q": "puerta ana"}, {1}),  # a subject word and the requester's address
+    ({"q": "terma pedro"}, {4}),  # a subject word and the requester's name
+    ({"q": "perez luis"}, {2}),  # the matched client's name
+    ({"q": "puerta filtracion"}, set()),
     ({"requester": "rosa diaz"}, {3}),
     # several words: each one, in any order, in the name or the address (a first name and a surname)
     ({"requester": "diaz rosa"}, {3}),

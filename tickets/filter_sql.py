@@ -8,8 +8,8 @@
   several values meaning any of them (``status=Registrado&status=Asignado``): :func:`resolve_names`
   folds them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale
   database — only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester,
-  holder, assignee, contract, comment, q) are substring matches (requester and holder: of each of
-  their words, :func:`name_words`) ignoring case and accents
+  holder, assignee, contract, comment, q) are substring matches (requester, holder and q: of each of
+  their words, :func:`text_words`) ignoring case and accents
   ("filtracion" finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded
   expression of the column (`tickets.text_match`), which the trigram indexes of migration 0005
   serve on PostgreSQL. The free text (``q``) and the client comments read stored folded columns of
@@ -57,8 +57,8 @@ from tickets.search_text import SEPARATOR
 from tickets.text import fold
 from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
-__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope", "name_words",
-           "resolve_names", "zone_named"]
+__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
+           "resolve_names", "text_words", "zone_named"]
 
 RequesterClient = aliased(Client, name="requester_client")
 HolderClient = aliased(Client, name="holder_client")
@@ -92,20 +92,23 @@ def _contains_stored(column, text: str) -> ColumnElement[bool]:
     return column.contains(needle, autoescape=True)
 
 
-def name_words(text: str) -> list[str]:
-    """The words of a Solicitante/Titular text, each matched on its own (in any order, in the name
-    or the address): "luis fernandez" finds "Luis Alberto Fernández Paredes", as staff type a
-    client's first name and first surname. One word: the plain substring match."""
+def text_words(text: str) -> list[str]:
+    """The words of a Solicitante, Titular or free text (``q``), each matched on its own, in any
+    order: "luis fernandez" finds "Luis Alberto Fernández Paredes" (staff type a client's first
+    name and first surname), "puerta cochera" a subject "Puerta levadiza de la cochera". One word:
+    the plain substring match."""
     return list(dict.fromkeys(text.split())) or [text]
 
 
-def _requester_client_named(text: str) -> ColumnElement[bool]:
-    """The matched client's name contains ``text``: a test against the ids of the (small) clients
-    table rather than on the joined row, so every part of the free-text OR is on ``tickets``. On
-    PostgreSQL it is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and
-    served by ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain
-    ``IN (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
-    return id_in(Ticket.requester_client_id, select(Client.id).where(_contains(Client.name, text)))
+def _requester_client_named(words: list[str]) -> ColumnElement[bool]:
+    """The matched client's name contains each of ``words`` (:func:`text_words`), in one look-up
+    however common each word is alone: a test against the ids of the (small) clients table rather
+    than on the joined row, so every part of the free-text OR is on ``tickets``. On PostgreSQL it
+    is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and served by
+    ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain ``IN
+    (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
+    named = select(Client.id).where(*(_contains(Client.name, word) for word in words))
+    return id_in(Ticket.requester_client_id, named)
 
 
 def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
@@ -202,13 +205,15 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
     if f.unit is not None:
         conds.append(folded(Unit.number).in_([fold_for_match(one) for one in f.unit]))
     if f.requester is not None:
-        for word in name_words(f.requester):
-            conds.append(or_(_contains(Ticket.requester_name, word),
-                             _contains(Ticket.requester_email, word),
-                             _requester_client_named(word)))
+        # every word in the ticket's requester name or address, or every word in the matched
+        # client's name: few client ids even when each word alone is common ("maria", "quispe")
+        words = text_words(f.requester)
+        on_ticket = (or_(_contains(Ticket.requester_name, word), _contains(Ticket.requester_email, word))
+                     for word in words)
+        conds.append(or_(and_(*on_ticket), _requester_client_named(words)))
     if f.holder is not None:
         conds.append(Ticket.holder_client_id.is_not(None))
-        for word in name_words(f.holder):
+        for word in text_words(f.holder):
             holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
                                           _contains(ClientEmail.email, word))
             conds.append(or_(_contains(HolderClient.name, word), holder_email))
@@ -227,8 +232,10 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
         conds.append(_contains_stored(Ticket.client_comments_fold, f.comment))
     if f.q is not None:
         # code, subject, detail, requester name and email: one stored folded column (search_text)
+        # each word on its own, as Solicitante ("puerta cochera" finds "Puerta levadiza de la cochera")
         codes = sorted(set(find_codes(f.q, prefix)))
-        conds.append(or_(_contains_stored(Ticket.search_text, f.q),
+        words = text_words(f.q)
+        conds.append(or_(and_(*(_contains_stored(Ticket.search_text, word) for word in words)),
                          *([Ticket.code.in_(codes)] if codes else []),
-                         _requester_client_named(f.q)))
+                         _requester_client_named(words)))
     return conds

@@ -34,8 +34,10 @@ FILTER_HELP = {
     "unit": ("NÚMERO", "Dpto./Unidad: su número exacto (p. ej. 101)."),
     "unit_type": ("NOMBRE", "Tipo de unidad (departamento, estacionamiento, depósito…)."),
     "promoter": ("NOMBRE", "Promotor."),
-    "requester": ("TEXTO", "Solicitante: parte de su nombre o de su correo; con varias palabras, cada una en cualquier orden (luis fernandez)."),
-    "holder": ("TEXTO", "Titular: parte de su nombre o de uno de sus correos; con varias palabras, cada una en cualquier orden."),
+    "requester": ("TEXTO", ("Solicitante: parte de su nombre o de su correo; con varias palabras, cada una en "
+                           "cualquier orden (luis fernandez).")),
+    "holder": ("TEXTO", ("Titular: parte de su nombre o de uno de sus correos; con varias palabras, cada una "
+                        "en cualquier orden.")),
     "assignee": ("TEXTO", "Usuario asignado: parte de su nombre o de su correo; 'none' o 'sin asignar': sin asignar."),
     "area": ("NOMBRE", "Área."),
     "contract": ("TEXTO", "N° de contrato, o parte de él."),
