@@ -601,3 +601,15 @@ def test_validate_long_lists_are_cut(Session):
     message = str(info.value)
     assert message.startswith("category: categoría desconocida 'Inexistente' (válidas: Acabados, Categoría 00, ")
     assert message.endswith(", … y 12 más)")  # 42 categories, 30 listed
+
+
+def test_text_words():
+    """A text filter's words, each matched on its own; past MAX_WORDS the rest is one phrase."""
+    from tickets.filter_sql import MAX_WORDS, text_words
+
+    assert text_words("luis fernandez") == ["luis", "fernandez"]
+    assert text_words("  rosa   rosa díaz ") == ["rosa", "díaz"]
+    assert text_words("humedad") == ["humedad"]
+    many = " ".join(f"w{i}" for i in range(20))
+    words = text_words(many)
+    assert len(words) == MAX_WORDS and words[-1] == " ".join(f"w{i}" for i in range(MAX_WORDS - 1, 20))

@@ -57,7 +57,7 @@ from tickets.search_text import SEPARATOR
 from tickets.text import fold
 from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
-__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
+__all__ = ["MAX_WORDS", "Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
            "resolve_names", "text_words", "zone_named"]
 
 RequesterClient = aliased(Client, name="requester_client")
@@ -92,12 +92,20 @@ def _contains_stored(column, text: str) -> ColumnElement[bool]:
     return column.contains(needle, autoescape=True)
 
 
+MAX_WORDS = 8
+"""At most this many words of a text filter are matched each on its own (:func:`text_words`)."""
+
+
 def text_words(text: str) -> list[str]:
     """The words of a Solicitante, Titular or free text (``q``), each matched on its own, in any
     order: "luis fernandez" finds "Luis Alberto Fernández Paredes" (staff type a client's first
     name and first surname), "puerta cochera" a subject "Puerta levadiza de la cochera". One word:
-    the plain substring match."""
-    return list(dict.fromkeys(text.split())) or [text]
+    the plain substring match. Past :data:`MAX_WORDS` words, the rest is one phrase (a pasted
+    paragraph costs a few conditions, not one per word)."""
+    words = text.split() or [text]
+    if len(words) > MAX_WORDS:
+        words = words[:MAX_WORDS - 1] + [" ".join(words[MAX_WORDS - 1:])]
+    return list(dict.fromkeys(words))
 
 
 def _requester_client_named(words: list[str]) -> ColumnElement[bool]:
