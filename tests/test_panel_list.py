@@ -315,3 +315,19 @@ def test_count_tickets_cap(panel_app):
         on_time = count_tickets(s, Filters(alert="on_time"))
         assert count_tickets(s, Filters(alert="on_time"), cap=1) == min(on_time, 2)
         assert count_tickets(s, Filters(days_min=0), cap=exact + 5) == count_tickets(s, Filters(days_min=0))
+
+
+def test_ticket_link_back_to_the_list_as_left(admin):
+    """A ticket's "Atención al Cliente" link returns to the list with the filters, sort and page it
+    was left with (not the whole list); a bad filter is not kept; an unfiltered list: the list."""
+    def back_link() -> str:
+        html = admin.get("/atenciones/AT-000001").text
+        return unescape(re.search(r'<a href="([^"]*)">Atención al Cliente</a> ›', html).group(1))
+
+    assert back_link() == "/"
+    admin.get("/", requester="ana torres", status="Atendido", sort="-code")
+    assert back_link() == "/?requester=ana+torres&status=Atendido&sort=-code"
+    assert admin.get("/", days_min="tres").status_code == 400  # a bad value: the last good one stays
+    assert back_link() == "/?requester=ana+torres&status=Atendido&sort=-code"
+    admin.get("/")
+    assert back_link() == "/"
