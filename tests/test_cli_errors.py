@@ -5,6 +5,9 @@ written — on SQLite and PostgreSQL where the database matters. The harness is 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import select
 
@@ -169,6 +172,24 @@ def test_not_migrated_database_is_one_line_with_hint(cli):
                  ["export", "--status", "Registrado", "-o", cli.home / "o.csv"]):
         one_line_error(cli.main(*args), "atencion migrate", code=1)
     one_line_error(cli.run("show", "AT-000001"), "atencion migrate", code=1)  # and as a process
+    # it names the database it used: run from another folder than the demo's, the default
+    # sqlite:///var/atencion.db is another (empty) file, shown by its absolute path
+    line = one_line_error(cli.main("list"), "atencion migrate", code=1)
+    if cli.url.startswith("sqlite"):
+        assert f"base de datos en uso: {cli.url.removeprefix('sqlite:///')})" in line, line
+    else:
+        assert f"base de datos en uso: {cli.url.split('://')[0]}://" in line, line
+
+
+def test_not_migrated_default_database_names_its_folder(bare_cli):
+    """Without ATENCION_DATABASE_URL the database is var/atencion.db of the current folder (the
+    demo's when run from the project's folder): from elsewhere the hint names that other file."""
+    env = {k: v for k, v in bare_cli.env.items() if k != "ATENCION_DATABASE_URL"}
+    (bare_cli.home / "var").mkdir(exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "worker.cli", "list"], cwd=bare_cli.home, env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    line = one_line_error(proc, "atencion migrate", code=1)
+    assert f"base de datos en uso: {bare_cli.home / 'var' / 'atencion.db'})" in line, line
 
 
 def test_import_into_not_migrated_database_is_one_line(cli):

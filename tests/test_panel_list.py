@@ -79,6 +79,15 @@ def test_row_cells_and_alert_colours(admin):
         assert f'class="alert alert-{state}"' in admin.get("/", code=code).text, code
 
 
+def test_alert_filter_offers_the_columns_words(admin):
+    """The "Alerta de la atención" filter's options say what the column says ("Atendido fuera de
+    plazo"), not another wording of it."""
+    for code, value in (("AT-1", "attended_on_time"), ("AT-4", "attended_late")):
+        html = unescape(admin.get("/", code=code).text)
+        shown = re.search(r'class="alert alert-[a-z_]+">([^<]+)<', html).group(1)
+        assert re.search(rf'<option value="{value}"[^>]*>{shown}</option>', html), (value, shown)
+
+
 def error_of(html: str, field: str) -> str:
     m = re.search(rf'<p class="field-error" id="err-{field}">([^<]*)</p>', html)
     return unescape(m.group(1)) if m else ""
@@ -306,3 +315,19 @@ def test_count_tickets_cap(panel_app):
         on_time = count_tickets(s, Filters(alert="on_time"))
         assert count_tickets(s, Filters(alert="on_time"), cap=1) == min(on_time, 2)
         assert count_tickets(s, Filters(days_min=0), cap=exact + 5) == count_tickets(s, Filters(days_min=0))
+
+
+def test_ticket_link_back_to_the_list_as_left(admin):
+    """A ticket's "Atención al Cliente" link returns to the list with the filters, sort and page it
+    was left with (not the whole list); a bad filter is not kept; an unfiltered list: the list."""
+    def back_link() -> str:
+        html = admin.get("/atenciones/AT-000001").text
+        return unescape(re.search(r'<a href="([^"]*)">Atención al Cliente</a> ›', html).group(1))
+
+    assert back_link() == "/"
+    admin.get("/", requester="ana torres", status="Atendido", sort="-code")
+    assert back_link() == "/?requester=ana+torres&status=Atendido&sort=-code"
+    assert admin.get("/", days_min="tres").status_code == 400  # a bad value: the last good one stays
+    assert back_link() == "/?requester=ana+torres&status=Atendido&sort=-code"
+    admin.get("/")
+    assert back_link() == "/"

@@ -227,7 +227,21 @@ CASES = [
     ({"q": "BANO PRINCIPAL"}, {1}),  # detail
     ({"q": "LUIS PEREZ"}, {2}),
     ({"q": "filtracio\u0301n"}, {2}),  # an accent typed as a combining mark
+    # several words: each one, in any order, anywhere in the code, subject, detail or requester
+    ({"q": "estacionamiento filtracion"}, {2}),  # subject and detail, the other way round
+    ({"q": "puerta ana"}, {1}),  # a subject word and the requester's address
+    ({"q": "terma pedro"}, {4}),  # a subject word and the requester's name
+    ({"q": "perez luis"}, {2}),  # the matched client's name
+    ({"q": "puerta filtracion"}, set()),
     ({"requester": "rosa diaz"}, {3}),
+    # several words: each one, in any order, in the name or the address (a first name and a surname)
+    ({"requester": "diaz rosa"}, {3}),
+    ({"requester": "rosa gmail"}, {3}),
+    ({"requester": "  rosa   díaz "}, {3}),
+    ({"requester": "rosa torres"}, set()),
+    ({"holder": "luis trabajo"}, {2}),
+    ({"holder": "perez luis"}, {2}),
+    ({"holder": "luis torres"}, set()),
     ({"holder": "PEREZ"}, {2}),
     ({"assignee": "maria quispe"}, {1}),
     ({"assignee": "RIOS"}, {2}),
@@ -587,3 +601,15 @@ def test_validate_long_lists_are_cut(Session):
     message = str(info.value)
     assert message.startswith("category: categoría desconocida 'Inexistente' (válidas: Acabados, Categoría 00, ")
     assert message.endswith(", … y 12 más)")  # 42 categories, 30 listed
+
+
+def test_text_words():
+    """A text filter's words, each matched on its own; past MAX_WORDS the rest is one phrase."""
+    from tickets.filter_sql import MAX_WORDS, text_words
+
+    assert text_words("luis fernandez") == ["luis", "fernandez"]
+    assert text_words("  rosa   rosa díaz ") == ["rosa", "díaz"]
+    assert text_words("humedad") == ["humedad"]
+    many = " ".join(f"w{i}" for i in range(20))
+    words = text_words(many)
+    assert len(words) == MAX_WORDS and words[-1] == " ".join(f"w{i}" for i in range(MAX_WORDS - 1, 20))

@@ -8,7 +8,8 @@
   several values meaning any of them (``status=Registrado&status=Asignado``): :func:`resolve_names`
   folds them in Python into ids, because SQLite's ``lower()`` — and PostgreSQL's in a C-locale
   database — only folds ASCII. ``assignee=none`` means unassigned. Free-text filters (requester,
-  holder, assignee, contract, comment, q) are substring matches ignoring case and accents
+  holder, assignee, contract, comment, q) are substring matches (requester, holder and q: of each of
+  their words, :func:`text_words`) ignoring case and accents
   ("filtracion" finds "Filtración"; ``LIKE`` with the user's ``%``/``_`` escaped) over a folded
   expression of the column (`tickets.text_match`), which the trigram indexes of migration 0005
   serve on PostgreSQL. The free text (``q``) and the client comments read stored folded columns of
@@ -56,8 +57,8 @@ from tickets.search_text import SEPARATOR
 from tickets.text import fold
 from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
-__all__ = ["Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
-           "resolve_names", "zone_named"]
+__all__ = ["MAX_WORDS", "Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
+           "resolve_names", "text_words", "zone_named"]
 
 RequesterClient = aliased(Client, name="requester_client")
 HolderClient = aliased(Client, name="holder_client")
@@ -91,13 +92,31 @@ def _contains_stored(column, text: str) -> ColumnElement[bool]:
     return column.contains(needle, autoescape=True)
 
 
-def _requester_client_named(text: str) -> ColumnElement[bool]:
-    """The matched client's name contains ``text``: a test against the ids of the (small) clients
-    table rather than on the joined row, so every part of the free-text OR is on ``tickets``. On
-    PostgreSQL it is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and
-    served by ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain
-    ``IN (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
-    return id_in(Ticket.requester_client_id, select(Client.id).where(_contains(Client.name, text)))
+MAX_WORDS = 8
+"""At most this many words of a text filter are matched each on its own (:func:`text_words`)."""
+
+
+def text_words(text: str) -> list[str]:
+    """The words of a Solicitante, Titular or free text (``q``), each matched on its own, in any
+    order: "luis fernandez" finds "Luis Alberto Fernández Paredes" (staff type a client's first
+    name and first surname), "puerta cochera" a subject "Puerta levadiza de la cochera". One word:
+    the plain substring match. Past :data:`MAX_WORDS` words, the rest is one phrase (a pasted
+    paragraph costs a few conditions, not one per word)."""
+    words = text.split() or [text]
+    if len(words) > MAX_WORDS:
+        words = words[:MAX_WORDS - 1] + [" ".join(words[MAX_WORDS - 1:])]
+    return list(dict.fromkeys(words))
+
+
+def _requester_client_named(words: list[str]) -> ColumnElement[bool]:
+    """The matched client's name contains each of ``words`` (:func:`text_words`), in one look-up
+    however common each word is alone: a test against the ids of the (small) clients table rather
+    than on the joined row, so every part of the free-text OR is on ``tickets``. On PostgreSQL it
+    is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and served by
+    ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain ``IN
+    (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
+    named = select(Client.id).where(*(_contains(Client.name, word) for word in words))
+    return id_in(Ticket.requester_client_id, named)
 
 
 def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
@@ -194,14 +213,18 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
     if f.unit is not None:
         conds.append(folded(Unit.number).in_([fold_for_match(one) for one in f.unit]))
     if f.requester is not None:
-        conds.append(or_(_contains(Ticket.requester_name, f.requester),
-                         _contains(Ticket.requester_email, f.requester),
-                         _requester_client_named(f.requester)))
+        # every word in the ticket's requester name or address, or every word in the matched
+        # client's name: few client ids even when each word alone is common ("maria", "quispe")
+        words = text_words(f.requester)
+        on_ticket = (or_(_contains(Ticket.requester_name, word), _contains(Ticket.requester_email, word))
+                     for word in words)
+        conds.append(or_(and_(*on_ticket), _requester_client_named(words)))
     if f.holder is not None:
-        holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
-                                      _contains(ClientEmail.email, f.holder))
-        conds.append(and_(Ticket.holder_client_id.is_not(None),
-                          or_(_contains(HolderClient.name, f.holder), holder_email)))
+        conds.append(Ticket.holder_client_id.is_not(None))
+        for word in text_words(f.holder):
+            holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
+                                          _contains(ClientEmail.email, word))
+            conds.append(or_(_contains(HolderClient.name, word), holder_email))
     if f.assignee is not None and means_unassigned(f.assignee):
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:
@@ -217,8 +240,10 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
         conds.append(_contains_stored(Ticket.client_comments_fold, f.comment))
     if f.q is not None:
         # code, subject, detail, requester name and email: one stored folded column (search_text)
+        # each word on its own, as Solicitante ("puerta cochera" finds "Puerta levadiza de la cochera")
         codes = sorted(set(find_codes(f.q, prefix)))
-        conds.append(or_(_contains_stored(Ticket.search_text, f.q),
+        words = text_words(f.q)
+        conds.append(or_(and_(*(_contains_stored(Ticket.search_text, word) for word in words)),
                          *([Ticket.code.in_(codes)] if codes else []),
-                         _requester_client_named(f.q)))
+                         _requester_client_named(words)))
     return conds

@@ -66,9 +66,10 @@ class Filters:
     unit_type: tuple[str, ...] | None = None
     promoter: tuple[str, ...] | None = None
     requester: str | None = None
-    """Solicitante: substring of the name or email (or of the matched client's name)."""
+    """Solicitante: each word (`tickets.filter_sql.text_words`) a substring of the name or email, or
+    each word of the matched client's name."""
     holder: str | None = None
-    """Titular: substring of the holder client's name or one of their emails."""
+    """Titular: each word a substring of the holder client's name or of one of their emails."""
     assignee: str | None = None
     """Usuario asignado: substring of the user's name or email."""
     area: tuple[str, ...] | None = None
@@ -95,7 +96,8 @@ class Filters:
     kind: str | None = None
     """Which form applies: atencion, reclamo, solicitud (Spanish words and labels accepted)."""
     q: str | None = None
-    """Free text over code, subject, detail and requester name/email."""
+    """Free text over code, subject, detail and requester name/email, each word on its own (or every
+    word in the matched client's name, or a code it names)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -94,7 +94,7 @@ checks (several values), datalist (free text with suggestions); any other: text.
 
 FIXED_CHOICES = {
     "alert": (("overdue", "Con días de retraso"), ("on_time", "En plazo"),
-              ("attended_on_time", "Atendida dentro de plazo"), ("attended_late", "Atendida fuera de plazo")),
+              ("attended_on_time", "Atendido dentro de plazo"), ("attended_late", "Atendido fuera de plazo")),
     "open": (("1", "Solo abiertas"), ("0", "Solo cerradas")),
     "kind": (("atencion", "Atención"), ("reclamo", "Reclamo/Queja"), ("solicitud", "Solicitud")),
 }

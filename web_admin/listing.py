@@ -5,7 +5,9 @@ columns and pages of `PAGE_SIZE`; ``/exportar``, the same rows (all pages) as th
 The query string is the state: filters (`tickets.queries.FILTER_NAMES`), ``sort`` (a key of
 `tickets.queries.ORDERS`, ``-key`` descending; default ``-requested_at``, as the CLI) and ``page``
 (from 1). So a filtered list is a URL to share, and its "Exportar" link exports exactly its rows.
-Empty fields of a submitted form are dropped by a redirect, so shared URLs stay short.
+Empty fields of a submitted form are dropped by a redirect, so shared URLs stay short. The last
+valid query string is kept in the session: a ticket's "Atención al Cliente" link goes back to the
+list as the user left it (`list_return_url`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -125,6 +127,27 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
     return out
 
 
+LIST_QUERY_KEY = "list_query"
+"""The session's copy of the list's last valid query string (filters, sort, page), for
+:func:`list_return_url`; at most `LIST_QUERY_MAX` characters (a longer one is not kept)."""
+LIST_QUERY_MAX = 2000
+
+
+@bp.app_template_global()
+def list_return_url() -> str:
+    """The list as this user last left it (the ticket's "Atención al Cliente" link): their filters,
+    sort and page, not the whole list; the list itself when they have not filtered it."""
+    query = session.get(LIST_QUERY_KEY) or ""
+    return url_for("listing.index") + (f"?{query}" if query else "")
+
+
+def _remember_query() -> None:
+    query = request.query_string.decode("ascii", "replace")
+    query = query if len(query) <= LIST_QUERY_MAX else ""
+    if session.get(LIST_QUERY_KEY, "") != query:
+        session[LIST_QUERY_KEY] = query
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -141,6 +164,7 @@ def index():
                           tz=settings.timezone, today=_today(), prefix=settings.code_prefix, order=sort,
                           legal_user_id=current_user.legal_scope_id)
         rows, total, more, page, pages = shown.rows, shown.total, shown.more, shown.page, shown.pages
+        _remember_query()
     html = render_template(
         "admin/list.html", rows=rows, total=total, more=more, page=page, pages=pages, sort=sort, state=state,
         values=state.values, errors=state.errors, options=choices(session, state.values),

@@ -20,11 +20,13 @@ any other; never a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from tickets.catalog import CatalogError
@@ -81,6 +83,19 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def database_in_use() -> str:
+    """The database the command used, for an error: a SQLite file as its absolute path (the default
+    ``var/atencion.db`` is relative to the current folder: run from another folder, a command finds
+    an empty database instead of the demo's), any other URL without its password."""
+    try:
+        url = make_url(load_settings().database_url)
+    except Exception:  # noqa: BLE001 - only a hint: the settings' own error is reported elsewhere
+        return "ATENCION_DATABASE_URL"
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return os.path.abspath(url.database)
+    return url.render_as_string(hide_password=True)
+
+
 def run(args: list[str] | None = None) -> int:
     """Run the command line ``args`` (default: ``sys.argv[1:]``); returns the exit code, having
     written any error as one line on stderr. A command may also end with SystemExit (``health``)."""
@@ -100,7 +115,9 @@ def run(args: list[str] | None = None) -> int:
         return _fail(str(exc))
     except SQLAlchemyError as exc:
         first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        hint = " (¿ejecutó 'atencion migrate'?)" if "no such table" in first or "does not exist" in first else ""
+        hint = ""
+        if "no such table" in first or "does not exist" in first:
+            hint = f" (¿ejecutó 'atencion migrate'? base de datos en uso: {database_in_use()})"
         return _fail(f"base de datos: {first}{hint}")
     except OSError as exc:
         return _fail(os_error_message(exc))

@@ -34,8 +34,10 @@ FILTER_HELP = {
     "unit": ("NÚMERO", "Dpto./Unidad: su número exacto (p. ej. 101)."),
     "unit_type": ("NOMBRE", "Tipo de unidad (departamento, estacionamiento, depósito…)."),
     "promoter": ("NOMBRE", "Promotor."),
-    "requester": ("TEXTO", "Solicitante: parte de su nombre o de su correo."),
-    "holder": ("TEXTO", "Titular: parte de su nombre o de uno de sus correos."),
+    "requester": ("TEXTO", ("Solicitante: parte de su nombre o de su correo; con varias palabras, cada una en "
+                           "cualquier orden (luis fernandez).")),
+    "holder": ("TEXTO", ("Titular: parte de su nombre o de uno de sus correos; con varias palabras, cada una "
+                        "en cualquier orden.")),
     "assignee": ("TEXTO", "Usuario asignado: parte de su nombre o de su correo; 'none' o 'sin asignar': sin asignar."),
     "area": ("NOMBRE", "Área."),
     "contract": ("TEXTO", "N° de contrato, o parte de él."),
@@ -45,7 +47,7 @@ FILTER_HELP = {
     "priority": ("NOMBRE", "Prioridad (Baja, Media, Alta, Urgente)."),
     "alert": ("[" + "|".join(ALERT_STATES) + "]",
               "Alerta de la atención: overdue (con días de retraso), on_time (en plazo), "
-              "attended_on_time (atendida dentro de plazo), attended_late (atendida fuera de plazo)."),
+              "attended_on_time (atendido dentro de plazo), attended_late (atendido fuera de plazo)."),
     "attended_from": ("AAAA-MM-DD", "Fecha de atención: desde este día (las no atendidas quedan fuera)."),
     "attended_to": ("AAAA-MM-DD", "Fecha de atención: hasta este día."),
     "open": ("[1|0]", "1: solo las abiertas (en un estado no cerrado); 0: solo las cerradas."),
