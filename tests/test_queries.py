@@ -610,6 +610,12 @@ def test_text_words():
     assert text_words("luis fernandez") == ["luis", "fernandez"]
     assert text_words("  rosa   rosa díaz ") == ["rosa", "díaz"]
     assert text_words("humedad") == ["humedad"]
+    # a word of one or two letters stays with the next one (the last with the one before): a
+    # trigram index cannot look it up alone
+    assert text_words("maria de la cruz") == ["maria", "de la cruz"]
+    assert text_words("Pérez y") == ["Pérez y"]
+    assert text_words("de la") == ["de la"]
+    assert text_words("   ") == ["   "]
     many = " ".join(f"w{i}" for i in range(20))
     words = text_words(many)
     assert len(words) == MAX_WORDS and words[-1] == " ".join(f"w{i}" for i in range(MAX_WORDS - 1, 20))

@@ -57,7 +57,7 @@ from tickets.search_text import SEPARATOR
 from tickets.text import fold
 from tickets.text_match import contains_folded, fold_for_match, folded, id_in
 
-__all__ = ["MAX_WORDS", "Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
+__all__ = ["MAX_WORDS", "MIN_TERM", "Assignee", "HolderClient", "RequesterClient", "filter_conditions", "legal_scope",
            "resolve_names", "text_words", "zone_named"]
 
 RequesterClient = aliased(Client, name="requester_client")
@@ -96,16 +96,44 @@ MAX_WORDS = 8
 """At most this many words of a text filter are matched each on its own (:func:`text_words`)."""
 
 
+MIN_TERM = 3
+"""A word shorter than this (de, la, y) is matched with the word after it (:func:`text_words`)."""
+
+
 def text_words(text: str) -> list[str]:
     """The words of a Solicitante, Titular or free text (``q``), each matched on its own, in any
     order: "luis fernandez" finds "Luis Alberto Fernández Paredes" (staff type a client's first
     name and first surname), "puerta cochera" a subject "Puerta levadiza de la cochera". One word:
-    the plain substring match. Past :data:`MAX_WORDS` words, the rest is one phrase (a pasted
-    paragraph costs a few conditions, not one per word)."""
-    words = text.split() or [text]
-    if len(words) > MAX_WORDS:
-        words = words[:MAX_WORDS - 1] + [" ".join(words[MAX_WORDS - 1:])]
-    return list(dict.fromkeys(words))
+    the plain substring match. A word shorter than :data:`MIN_TERM` letters stays with the word
+    after it (the last with the one before): "maria de la cruz" is "maria" and "de la cruz", as in
+    the name, because a trigram index cannot look up a one- or two-letter word — alone it would read
+    every ticket (6 s at 1,000,000 tickets, bench/README.md "List"). Past :data:`MAX_WORDS` terms,
+    the rest is one phrase (a pasted paragraph costs a few conditions, not one per word).
+    Repeated terms count once; a text of spaces only is itself."""
+    terms: list[str] = []
+    short: list[str] = []
+    for word in text.split():
+        short.append(word)
+        if len(word) >= MIN_TERM:
+            terms.append(" ".join(short))
+            short = []
+    if short:
+        if terms:
+            terms[-1] = " ".join([terms[-1], *short])
+        else:
+            terms.append(" ".join(short))
+    if not terms:
+        return [text]
+    if len(terms) > MAX_WORDS:
+        terms = terms[:MAX_WORDS - 1] + [" ".join(terms[MAX_WORDS - 1:])]
+    return list(dict.fromkeys(terms))
+
+
+def _all_words(column, words: list[str]) -> ColumnElement[bool]:
+    """``column`` contains each of ``words`` (:func:`text_words`), ignoring case and accents. The
+    conditions are on one column, so PostgreSQL looks them up in one scan of its trigram index
+    (all the words' trigrams at once) rather than one scan per word."""
+    return and_(*(_contains(column, word) for word in words))
 
 
 def _requester_client_named(words: list[str]) -> ColumnElement[bool]:
@@ -213,18 +241,19 @@ def filter_conditions(filters: Filters, *, tz: str, prefix: str, names: Mapping[
     if f.unit is not None:
         conds.append(folded(Unit.number).in_([fold_for_match(one) for one in f.unit]))
     if f.requester is not None:
-        # every word in the ticket's requester name or address, or every word in the matched
-        # client's name: few client ids even when each word alone is common ("maria", "quispe")
+        # every word in the ticket's requester name, or every word in its address, or every word in
+        # the matched client's name: one trigram scan per column whatever the number of words, and
+        # few client ids even when each word alone is common ("maria", "quispe")
         words = text_words(f.requester)
-        on_ticket = (or_(_contains(Ticket.requester_name, word), _contains(Ticket.requester_email, word))
-                     for word in words)
-        conds.append(or_(and_(*on_ticket), _requester_client_named(words)))
+        conds.append(or_(_all_words(Ticket.requester_name, words), _all_words(Ticket.requester_email, words),
+                         _requester_client_named(words)))
     if f.holder is not None:
-        conds.append(Ticket.holder_client_id.is_not(None))
-        for word in text_words(f.holder):
-            holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
-                                          _contains(ClientEmail.email, word))
-            conds.append(or_(_contains(HolderClient.name, word), holder_email))
+        # every word in the holder's name, or every word in one of their addresses
+        words = text_words(f.holder)
+        holder_email = exists().where(ClientEmail.client_id == Ticket.holder_client_id,
+                                      _all_words(ClientEmail.email, words))
+        conds.append(and_(Ticket.holder_client_id.is_not(None),
+                          or_(_all_words(HolderClient.name, words), holder_email)))
     if f.assignee is not None and means_unassigned(f.assignee):
         conds.append(Ticket.assignee_id.is_(None))
     elif f.assignee is not None:

@@ -66,10 +66,10 @@ class Filters:
     unit_type: tuple[str, ...] | None = None
     promoter: tuple[str, ...] | None = None
     requester: str | None = None
-    """Solicitante: each word (`tickets.filter_sql.text_words`) a substring of the name or email, or
-    each word of the matched client's name."""
+    """Solicitante: each word (`tickets.filter_sql.text_words`) a substring of the name, or each one
+    of the email, or each one of the matched client's name."""
     holder: str | None = None
-    """Titular: each word a substring of the holder client's name or of one of their emails."""
+    """Titular: each word a substring of the holder client's name, or each one of one of their emails."""
     assignee: str | None = None
     """Usuario asignado: substring of the user's name or email."""
     area: tuple[str, ...] | None = None
