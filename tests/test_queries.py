@@ -616,6 +616,6 @@ def test_text_words():
     assert text_words("Pérez y") == ["Pérez y"]
     assert text_words("de la") == ["de la"]
     assert text_words("   ") == ["   "]
-    many = " ".join(f"w{i}" for i in range(20))
+    many = " ".join(f"word{i}" for i in range(20))
     words = text_words(many)
-    assert len(words) == MAX_WORDS and words[-1] == " ".join(f"w{i}" for i in range(MAX_WORDS - 1, 20))
+    assert len(words) == MAX_WORDS and words[-1] == " ".join(f"word{i}" for i in range(MAX_WORDS - 1, 20))
