@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.panel_harness import codes_in
+from tests.panel_harness import AGENT, codes_in
 from tests.test_queries import CASES
 from web_admin import listing
 from web_admin.filter_form import CELLS, SEED_CELLS
@@ -330,4 +330,10 @@ def test_ticket_link_back_to_the_list_as_left(admin):
     assert admin.get("/", days_min="tres").status_code == 400  # a bad value: the last good one stays
     assert back_link() == "/?requester=ana+torres&status=Atendido&sort=-code"
     admin.get("/")
+    assert back_link() == "/"
+    # the list a user left does not pass to the next one who logs in on the same browser
+    admin.get("/", status="Atendido")
+    assert back_link() == "/?status=Atendido"
+    assert admin.logout().status_code == 302
+    assert admin.login(AGENT).status_code == 302
     assert back_link() == "/"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -148,6 +148,7 @@ def login():
     if form.validate_on_submit():
         user, error = check_credentials(form.email.data, form.password.data)
         if user is not None:
+            session.clear()  # nothing of an earlier user's session (the list they left) carries over
             login_user(StaffUser.from_user(user))
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
@@ -159,4 +160,5 @@ def login():
 def logout():
     """End the session (a POST with its CSRF token: a link elsewhere cannot log anyone out)."""
     logout_user()
+    session.clear()  # the list they left (web_admin.listing.list_return_url) goes with them
     return redirect(url_for("auth.login"))

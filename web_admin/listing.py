@@ -15,7 +15,8 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import session as web_session
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -137,15 +138,15 @@ LIST_QUERY_MAX = 2000
 def list_return_url() -> str:
     """The list as this user last left it (the ticket's "Atención al Cliente" link): their filters,
     sort and page, not the whole list; the list itself when they have not filtered it."""
-    query = session.get(LIST_QUERY_KEY) or ""
+    query = web_session.get(LIST_QUERY_KEY) or ""
     return url_for("listing.index") + (f"?{query}" if query else "")
 
 
 def _remember_query() -> None:
     query = request.query_string.decode("ascii", "replace")
     query = query if len(query) <= LIST_QUERY_MAX else ""
-    if session.get(LIST_QUERY_KEY, "") != query:
-        session[LIST_QUERY_KEY] = query
+    if web_session.get(LIST_QUERY_KEY, "") != query:
+        web_session[LIST_QUERY_KEY] = query
 
 
 @bp.get("/")
