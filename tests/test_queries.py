@@ -418,7 +418,8 @@ def test_one_select_no_n_plus_one(Session):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(rows) == 5
-    assert len(statements) == 2, statements  # the closed days and the rows, whatever the row count
+    # the closed days, the ticket types' days (TypeRules) and the rows, whatever the row count
+    assert len(statements) == 3, statements
 
 
 def test_ticket_select_is_sql_only(Session):
@@ -619,3 +620,21 @@ def test_text_words():
     many = " ".join(f"word{i}" for i in range(20))
     words = text_words(many)
     assert len(words) == MAX_WORDS and words[-1] == " ".join(f"word{i}" for i in range(MAX_WORDS - 1, 20))
+
+
+def test_type_rules_agree_with_max_response_days(Session):
+    """TypeRules (each type's days read once per listing) gives, for every type and priority, what
+    tickets.sla.max_response_days gives from the type's own columns, and the type's day rule."""
+    from tickets.list_row import TypeRules
+    from tickets.models import Priority, TicketType
+    from tickets.sla import DayRule, max_response_days
+
+    with Session() as s:
+        rules = TypeRules.load(s)
+        priorities = [*s.scalars(select(Priority.name)), "URGENTE", " alta ", "Inexistente"]
+        types = s.scalars(select(TicketType)).all()
+        assert any(t.priority_days for t in types)  # the data has per-priority overrides
+        for t in types:
+            for p in priorities:
+                assert rules(t.id, p) == (max_response_days(t.max_response_days, t.priority_days, p),
+                                          DayRule(t.day_rule)), (t.name, p)

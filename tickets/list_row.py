@@ -7,10 +7,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tickets.sla import compute_alert, max_response_days
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tickets.models import TicketType
+from tickets.sla import DayRule, compute_alert, max_response_days
 from tickets.sla_sql import day_rule
 
-__all__ = ["ROW_KEYS", "TicketRow", "ticket_row_from"]
+__all__ = ["ROW_KEYS", "TicketRow", "TypeRules", "ticket_row_from"]
 
 
 ROW_KEYS = (
@@ -63,14 +67,42 @@ class TicketRow:
         return d
 
 
-def ticket_row_from(r, zone: ZoneInfo, today: date, closed: frozenset[date]) -> TicketRow:
+class TypeRules:
+    """Each ticket type's maximum response days for a priority and its day rule, read once from
+    ``ticket_types`` (:meth:`load`) for a whole listing or export, instead of with every row: a
+    type's per-priority days are JSON, and decoding them and folding the priority names for each of
+    100,000 rows was a fifth of reading the rows (bench/README.md, "Export"). ``rules(type_id,
+    priority)`` → ``(max_days, DayRule)``, exactly `tickets.sla.max_response_days` of the type's
+    days for that priority (tests/test_queries.py checks every type and priority both ways)."""
+
+    def __init__(self, types: dict[int, tuple[int, dict | None, str]]):
+        self._types = types
+        self._rules: dict[tuple[int, str], tuple[int, DayRule]] = {}
+
+    @classmethod
+    def load(cls, session: Session) -> TypeRules:
+        rows = session.execute(select(TicketType.id, TicketType.max_response_days, TicketType.priority_days,
+                                      TicketType.day_rule))
+        return cls({r.id: (r.max_response_days, r.priority_days, r.day_rule) for r in rows})
+
+    def __call__(self, type_id: int, priority: str) -> tuple[int, DayRule]:
+        key = (type_id, priority)
+        rule = self._rules.get(key)
+        if rule is None:
+            max_days, per_priority, rule_name = self._types[type_id]
+            rule = self._rules[key] = (max_response_days(max_days, per_priority, priority), day_rule(rule_name))
+        return rule
+
+
+def ticket_row_from(r, zone: ZoneInfo, today: date, closed: frozenset[date], rules: TypeRules) -> TicketRow:
     """One row of the list's SELECT (`tickets.queries`) as a TicketRow: dates local in ``zone``,
-    the SLA alert as of ``today`` (a local date), ``closed``: the admin-defined closed days."""
+    the SLA alert as of ``today`` (a local date), ``closed``: the admin-defined closed days,
+    ``rules``: the ticket types' days (:class:`TypeRules`)."""
     requested = r.requested_at.astimezone(zone)
     attended = r.attended_at.astimezone(zone) if r.attended_at is not None else None
-    max_days = max_response_days(r.type_max_days, r.type_priority_days, r.priority)
+    max_days, rule = rules(r.type_id, r.priority)
     alert = compute_alert(requested.date(), attended.date() if attended else None, today,
-                          max_days, day_rule(r.type_day_rule), closed_days=closed)
+                          max_days, rule, closed_days=closed)
     return TicketRow(
         code=r.code, kind=r.kind, subject=r.subject, status=r.status, type=r.type,
         category=r.category, priority=r.priority, project=r.project,

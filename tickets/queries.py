@@ -47,7 +47,7 @@ from tickets.filter_sql import (
 )
 from tickets.filter_values import ALERT_STATES, ASSIGNEE_NONE, KINDS, FilterError, parse_value
 from tickets.filters import FILTER_NAMES, Filters
-from tickets.list_row import ROW_KEYS, TicketRow, ticket_row_from
+from tickets.list_row import ROW_KEYS, TicketRow, TypeRules, ticket_row_from
 from tickets.models import (
     Area,
     Category,
@@ -144,9 +144,7 @@ def _base_select(*, for_count: bool = False) -> Select:
             Ticket.subject,
             Status.name.label("status"),
             TicketType.name.label("type"),
-            TicketType.max_response_days.label("type_max_days"),
-            TicketType.priority_days.label("type_priority_days"),
-            TicketType.day_rule.label("type_day_rule"),
+            Ticket.type_id,
             Category.name.label("category"),
             Priority.name.label("priority"),
             Project.name.label("project"),
@@ -257,7 +255,7 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
     zone = zone_named(tz)
     today = today or local_today(tz)
     names = resolve_names(session, filters)
-    closed = _closed_days(session)
+    closed, rules = _closed_days(session), TypeRules.load(session)
     stmt = ticket_select(filters, tz=tz, today=today, prefix=prefix, order=order, names=names,
                          legal_user_id=legal_user_id)
     stmt = stmt.where(*_sla_conditions(session, filters, tz, today))
@@ -272,12 +270,12 @@ def _rows(session: Session, filters: Filters, *, tz: str, today: date | None, pr
         result = session.execute(stmt.execution_options(yield_per=STREAM_ROWS))
         try:
             for r in result:
-                yield ticket_row_from(r, zone, today, closed)
+                yield ticket_row_from(r, zone, today, closed, rules)
         finally:
             result.close()
         return
     for r in _page(session, stmt):
-        yield ticket_row_from(r, zone, today, closed)
+        yield ticket_row_from(r, zone, today, closed, rules)
 
 
 def _page(session: Session, stmt: Select) -> list:
@@ -307,7 +305,11 @@ def _reads_joined_tables(clause) -> bool:
 
 @lru_cache(maxsize=1)
 def _by_code_select() -> Select:
-    return _base_select().where(Ticket.code == bindparam("code"))
+    """One ticket by code, with its type's days in the same row (one statement per outbound mail)."""
+    return _base_select().add_columns(
+        TicketType.max_response_days.label("type_max_days"), TicketType.priority_days.label("type_priority_days"),
+        TicketType.day_rule.label("type_day_rule"),
+    ).where(Ticket.code == bindparam("code"))
 
 
 def ticket_row(session: Session, code: str, *, tz: str = DEFAULT_TZ, today: date | None = None) -> TicketRow | None:
@@ -321,7 +323,8 @@ def ticket_row(session: Session, code: str, *, tz: str = DEFAULT_TZ, today: date
     r = session.execute(_by_code_select(), {"code": code}).first()
     if r is None:
         return None
-    return ticket_row_from(r, zone_named(tz), today or local_today(tz), _closed_days(session))
+    rules = TypeRules({r.type_id: (r.type_max_days, r.type_priority_days, r.type_day_rule)})  # its own type
+    return ticket_row_from(r, zone_named(tz), today or local_today(tz), _closed_days(session), rules)
 
 
 def iter_ticket_rows(session: Session, filters: Filters | None = None, *, tz: str = DEFAULT_TZ,
@@ -444,5 +447,5 @@ def rows_of_ids(session: Session, ids: Sequence[int], *, tz: str = DEFAULT_TZ, t
         .offset(min(offset, MAX_ROWS) or None)
     if limit is not None:
         stmt = stmt.limit(min(limit, MAX_ROWS))
-    closed = _closed_days(session)
-    return [ticket_row_from(r, zone, today, closed) for r in _page(session, stmt)]
+    closed, rules = _closed_days(session), TypeRules.load(session)
+    return [ticket_row_from(r, zone, today, closed, rules) for r in _page(session, stmt)]
