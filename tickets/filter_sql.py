@@ -143,8 +143,7 @@ def _requester_client_named(words: list[str]) -> ColumnElement[bool]:
     is ``= ANY(ARRAY(SELECT …))`` (`tickets.text_match.id_in`), computed once and served by
     ``ix_tickets_requester_client_id``, so the OR's indexes combine (a BitmapOr); a plain ``IN
     (SELECT …)`` there is a hashed SubPlan that forces a scan of every ticket."""
-    named = select(Client.id).where(*(_contains(Client.name, word) for word in words))
-    return id_in(Ticket.requester_client_id, named)
+    return id_in(Ticket.requester_client_id, select(Client.id).where(_all_words(Client.name, words)))
 
 
 def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
@@ -154,7 +153,6 @@ def _code_condition(text: str, prefix: str) -> ColumnElement[bool]:
     if codes:
         conds.append(Ticket.code.in_(codes))
     return or_(*conds)
-
 
 
 def _name_key_column(name: str):
@@ -193,8 +191,6 @@ def resolve_names(session: Session, filters: Filters) -> dict[str, list]:
         stmt = select(key_col, name_col).distinct() if name == "unit_type" else select(key_col, name_col)
         out[name] = sorted({k for k, n in session.execute(stmt) if n is not None and fold(n) in keys})
     return out
-
-
 
 
 def legal_scope(user_id: int) -> ColumnElement[bool]:
